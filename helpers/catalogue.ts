@@ -1,0 +1,108 @@
+// Types of the scenario catalogue and the registry over it. The data lives in fixtures/.
+import type { CredentialName } from "./pki.ts";
+
+export const ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/";
+
+/** A policy is one Ingress (and so one host: ingress-nginx applies client auth per server block). */
+export interface Policy {
+  /** Short stable name, used in ids and host names. */
+  name: string;
+  /** Ingress metadata.name. */
+  ingressName: string;
+  host: string;
+  /** Annotations without the prefix; `$(NAMESPACE)` is replaced by the deploy namespace. */
+  annotations: Record<string, string>;
+  description: string;
+}
+
+export type SuiteName = "guide" | "client-auth" | "upstream-headers";
+
+export interface UpstreamExpectation {
+  /** Headers the backend must receive with exactly these values (names lower-case). */
+  headers?: Record<string, string>;
+  /** Headers the backend must not receive. */
+  absent?: string[];
+  /** `ssl-client-cert` must percent-decode to exactly the presented leaf (SHA-256 compared). */
+  clientCertIsPresentedLeaf?: boolean;
+}
+
+export interface Expectation {
+  status: number;
+  /** A marker the response body must contain. */
+  bodyIncludes?: string;
+  /**
+   * `reached`: the request must arrive at the echo backend (checked on its JSON answer);
+   * `not-reached`: nginx must answer itself, the backend must not see the request.
+   */
+  upstream: "reached" | "not-reached";
+  upstreamHeaders?: UpstreamExpectation;
+}
+
+export interface Scenario {
+  /** Stable id, never reused: MTLS-<AREA>-NNN. */
+  id: string;
+  /** Short kebab-case name. */
+  name: string;
+  suite: SuiteName;
+  /** One sentence with MUST, as in Kubernetes' conformance.yaml. */
+  must: string;
+  policy: string;
+  credential: CredentialName;
+  expect: Expectation;
+  /** Control ids this scenario gives evidence for. */
+  controls: string[];
+  /** Why the scenario exists, when the MUST alone does not say (guide claims, folklore). */
+  note?: string;
+}
+
+export interface Catalogue {
+  policies: Policy[];
+  scenarios: Scenario[];
+}
+
+const ID_PATTERN = /^MTLS-[A-Z]+-\d{3}$/;
+
+/** Structural checks that keep the catalogue honest: unique ids, known policies. */
+export function validateCatalogue(catalogue: Catalogue): string[] {
+  const problems: string[] = [];
+  const policyNames = new Set<string>();
+  const hosts = new Set<string>();
+  for (const p of catalogue.policies) {
+    if (policyNames.has(p.name)) problems.push(`policy ${p.name} is defined twice`);
+    if (hosts.has(p.host)) problems.push(`host ${p.host} is used by two policies; client auth is per host`);
+    policyNames.add(p.name);
+    hosts.add(p.host);
+  }
+  const ids = new Set<string>();
+  const names = new Set<string>();
+  for (const s of catalogue.scenarios) {
+    if (!ID_PATTERN.test(s.id)) problems.push(`${s.id}: id does not match ${ID_PATTERN}`);
+    if (ids.has(s.id)) problems.push(`${s.id}: duplicate id`);
+    if (names.has(s.name)) problems.push(`${s.id}: duplicate name ${s.name}`);
+    ids.add(s.id);
+    names.add(s.name);
+    if (!policyNames.has(s.policy)) problems.push(`${s.id}: unknown policy ${s.policy}`);
+    if (!/\bMUST\b/.test(s.must)) problems.push(`${s.id}: MUST statement lacks "MUST"`);
+    if (s.expect.upstreamHeaders && s.expect.upstream !== "reached") {
+      problems.push(`${s.id}: upstream header expectations need upstream "reached"`);
+    }
+  }
+  return problems;
+}
+
+/** `--only`: a comma-separated list of globs over id, name or suite (`MTLS-CLIENT-*`, `guide`). */
+export function selectScenarios(scenarios: Scenario[], pattern: string | undefined): Scenario[] {
+  if (!pattern) return scenarios;
+  const matchers = pattern
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i"));
+  return scenarios.filter((s) => matchers.some((m) => m.test(s.id) || m.test(s.name) || m.test(s.suite)));
+}
+
+export function policyByName(catalogue: Catalogue, name: string): Policy {
+  const policy = catalogue.policies.find((p) => p.name === name);
+  if (!policy) throw new Error(`unknown policy ${name}`);
+  return policy;
+}

@@ -1,0 +1,104 @@
+// The Kubernetes objects for a run, built once and handed unchanged to every target:
+// the guide's `ca-secret` (CA bundle), `self-tls` (server certificate) and one Ingress per policy.
+import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import { ANNOTATION_PREFIX, type Policy } from "./catalogue.ts";
+import type { Pki } from "./pki.ts";
+import { stringify } from "yaml";
+
+export const CA_SECRET = "ca-secret";
+export const TLS_SECRET = "self-tls";
+export const BACKEND_SERVICE = "demo-app";
+export const BACKEND_PORT = 80;
+export const INGRESS_CLASS = "nginx";
+/** Label on everything the suite creates, so a cluster target deletes only its own objects. */
+export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "mtls-conformance" };
+
+export interface Manifests {
+  namespace: string;
+  secrets: V1Secret[];
+  ingresses: V1Ingress[];
+}
+
+const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
+
+export function buildManifests(input: { namespace: string; policies: Policy[]; pki: Pki }): Manifests {
+  const { namespace, policies, pki } = input;
+  const metadata = (name: string) => ({ name, namespace, labels: { ...MANAGED_BY_LABEL } });
+
+  // As `kubectl create secret generic ca-secret --from-file=ca.crt`. The guide also stores
+  // ca.key here; the controller never reads it, so the suite does not put a CA key in a cluster.
+  const caSecret: V1Secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: metadata(CA_SECRET),
+    type: "Opaque",
+    data: { "ca.crt": b64(pki.ca.certPem + "\n") },
+  };
+  // As `kubectl create secret tls self-tls --cert server.crt --key server.key`.
+  const tlsSecret: V1Secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: metadata(TLS_SECRET),
+    type: "kubernetes.io/tls",
+    data: { "tls.crt": b64(pki.server.certPem + "\n"), "tls.key": b64(pki.server.keyPem + "\n") },
+  };
+
+  const ingresses = policies.map((policy): V1Ingress => {
+    const annotations: Record<string, string> = {};
+    for (const [key, value] of Object.entries(policy.annotations)) {
+      annotations[ANNOTATION_PREFIX + key] = value.replaceAll("$(NAMESPACE)", namespace);
+    }
+    return {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: { ...metadata(policy.ingressName), annotations },
+      spec: {
+        ingressClassName: INGRESS_CLASS,
+        tls: [{ hosts: [policy.host], secretName: TLS_SECRET }],
+        rules: [
+          {
+            host: policy.host,
+            http: {
+              paths: [
+                {
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: BACKEND_SERVICE, port: { number: BACKEND_PORT } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    };
+  });
+
+  return { namespace, secrets: [caSecret, tlsSecret], ingresses };
+}
+
+/** Secret data decoded to text (values are PEM). */
+export function secretData(secret: V1Secret): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
+  return out;
+}
+
+/** Objects as they may appear in reports: secret values replaced by their SHA-256. */
+export function redactedManifests(manifests: Manifests, sha256: (text: string) => string): Manifests {
+  return {
+    ...manifests,
+    secrets: manifests.secrets.map((s) => ({
+      ...s,
+      data: Object.fromEntries(
+        Object.entries(secretData(s)).map(([k, v]) => [k, `<redacted sha256:${sha256(v)}>`]),
+      ),
+      stringData: undefined,
+    })),
+  };
+}
+
+/** Multi-document YAML, as `kubectl apply -f` takes it. */
+export function manifestsYaml(manifests: Manifests): string {
+  return [...manifests.secrets, ...manifests.ingresses].map((o) => stringify(o)).join("---\n");
+}

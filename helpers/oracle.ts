@@ -1,0 +1,80 @@
+// Verdicts: an expected outcome against an observation. Pure, so it is tested on its own.
+import { createHash } from "node:crypto";
+import type { Expectation } from "./catalogue.ts";
+import type { Observation } from "./probe.ts";
+
+export interface Verdict {
+  pass: boolean;
+  /** One line per difference: "<what>: expected <x>, observed <y>". */
+  mismatches: string[];
+}
+
+export interface DecodedClientCert {
+  certificates: number;
+  /** SHA-256 (hex) of the first certificate's DER. */
+  sha256?: string;
+  problem?: string;
+}
+
+/** ingress-nginx's ssl-client-cert is the PEM percent-encoded ($ssl_client_escaped_cert). */
+export function decodeClientCertHeader(value: string): DecodedClientCert {
+  let pem: string;
+  try {
+    pem = decodeURIComponent(value);
+  } catch {
+    return { certificates: 0, problem: "not valid percent-encoding" };
+  }
+  const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
+  if (blocks.length === 0) return { certificates: 0, problem: "no PEM certificate after percent-decoding" };
+  const der = Buffer.from(blocks[0]![1]!.replace(/\s+/g, ""), "base64");
+  return { certificates: blocks.length, sha256: createHash("sha256").update(der).digest("hex") };
+}
+
+const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringify(v));
+
+export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string): Verdict {
+  const m: string[] = [];
+  if (observed.status === undefined) {
+    m.push(`status: expected ${expect.status}, observed no HTTP response (${observed.error?.code}: ${observed.error?.message})`);
+    return { pass: false, mismatches: m };
+  }
+  if (observed.status !== expect.status) m.push(`status: expected ${expect.status}, observed ${observed.status}`);
+  if (expect.bodyIncludes !== undefined && !(observed.body ?? "").includes(expect.bodyIncludes)) {
+    m.push(`body: expected to contain ${show(expect.bodyIncludes)}, observed ${show((observed.body ?? "").slice(0, 200))}`);
+  }
+  if (expect.upstream === "not-reached" && observed.echo) {
+    m.push(`upstream: expected the backend not to be reached, observed it answered ${observed.echo.method} ${observed.echo.path}`);
+  }
+  if (expect.upstream === "reached") {
+    if (!observed.echo) {
+      m.push("upstream: expected the request to reach the echo backend, observed an answer that did not come from it");
+    } else {
+      const got = observed.echo.headers;
+      const want = expect.upstreamHeaders ?? {};
+      for (const [name, value] of Object.entries(want.headers ?? {})) {
+        if (got[name] !== value) m.push(`upstream header ${name}: expected ${show(value)}, observed ${show(got[name])}`);
+      }
+      for (const name of want.absent ?? []) {
+        if (got[name] !== undefined) m.push(`upstream header ${name}: expected absent, observed ${show(got[name].slice(0, 80))}`);
+      }
+      if (want.clientCertIsPresentedLeaf) {
+        const header = got["ssl-client-cert"];
+        if (header === undefined) {
+          m.push("upstream header ssl-client-cert: expected the presented leaf, observed (none)");
+        } else {
+          const decoded = decodeClientCertHeader(header);
+          if (decoded.problem) m.push(`upstream header ssl-client-cert: ${decoded.problem}`);
+          else {
+            if (decoded.certificates !== 1) {
+              m.push(`upstream header ssl-client-cert: expected exactly 1 certificate (the leaf), observed ${decoded.certificates}`);
+            }
+            if (decoded.sha256 !== presentedLeafSha256) {
+              m.push(`upstream header ssl-client-cert: expected sha256 ${presentedLeafSha256 ?? "(no credential)"}, observed ${decoded.sha256}`);
+            }
+          }
+        }
+      }
+    }
+  }
+  return { pass: m.length === 0, mismatches: m };
+}

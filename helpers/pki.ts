@@ -1,0 +1,290 @@
+// The run's PKI: the guide's CA, server and client certificates plus the variants the
+// scenarios need, generated fresh for every run with @peculiar/x509 (no openssl shell-outs).
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { webcrypto } from "node:crypto";
+import { randomBytes } from "node:crypto";
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export const GUIDE_CA_SUBJECT = "CN=My Certificate Authority, O=MyOrganization";
+export const GUIDE_CLIENT_SUBJECT = "CN=authorized-client, O=MyOrganization";
+export const GUIDE_HOST = "test.localdev.me";
+
+/** Key types: the guide's own certificates keep RSA-4096; variants use P-256 so generation stays fast. */
+export type KeyKind = "rsa-4096" | "p256";
+
+/** Every credential a scenario can present. `none` presents nothing. */
+export const CREDENTIAL_NAMES = [
+  "none",
+  "client",
+  "client-other-ca",
+  "client-expired",
+  "client-not-yet-valid",
+  "client-self-signed",
+  "client-via-1-intermediate",
+  "client-via-2-intermediates",
+  "client-missing-intermediate",
+  "client-server-auth-only",
+] as const;
+export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
+
+export interface IssuedCert {
+  /** File-name stem, e.g. `ca`, `client-expired`. */
+  name: string;
+  cert: x509.X509Certificate;
+  keys: CryptoKeyPair;
+  certPem: string;
+  keyPem: string;
+  /** Lower-case hex SHA-256 of the DER certificate. */
+  sha256: string;
+}
+
+export interface Credential {
+  name: Exclude<CredentialName, "none">;
+  description: string;
+  leaf: IssuedCert;
+  /** Intermediates the client sends after its leaf (nearest first). */
+  chain: IssuedCert[];
+}
+
+export interface Pki {
+  ca: IssuedCert;
+  server: IssuedCert;
+  /** CAs that are not the trust anchor but sign credentials: impostor CA, intermediates. */
+  others: IssuedCert[];
+  credentials: Record<Exclude<CredentialName, "none">, Credential>;
+  serverHosts: string[];
+}
+
+export interface PkiOptions {
+  /** DNS names the server certificate covers; the first is its CN. */
+  serverHosts?: string[];
+  /** Clock used for validity windows (tests pin it). */
+  now?: Date;
+}
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+const RSA_4096: RsaHashedKeyGenParams = {
+  name: "RSASSA-PKCS1-v1_5",
+  hash: "SHA-256",
+  modulusLength: 4096,
+  publicExponent: new Uint8Array([1, 0, 1]),
+};
+const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
+
+function generateKeys(kind: KeyKind): Promise<CryptoKeyPair> {
+  const params = kind === "rsa-4096" ? RSA_4096 : P256;
+  return webcrypto.subtle.generateKey(params, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+}
+
+/** The signature algorithm follows the signer's key type. */
+function signingAlgorithm(signer: CryptoKey): Algorithm {
+  return signer.algorithm.name === "ECDSA"
+    ? ({ name: "ECDSA", hash: "SHA-256" } as EcdsaParams)
+    : { name: "RSASSA-PKCS1-v1_5" };
+}
+
+/** Positive, random 128-bit serial (RFC 5280: unique per issuer, at most 20 octets). */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x10;
+  return bytes.toString("hex");
+}
+
+async function toPkcs8Pem(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey("pkcs8", key);
+  return x509.PemConverter.encode(der, "PRIVATE KEY");
+}
+
+interface CertSpec {
+  name: string;
+  subject: string;
+  keys: CryptoKeyPair;
+  issuer?: IssuedCert; // absent = self-signed
+  notBefore: Date;
+  notAfter: Date;
+  ca?: boolean;
+  eku?: string[];
+  dnsNames?: string[];
+}
+
+async function issue(spec: CertSpec): Promise<IssuedCert> {
+  const signerKeys = spec.issuer?.keys ?? spec.keys;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(spec.ca === true, undefined, true),
+    new x509.KeyUsagesExtension(
+      spec.ca
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+        : spec.keys.publicKey.algorithm.name === "ECDSA"
+          ? x509.KeyUsageFlags.digitalSignature
+          : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
+    await x509.SubjectKeyIdentifierExtension.create(spec.keys.publicKey),
+  ];
+  if (spec.issuer) {
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(spec.issuer.cert));
+  }
+  if (spec.eku) extensions.push(new x509.ExtendedKeyUsageExtension(spec.eku, false));
+  if (spec.dnsNames?.length) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        spec.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        false,
+      ),
+    );
+  }
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: spec.subject,
+    issuer: spec.issuer ? spec.issuer.cert.subject : spec.subject,
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    signingAlgorithm: signingAlgorithm(signerKeys.privateKey),
+    publicKey: spec.keys.publicKey,
+    signingKey: signerKeys.privateKey,
+    extensions,
+  });
+  const sha256 = Buffer.from(await cert.getThumbprint("SHA-256")).toString("hex");
+  return {
+    name: spec.name,
+    cert,
+    keys: spec.keys,
+    certPem: cert.toString("pem"),
+    keyPem: await toPkcs8Pem(spec.keys.privateKey),
+    sha256,
+  };
+}
+
+const CLIENT_AUTH = [x509.ExtendedKeyUsage.clientAuth];
+const SERVER_AUTH = [x509.ExtendedKeyUsage.serverAuth];
+
+/**
+ * Builds the whole PKI for one run. All keys are generated up front and in parallel: Node's
+ * WebCrypto runs RSA key generation on the libuv thread pool, so the three RSA-4096 keys
+ * share both cores instead of queueing behind each other.
+ */
+export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
+  const now = options.now ?? new Date();
+  const serverHosts = options.serverHosts?.length ? options.serverHosts : [GUIDE_HOST];
+  const valid = { notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 365 * DAY) };
+
+  const [caKeys, serverKeys, clientKeys, ...p256] = await Promise.all([
+    generateKeys("rsa-4096"),
+    generateKeys("rsa-4096"),
+    generateKeys("rsa-4096"),
+    ...Array.from({ length: 12 }, () => generateKeys("p256")),
+  ]);
+  const nextP256 = (): CryptoKeyPair => {
+    const keys = p256.shift();
+    if (!keys) throw new Error("internal: ran out of pre-generated P-256 keys");
+    return keys;
+  };
+
+  const ca = await issue({ name: "ca", subject: GUIDE_CA_SUBJECT, keys: caKeys, ...valid, ca: true });
+  // Same name as the real CA, different key: only the signature tells them apart.
+  const otherCa = await issue({ name: "other-ca", subject: GUIDE_CA_SUBJECT, keys: nextP256(), ...valid, ca: true });
+  const intermediate1 = await issue({
+    name: "intermediate-1",
+    subject: "CN=Intermediate CA 1, O=MyOrganization",
+    keys: nextP256(),
+    issuer: ca,
+    ...valid,
+    ca: true,
+  });
+  const intermediate2 = await issue({
+    name: "intermediate-2",
+    subject: "CN=Intermediate CA 2, O=MyOrganization",
+    keys: nextP256(),
+    issuer: intermediate1,
+    ...valid,
+    ca: true,
+  });
+
+  const leaf = (name: string, subject: string, keys: CryptoKeyPair, issuer: IssuedCert | undefined, extra: Partial<CertSpec> = {}) =>
+    issue({ name, subject, keys, issuer, ...valid, eku: CLIENT_AUTH, ...extra });
+
+  const [server, client, otherCaClient, expired, notYetValid, selfSigned, via1, via2, missingIntermediate, serverAuthOnly] =
+    await Promise.all([
+      issue({ name: "server", subject: `CN=${serverHosts[0]}`, keys: serverKeys, issuer: ca, ...valid, eku: SERVER_AUTH, dnsNames: serverHosts }),
+      leaf("client", GUIDE_CLIENT_SUBJECT, clientKeys, ca),
+      leaf("client-other-ca", GUIDE_CLIENT_SUBJECT, nextP256(), otherCa),
+      leaf("client-expired", "CN=expired-client, O=MyOrganization", nextP256(), ca, {
+        notBefore: new Date(now.getTime() - 30 * DAY),
+        notAfter: new Date(now.getTime() - DAY),
+      }),
+      leaf("client-not-yet-valid", "CN=future-client, O=MyOrganization", nextP256(), ca, {
+        notBefore: new Date(now.getTime() + DAY),
+        notAfter: new Date(now.getTime() + 30 * DAY),
+      }),
+      leaf("client-self-signed", "CN=self-signed-client, O=MyOrganization", nextP256(), undefined),
+      leaf("client-via-1-intermediate", "CN=client-via-1-intermediate, O=MyOrganization", nextP256(), intermediate1),
+      leaf("client-via-2-intermediates", "CN=client-via-2-intermediates, O=MyOrganization", nextP256(), intermediate2),
+      leaf("client-missing-intermediate", "CN=client-missing-intermediate, O=MyOrganization", nextP256(), intermediate1),
+      leaf("client-server-auth-only", "CN=server-auth-only-client, O=MyOrganization", nextP256(), ca, { eku: SERVER_AUTH }),
+    ]);
+
+  const credential = (
+    name: Credential["name"],
+    description: string,
+    leafCert: IssuedCert,
+    chain: IssuedCert[] = [],
+  ): Credential => ({ name, description, leaf: leafCert, chain });
+
+  return {
+    ca,
+    server,
+    others: [otherCa, intermediate1, intermediate2],
+    serverHosts,
+    credentials: {
+      client: credential("client", "the guide's client certificate, signed by the guide's CA", client),
+      "client-other-ca": credential(
+        "client-other-ca",
+        "same subject, signed by a different CA that carries the guide CA's exact name",
+        otherCaClient,
+      ),
+      "client-expired": credential("client-expired", "signed by the guide's CA, expired yesterday", expired),
+      "client-not-yet-valid": credential("client-not-yet-valid", "signed by the guide's CA, valid from tomorrow", notYetValid),
+      "client-self-signed": credential("client-self-signed", "self-signed, no CA involved", selfSigned),
+      "client-via-1-intermediate": credential(
+        "client-via-1-intermediate",
+        "leaf + 1 intermediate CA, both sent",
+        via1,
+        [intermediate1],
+      ),
+      "client-via-2-intermediates": credential(
+        "client-via-2-intermediates",
+        "leaf + 2 intermediate CAs, all sent",
+        via2,
+        [intermediate2, intermediate1],
+      ),
+      "client-missing-intermediate": credential(
+        "client-missing-intermediate",
+        "leaf signed by an intermediate CA, sent without it",
+        missingIntermediate,
+      ),
+      "client-server-auth-only": credential(
+        "client-server-auth-only",
+        "signed by the guide's CA, extended key usage serverAuth only",
+        serverAuthOnly,
+      ),
+    },
+  };
+}
+
+/** Every certificate of the run, each once (leaves, CAs, intermediates). */
+export function allCertificates(pki: Pki): IssuedCert[] {
+  const seen = new Map<string, IssuedCert>();
+  for (const c of [pki.ca, pki.server, ...pki.others, ...Object.values(pki.credentials).map((cr) => cr.leaf)]) {
+    seen.set(c.sha256, c);
+  }
+  return [...seen.values()];
+}
+
+/** Leaf then intermediates, as a client sends them (PEM has no trailing newline: join with "\n"). */
+export function chainPem(credential: Credential): string {
+  return [credential.leaf, ...credential.chain].map((c) => c.certPem).join("\n") + "\n";
+}

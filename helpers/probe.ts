@@ -1,0 +1,114 @@
+// One HTTPS request the way a real client makes it: SNI and Host set to the scenario's host,
+// the scenario's credential (leaf + chain), the run's CA trusted and the server certificate
+// pinned. Everything that happens, TLS failures included, is an observation, never a throw.
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { Agent, request } from "undici";
+import type { EchoResponse } from "../fixtures/echo-server.ts";
+
+export interface ProbeCredential {
+  /** Leaf first, then intermediates, PEM. */
+  certChainPem: string;
+  keyPem: string;
+}
+
+export interface ProbeRequest {
+  endpoint: { address: string; port: number };
+  host: string;
+  /** SNI; defaults to `host`. */
+  servername?: string;
+  path?: string;
+  credential?: ProbeCredential;
+  /** PEM of the CA that signed the server certificate. */
+  caPem: string;
+  /** Expected SHA-256 (hex) of the server certificate: anything else is a failed probe. */
+  serverSha256?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface Observation {
+  /** Absent when no HTTP response arrived (see `error`). */
+  status?: number;
+  responseHeaders?: Record<string, string>;
+  body?: string;
+  /** The echo backend's record of the request it received, when the request reached it. */
+  echo?: EchoResponse;
+  /** Transport or TLS failure, as the client saw it. */
+  error?: { code: string; message: string };
+  /** SHA-256 of the certificate the server presented. */
+  serverCertSha256?: string;
+  durationMs: number;
+}
+
+function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}
+
+function asEcho(body: string, headers: Record<string, string>): EchoResponse | undefined {
+  if (headers["x-echo"] !== "mtls-conformance") return undefined;
+  try {
+    const parsed = JSON.parse(body) as EchoResponse;
+    return typeof parsed.headers === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function probe(req: ProbeRequest): Promise<Observation> {
+  const started = performance.now();
+  const servername = req.servername ?? req.host;
+  const timeout = req.timeoutMs ?? 10_000;
+  let serverCertSha256: string | undefined;
+
+  const agent = new Agent({
+    allowH2: false,
+    connectTimeout: timeout,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+    connect: {
+      servername,
+      ca: req.caPem,
+      ...(req.credential ? { cert: req.credential.certChainPem, key: req.credential.keyPem } : {}),
+      rejectUnauthorized: true,
+      // A full handshake every time: a resumed session would carry an earlier verification.
+      maxCachedSessions: 0,
+      checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
+        serverCertSha256 = cert.fingerprint256.replaceAll(":", "").toLowerCase();
+        if (req.serverSha256 && serverCertSha256 !== req.serverSha256.toLowerCase()) {
+          return new Error(`server presented certificate sha256 ${serverCertSha256}, expected the run's ${req.serverSha256}`);
+        }
+        return checkServerIdentity(hostname, cert);
+      },
+    },
+  });
+
+  try {
+    const res = await request(`https://${req.endpoint.address}:${req.endpoint.port}${req.path ?? "/"}`, {
+      method: "GET",
+      dispatcher: agent,
+      headers: { host: req.host, ...req.headers },
+    });
+    const body = await res.body.text();
+    const responseHeaders = headerRecord(res.headers);
+    return {
+      status: res.statusCode,
+      responseHeaders,
+      body,
+      echo: asEcho(body, responseHeaders),
+      serverCertSha256,
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    const e = error as Error & { code?: string; cause?: Error & { code?: string } };
+    const cause = e.cause ?? e;
+    return {
+      error: { code: cause.code ?? e.code ?? e.name, message: cause.message || e.message },
+      serverCertSha256,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    await agent.close().catch(() => undefined);
+  }
+}

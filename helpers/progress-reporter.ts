@@ -1,0 +1,62 @@
+// A vitest reporter that prints one line per scenario as it finishes and keeps every result
+// for the evidence. It runs in the CLI's process, so the run reads its results directly.
+import type { Reporter, SerializedError, TestCase, TestModule } from "vitest/node";
+import type { ScenarioRecord } from "./run-context.ts";
+
+export type ScenarioVerdict = "pass" | "fail" | "skip";
+
+export interface CollectedResult {
+  id: string;
+  verdict: ScenarioVerdict;
+  record?: ScenarioRecord;
+  /** Test errors (assertion text, or the exception that stopped the test). */
+  errors: string[];
+  durationMs: number;
+  skipReason?: string;
+}
+
+const SCENARIO_ID = /^(MTLS-[A-Z]+-\d{3})\b/;
+
+export class ProgressReporter implements Reporter {
+  readonly results = new Map<string, CollectedResult>();
+  /** Errors outside any scenario (a suite that failed to load...). */
+  readonly runErrors: string[] = [];
+  private readonly write: (line: string) => void;
+  private readonly total: number;
+  private done = 0;
+
+  constructor(write: (line: string) => void, total: number) {
+    this.write = write;
+    this.total = total;
+  }
+
+  onTestCaseResult(testCase: TestCase): void {
+    const id = SCENARIO_ID.exec(testCase.name)?.[1];
+    if (!id) return;
+    const result = testCase.result();
+    const record = testCase.meta().mtls;
+    const verdict: ScenarioVerdict = result.state === "passed" ? "pass" : result.state === "failed" ? "fail" : "skip";
+    const errors = (result.errors ?? []).map((e) => e.message ?? String(e));
+    const durationMs = record?.durationMs ?? Math.round(testCase.diagnostic()?.duration ?? 0);
+    const skipReason = result.state === "skipped" ? result.note ?? "skipped" : undefined;
+    this.results.set(id, { id, verdict, record, errors, durationMs, skipReason });
+
+    this.done++;
+    const counter = `[${String(this.done).padStart(String(this.total).length)}/${this.total}]`;
+    const label = verdict === "pass" ? "PASS" : verdict === "fail" ? "FAIL" : "SKIP";
+    const status = record?.observed.status ?? record?.observed.error?.code ?? "-";
+    this.write(`${counter} ${label} ${testCase.name}  (${status}, ${durationMs} ms)`);
+    if (verdict === "fail") {
+      const lines = record?.mismatches.length ? record.mismatches : errors;
+      for (const line of lines) for (const l of line.split("\n")) this.write(`        ${l}`);
+    }
+    if (verdict === "skip") this.write(`        skipped: ${skipReason}`);
+  }
+
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+    for (const m of testModules) {
+      for (const e of m.errors()) this.runErrors.push(`${m.moduleId}: ${e.message}`);
+    }
+    for (const e of unhandledErrors) this.runErrors.push(e.message ?? String(e));
+  }
+}

@@ -1,0 +1,68 @@
+// What the run hands to the suites (through vitest's provide/inject): serializable data only.
+import type { Observation } from "./probe.ts";
+import type { Endpoint, TargetKind } from "./targets/target.ts";
+import type { Expectation } from "./catalogue.ts";
+
+export interface RunCredential {
+  certChainPem: string;
+  keyPem: string;
+  leafSha256: string;
+}
+
+export interface RunContext {
+  runId: string;
+  target: { kind: TargetKind; description: string };
+  /** host -> where to connect. */
+  endpoints: Record<string, Endpoint>;
+  caPem: string;
+  serverSha256: string;
+  credentials: Record<string, RunCredential>;
+  /** Ids of the scenarios this run executes (after --only). */
+  scenarioIds: string[];
+}
+
+/** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */
+export interface ScenarioRecord {
+  id: string;
+  credentialSha256?: string;
+  expected: Expectation;
+  observed: ObservedSummary;
+  mismatches: string[];
+  durationMs: number;
+}
+
+/** An observation as it goes into evidence: headers kept, bodies shortened, the cert header reduced to its fingerprint. */
+export interface ObservedSummary {
+  status?: number;
+  bodyExcerpt?: string;
+  upstreamReached: boolean;
+  upstreamHeaders?: Record<string, string>;
+  upstreamClientCert?: { sha256?: string; certificates: number };
+  error?: { code: string; message: string };
+  serverCertSha256?: string;
+}
+
+export const RUN_CONTEXT_KEY = "mtlsRun";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    mtlsRun: RunContext;
+  }
+  export interface TaskMeta {
+    mtls?: ScenarioRecord;
+  }
+}
+
+export function summarize(o: Observation, decodedCert?: { sha256?: string; certificates: number }): ObservedSummary {
+  const headers = o.echo ? { ...o.echo.headers } : undefined;
+  if (headers?.["ssl-client-cert"] !== undefined) headers["ssl-client-cert"] = `<${headers["ssl-client-cert"].length} characters, see upstreamClientCert>`;
+  return {
+    status: o.status,
+    bodyExcerpt: o.echo ? undefined : o.body?.replace(/\s+/g, " ").trim().slice(0, 300),
+    upstreamReached: o.echo !== undefined,
+    upstreamHeaders: headers,
+    upstreamClientCert: decodedCert,
+    error: o.error,
+    serverCertSha256: o.serverCertSha256,
+  };
+}

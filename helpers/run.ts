@@ -1,0 +1,194 @@
+// One conformance run: catalogue -> PKI -> manifests -> target -> suites (probe + verdict) -> reports.
+// The CLI and the project's own tests both call runConformance().
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
+import { selectScenarios, validateCatalogue, type Catalogue, type Scenario } from "./catalogue.ts";
+import { onCleanup } from "./cleanup.ts";
+import { ConfigError } from "./errors.ts";
+import {
+  certificateEvidence,
+  EVIDENCE_SCHEMA_VERSION,
+  findings,
+  policyEvidence,
+  scenarioEvidence,
+  totals,
+  type Evidence,
+} from "./evidence.ts";
+import { buildManifests, manifestsYaml, redactedManifests } from "./manifests.ts";
+import { allCertificates, buildPki, chainPem } from "./pki.ts";
+import { writePki } from "./pki-files.ts";
+import { ProgressReporter } from "./progress-reporter.ts";
+import type { RunContext } from "./run-context.ts";
+import { chooseTarget, type TargetChoice } from "./targets/registry.ts";
+import type { StartedTarget } from "./targets/target.ts";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+export const TOOL = { name: PACKAGE.name, version: PACKAGE.version };
+
+
+export interface RunOptions {
+  target: string;
+  reportDir: string;
+  only?: string;
+  /** The command line, as recorded in the evidence. */
+  command: string;
+  namespace?: string;
+  log?: (line: string) => void;
+  catalogue?: Catalogue;
+}
+
+export interface RunOutcome {
+  exitCode: 0 | 1;
+  evidence: Evidence;
+  evidencePath: string;
+  junitPath: string;
+  timings: Record<string, number>;
+}
+
+const sha256 = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
+
+/** Checks everything that can be checked before starting anything; throws ConfigError. */
+export async function planRun(options: RunOptions): Promise<{ scenarios: Scenario[]; choice: TargetChoice; catalogue: Catalogue }> {
+  const catalogue = options.catalogue ?? defaultCatalogue;
+  const problems = validateCatalogue(catalogue);
+  if (problems.length) throw new ConfigError(`the scenario catalogue is invalid:\n  ${problems.join("\n  ")}`);
+  const scenarios = selectScenarios(catalogue.scenarios, options.only);
+  if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
+  const choice = await chooseTarget(options.target);
+  return { scenarios, choice, catalogue };
+}
+
+export async function runConformance(options: RunOptions): Promise<RunOutcome> {
+  const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
+
+  const { scenarios, choice, catalogue } = await planRun(options);
+  log(`target: ${choice.target.kind} (${choice.why})`);
+  log(`run ${runId}: ${scenarios.length} scenario(s), reports in ${options.reportDir}`);
+
+  const reportDir = resolve(options.reportDir);
+  await mkdir(reportDir, { recursive: true });
+  const workDir = await mkdtemp(join(tmpdir(), "mtls-conformance-"));
+  const removeWorkDir = onCleanup(() => rm(workDir, { recursive: true, force: true }));
+
+  const policies = catalogue.policies.filter((p) => scenarios.some((s) => s.policy === p.name));
+  // Vitest takes a while to load: load it while the keys are generated.
+  const vitestModule = import("vitest/node");
+  const tPki = performance.now();
+  const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
+  lap("pkiMs", tPki);
+  const namespace = options.namespace ?? "default";
+  const manifests = buildManifests({ namespace, policies, pki });
+
+  let target: StartedTarget | undefined;
+  try {
+    const tDeploy = performance.now();
+    const [started] = await Promise.all([
+      choice.target.start({ manifests, workDir, reportDir, log }),
+      writePki(pki, join(reportDir, "pki")),
+      writeFile(join(reportDir, "manifests.yaml"), manifestsYaml(redactedManifests(manifests, sha256))),
+    ]);
+    target = started;
+    lap("deployMs", tDeploy);
+    log(`deployed ${manifests.ingresses.length} Ingress(es) on ${target.kind}: ${target.description}`);
+
+    const context: RunContext = {
+      runId,
+      target: { kind: target.kind, description: target.description },
+      endpoints: Object.fromEntries(policies.map((p) => [p.host, target!.endpointFor(p.host)])),
+      caPem: pki.ca.certPem,
+      serverSha256: pki.server.sha256,
+      credentials: Object.fromEntries(
+        Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }]),
+      ),
+      scenarioIds: scenarios.map((s) => s.id),
+    };
+
+    const tSuites = performance.now();
+    const reporter = new ProgressReporter(log, scenarios.length);
+    const junitPath = join(reportDir, "junit.xml");
+    const suites = [...new Set(scenarios.map((s) => s.suite))];
+    const { startVitest } = await vitestModule;
+    const vitest = await startVitest(
+      [],
+      {
+        config: false,
+        root: ROOT,
+        include: suites.map((s) => `suites/${s}.conformance.ts`),
+        watch: false,
+        run: true,
+        reporters: [reporter, ["junit", { outputFile: junitPath, suiteName: `mtls-conformance ${target.kind}` }]],
+        provide: { mtlsRun: context },
+        testTimeout: 60_000,
+        hookTimeout: 60_000,
+        fileParallelism: true,
+      },
+      { logLevel: "error" },
+    );
+    await vitest.close();
+    lap("suitesMs", tSuites);
+
+    const scenarioResults = scenarioEvidence(scenarios, policies, reporter.results, reporter.runErrors);
+    const sum = totals(scenarioResults);
+    const artifacts: Record<string, string> = {
+      junit: "junit.xml",
+      manifests: "manifests.yaml",
+      pki: "pki/",
+    };
+    if (sum.fail > 0) {
+      const saved = await target.collectDiagnostics();
+      saved.forEach((f, i) => (artifacts[`diagnostics-${i + 1}`] = relative(reportDir, f)));
+    }
+    await target.stop();
+    const savedLogs = target.kind === "nginx" ? ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"] : [];
+    savedLogs.forEach((f) => (artifacts[f] = f));
+
+    lap("totalMs", t0);
+    const evidence: Evidence = {
+      schemaVersion: EVIDENCE_SCHEMA_VERSION,
+      tool: { ...TOOL, node: process.version },
+      run: {
+        id: runId,
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        command: options.command,
+        options: { target: options.target, only: options.only ?? null, reportDir, namespace },
+      },
+      target: {
+        kind: target.kind,
+        description: target.description,
+        selection: choice.why,
+        versions: target.versions,
+        ...target.details,
+      },
+      policies: policyEvidence(policies, manifests),
+      scenarios: scenarioResults,
+      certificates: allCertificates(pki).map(certificateEvidence),
+      caBundleSha256: sha256(pki.ca.certPem + "\n"),
+      findings: findings(scenarioResults),
+      artifacts,
+      runErrors: reporter.runErrors,
+      totals: sum,
+    };
+    const evidencePath = join(reportDir, "evidence.json");
+    await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
+    log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${target.kind}, ${timings.totalMs} ms)`);
+    if (reporter.runErrors.length) for (const e of reporter.runErrors) log(`error: ${e}`);
+    log(`evidence: ${evidencePath}`);
+    log(`junit:    ${junitPath}`);
+    return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath, timings };
+  } finally {
+    if (target) await target.stop();
+    await removeWorkDir();
+  }
+}

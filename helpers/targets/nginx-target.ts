@@ -1,0 +1,238 @@
+// Target `nginx`: the system nginx binary on loopback, configured with the directives
+// ingress-nginx renders for the run's Ingress objects, in front of the echo backend.
+// It proves the data plane's behaviour, not the controller's: reports say so.
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { webcrypto } from "node:crypto";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
+import { onCleanup } from "../cleanup.ts";
+import { freePort } from "../net.ts";
+import { renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
+import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
+
+const run = promisify(execFile);
+
+export const NGINX_INSTALL_HINT =
+  "nginx was not found. Install it (Debian/Ubuntu: `apt-get install -y nginx-light`) or set NGINX_BIN to the nginx binary.";
+
+const DESCRIPTION =
+  "nginx data plane on loopback with ingress-nginx's auth-tls rendering emulated from the run's Ingress and Secret objects; " +
+  "this is not the ingress-nginx controller";
+
+/** NGINX_BIN, else `nginx` on PATH, else the Debian location (/usr/sbin is not on every PATH). */
+export function findNginx(): string | undefined {
+  if (process.env.NGINX_BIN) return existsSync(process.env.NGINX_BIN) ? process.env.NGINX_BIN : undefined;
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"]) {
+    if (dir && existsSync(join(dir, "nginx"))) return join(dir, "nginx");
+  }
+  return undefined;
+}
+
+export interface NginxVersions {
+  nginx: string;
+  opensslBuilt?: string;
+  opensslRunning?: string;
+}
+
+export async function nginxVersions(bin: string): Promise<NginxVersions> {
+  // nginx prints its version to stderr.
+  const { stderr } = await run(bin, ["-V"]);
+  const version = /nginx version: nginx\/(\S+)/.exec(stderr)?.[1] ?? "unknown";
+  const built = /built with (OpenSSL [^\s]+)/.exec(stderr)?.[1];
+  const running = /running with (OpenSSL [^\s)]+)/.exec(stderr)?.[1];
+  return { nginx: version, opensslBuilt: built, opensslRunning: running ?? built };
+}
+
+/** The controller serves a self-signed "Fake Certificate" for names no Ingress claims. */
+async function fakeCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: "CN=Kubernetes Ingress Controller Fake Certificate, O=Acme Co",
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 365 * 86_400_000),
+    keys,
+    signingAlgorithm: alg,
+  });
+  const key = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+  return { certPem: cert.toString("pem"), keyPem: x509.PemConverter.encode(key, "PRIVATE KEY") };
+}
+
+function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`nginx exited (${child.exitCode ?? child.signalCode}) before listening on ${host}:${port}`));
+        return;
+      }
+      const socket = connect({ host, port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nginx did not listen on ${host}:${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 10);
+      });
+    };
+    attempt();
+  });
+}
+
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // SIGQUIT: graceful shutdown, workers finish their requests.
+    child.kill("SIGQUIT");
+  });
+}
+
+export interface NginxTargetOptions {
+  bin?: string;
+  listenAddress?: string;
+  /** Bound on the wait for nginx to listen. */
+  startTimeoutMs?: number;
+}
+
+export class NginxTarget implements Target {
+  readonly kind = "nginx" as const;
+  private readonly options: NginxTargetOptions;
+
+  constructor(options: NginxTargetOptions = {}) {
+    this.options = options;
+  }
+
+  async check(): Promise<TargetAvailability> {
+    const bin = this.options.bin ?? findNginx();
+    if (!bin) return { available: false, reason: NGINX_INSTALL_HINT };
+    try {
+      const v = await nginxVersions(bin);
+      return { available: true, reason: `nginx ${v.nginx} found at ${bin}` };
+    } catch (error) {
+      return { available: false, reason: `${bin} -V failed: ${(error as Error).message}` };
+    }
+  }
+
+  async start(input: DeployInput): Promise<StartedTarget> {
+    const bin = this.options.bin ?? findNginx();
+    if (!bin) throw new Error(NGINX_INSTALL_HINT);
+    const listenAddress = this.options.listenAddress ?? "127.0.0.1";
+    if (!listenAddress.startsWith("127.")) throw new Error(`the nginx target listens on loopback only, not ${listenAddress}`);
+
+    const prefix = await mkdtemp(join(input.workDir, "nginx-"));
+    let echo: StartedEchoServer | undefined;
+    let child: ChildProcess | undefined;
+    let servers: RenderedServer[] = [];
+    let httpsPort = 0;
+    let stopped = false;
+    const diagnosticsDir = join(input.reportDir, "nginx");
+
+    const saveFiles = async (): Promise<string[]> => {
+      await mkdir(diagnosticsDir, { recursive: true });
+      const saved: string[] = [];
+      for (const name of ["nginx.conf", "logs/error.log", "logs/access.log"]) {
+        const from = join(prefix, name);
+        if (!existsSync(from)) continue;
+        const to = join(diagnosticsDir, name.replace("logs/", ""));
+        await copyFile(from, to);
+        saved.push(to);
+      }
+      return saved;
+    };
+
+    const cleanup = onCleanup(async () => {
+      stopped = true;
+      if (child) await stopProcess(child, 3000);
+      if (echo) await echo.stop();
+      await saveFiles().catch(() => []);
+      await rm(prefix, { recursive: true, force: true });
+    });
+
+    try {
+      const [versions, defaultCertificate, startedEcho] = await Promise.all([
+        nginxVersions(bin),
+        fakeCertificate(),
+        startEchoServer(listenAddress),
+      ]);
+      echo = startedEcho;
+      await Promise.all(["logs", "ssl", "tmp"].map((d) => mkdir(join(prefix, d), { recursive: true })));
+
+      // A port can be taken between choosing and binding it: retry with another one.
+      let lastError: Error | undefined;
+      for (let attempt = 1; attempt <= 3 && !child; attempt++) {
+        httpsPort = await freePort(listenAddress);
+        const rendered = renderNginxConfig({
+          ingresses: input.manifests.ingresses,
+          secrets: input.manifests.secrets,
+          prefix,
+          listenAddress,
+          httpsPort,
+          backendFor: () => `${echo!.host}:${echo!.port}`,
+          defaultCertificate,
+        });
+        servers = rendered.servers;
+        for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
+        const confPath = join(prefix, "nginx.conf");
+        await writeFile(confPath, rendered.config);
+        const errorLog = join(prefix, "logs", "error.log");
+        const proc = spawn(bin, ["-p", prefix, "-c", confPath, "-e", errorLog], { stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        try {
+          await waitForPort(listenAddress, httpsPort, proc, this.options.startTimeoutMs ?? 5000);
+          child = proc;
+        } catch (error) {
+          await stopProcess(proc, 1000);
+          const log = existsSync(errorLog) ? await readFile(errorLog, "utf8") : "";
+          lastError = new Error(`${(error as Error).message}\n${stderr}${log}`.trim());
+          if (!/Address already in use/.test(stderr + log)) break;
+        }
+      }
+      if (!child) throw lastError ?? new Error("nginx did not start");
+      for (const s of servers) for (const w of s.warnings) input.log(`warning: ${s.host}: ${w}`);
+
+      const started: StartedTarget = {
+        kind: "nginx",
+        description: DESCRIPTION,
+        versions: {
+          nginx: versions.nginx,
+          ...(versions.opensslRunning ? { openssl: versions.opensslRunning } : {}),
+          ...(versions.opensslBuilt ? { opensslBuiltWith: versions.opensslBuilt } : {}),
+        },
+        details: {
+          emulation: "ingress-nginx auth-tls rendering (server: ssl_client_certificate, ssl_verify_client, ssl_verify_depth, ssl_crl, error_page 495 496, match-cn; location: ssl-client-* headers)",
+          nginxBinary: bin,
+          listen: `${listenAddress}:${httpsPort}`,
+          backend: "every Service is served by the echo backend (the guide's httpd demo-app is replaced by it)",
+          servers: servers.map((s) => ({ host: s.host, ingress: s.ingress, authTls: s.authTls, warnings: s.warnings })),
+        },
+        endpointFor: (host) => {
+          if (!servers.some((s) => s.host === host)) throw new Error(`no Ingress serves host ${host}`);
+          return { address: listenAddress, port: httpsPort };
+        },
+        collectDiagnostics: () => saveFiles(),
+        stop: async () => {
+          if (!stopped) await cleanup();
+        },
+      };
+      return started;
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// What every target implements. Everything but deploying is shared: the catalogue, PKI,
+// manifests, probes, verdicts and reports are the same whatever runs the Ingress objects.
+import type { Manifests } from "../manifests.ts";
+
+export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";
+
+/** Where to open a TLS connection to reach a host (SNI and Host are the host's name). */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface TargetAvailability {
+  available: boolean;
+  /** Why (not): shown on the first line of a run and in errors. */
+  reason: string;
+}
+
+export interface DeployInput {
+  manifests: Manifests;
+  /** Private scratch directory of this run (removed afterwards). */
+  workDir: string;
+  /** Report directory: targets save their logs and rendered configuration here. */
+  reportDir: string;
+  log: (line: string) => void;
+}
+
+export interface StartedTarget {
+  kind: TargetKind;
+  /** One sentence for reports: what the system under test really is. */
+  description: string;
+  /** Versions of what answered the probes (nginx, OpenSSL, controller, Kubernetes...). */
+  versions: Record<string, string>;
+  /** Extra facts for the evidence (ports, files saved, emulation notes). */
+  details: Record<string, unknown>;
+  endpointFor(host: string): Endpoint;
+  /** Saves what helps explain a failure into the report directory; returns the files written. */
+  collectDiagnostics(): Promise<string[]>;
+  /** Stops and removes everything the target started; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  kind: TargetKind;
+  check(): Promise<TargetAvailability>;
+  start(input: DeployInput): Promise<StartedTarget>;
+}

@@ -1,0 +1,52 @@
+// The thin runner every suite uses: one vitest test per catalogue scenario of the suite.
+import { describe, inject, test } from "vitest";
+import { catalogue } from "../fixtures/catalogue.ts";
+import { policyByName, type Scenario, type SuiteName } from "../helpers/catalogue.ts";
+import { decodeClientCertHeader, judge } from "../helpers/oracle.ts";
+import { probe } from "../helpers/probe.ts";
+import { summarize, type ScenarioRecord } from "../helpers/run-context.ts";
+
+export function formatFailure(s: Scenario, mismatches: string[]): string {
+  return [`${s.id} ${s.name}: ${s.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
+}
+
+export function defineScenarioSuite(suite: SuiteName): void {
+  const run = inject("mtlsRun");
+  if (!run) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
+  const scenarios = catalogue.scenarios.filter((s) => s.suite === suite && run.scenarioIds.includes(s.id));
+
+  describe.concurrent(suite, () => {
+    for (const s of scenarios) {
+      test(`${s.id} ${s.name}`, async ({ task, annotate }) => {
+        const policy = policyByName(catalogue, s.policy);
+        const credential = s.credential === "none" ? undefined : run.credentials[s.credential];
+        await annotate(s.id, "scenario-id");
+        await annotate(s.must, "must");
+        await annotate(credential ? `sha256:${credential.leafSha256}` : "none", "credential-sha256");
+        for (const control of s.controls) await annotate(control, "control");
+
+        const endpoint = run.endpoints[policy.host];
+        if (!endpoint) throw new Error(`the target returned no endpoint for ${policy.host}`);
+        const observation = await probe({
+          endpoint,
+          host: policy.host,
+          caPem: run.caPem,
+          serverSha256: run.serverSha256,
+          credential,
+        });
+        const verdict = judge(s.expect, observation, credential?.leafSha256);
+        const certHeader = observation.echo?.headers["ssl-client-cert"];
+        const record: ScenarioRecord = {
+          id: s.id,
+          credentialSha256: credential?.leafSha256,
+          expected: s.expect,
+          observed: summarize(observation, certHeader === undefined ? undefined : decodeClientCertHeader(certHeader)),
+          mismatches: verdict.mismatches,
+          durationMs: Math.round(observation.durationMs * 10) / 10,
+        };
+        task.meta.mtls = record;
+        if (!verdict.pass) throw new Error(formatFailure(s, verdict.mismatches));
+      });
+    }
+  });
+}
