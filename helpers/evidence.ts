@@ -41,7 +41,7 @@ export interface ScenarioEvidence {
 export interface Evidence {
   schemaVersion: string;
   tool: { name: string; version: string; node: string };
-  run: { id: string; startedAt: string; finishedAt: string; command: string; options: Record<string, unknown> };
+  run: { id: string; startedAt: string; finishedAt: string; command: string; options: Record<string, unknown>; timingsMs: Record<string, number> };
   target: Record<string, unknown> & { kind: string; description: string; selection: string; versions: Record<string, string> };
   policies: Array<{ name: string; ingress: string; host: string; annotations: Record<string, string>; description: string }>;
   scenarios: ScenarioEvidence[];

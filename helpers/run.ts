@@ -24,6 +24,7 @@ import { allCertificates, buildPki, chainPem } from "./pki.ts";
 import { writePki } from "./pki-files.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { RunContext } from "./run-context.ts";
+import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice } from "./targets/registry.ts";
 import type { StartedTarget } from "./targets/target.ts";
 
@@ -66,7 +67,7 @@ export async function planRun(options: RunOptions): Promise<{ scenarios: Scenari
 
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
-  const timings: Record<string, number> = {};
+  const timings: Record<string, number> = { startupMs: Math.round(performance.now()) };
   const t0 = performance.now();
   const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
   const startedAt = new Date();
@@ -82,8 +83,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const removeWorkDir = onCleanup(() => rm(workDir, { recursive: true, force: true }));
 
   const policies = catalogue.policies.filter((p) => scenarios.some((s) => s.policy === p.name));
-  // Vitest takes a while to load: load it while the keys are generated.
-  const vitestModule = import("vitest/node");
+  const reporter = new ProgressReporter(log, scenarios.length);
+  const junitPath = join(reportDir, "junit.xml");
+  // Vitest takes a while to load and start: let it do so while the keys are generated.
+  const vitestReady = createSuiteRunner(scenarios, reporter, junitPath, choice.target.kind);
+  vitestReady.catch(() => undefined);
   const tPki = performance.now();
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
   lap("pkiMs", tPki);
@@ -115,27 +119,13 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     };
 
     const tSuites = performance.now();
-    const reporter = new ProgressReporter(log, scenarios.length);
-    const junitPath = join(reportDir, "junit.xml");
-    const suites = [...new Set(scenarios.map((s) => s.suite))];
-    const { startVitest } = await vitestModule;
-    const vitest = await startVitest(
-      [],
-      {
-        config: false,
-        root: ROOT,
-        include: suites.map((s) => `suites/${s}.conformance.ts`),
-        watch: false,
-        run: true,
-        reporters: [reporter, ["junit", { outputFile: junitPath, suiteName: `mtls-conformance ${target.kind}` }]],
-        provide: { mtlsRun: context },
-        testTimeout: 60_000,
-        hookTimeout: 60_000,
-        fileParallelism: true,
-      },
-      { logLevel: "error" },
-    );
-    await vitest.close();
+    const vitest = await vitestReady;
+    vitest.provide("mtlsRun", context);
+    try {
+      await vitest.start();
+    } finally {
+      await vitest.close();
+    }
     lap("suitesMs", tSuites);
 
     const scenarioResults = scenarioEvidence(scenarios, policies, reporter.results, reporter.runErrors);
@@ -163,6 +153,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         finishedAt: new Date().toISOString(),
         command: options.command,
         options: { target: options.target, only: options.only ?? null, reportDir, namespace },
+        timingsMs: timings,
       },
       target: {
         kind: target.kind,
@@ -188,7 +179,32 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     log(`junit:    ${junitPath}`);
     return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath, timings };
   } finally {
+    await vitestReady.then((v) => v.close()).catch(() => undefined);
     if (target) await target.stop();
     await removeWorkDir();
   }
+}
+
+/** A vitest instance over the suites that hold the selected scenarios, ready to start. */
+async function createSuiteRunner(scenarios: Scenario[], reporter: ProgressReporter, junitPath: string, targetKind: string): Promise<Vitest> {
+  const { createVitest } = await import("vitest/node");
+  const suites = [...new Set(scenarios.map((s) => s.suite))];
+  return createVitest(
+    {
+      config: false,
+      root: ROOT,
+      include: suites.map((s) => `suites/${s}.conformance.ts`),
+      watch: false,
+      run: true,
+      reporters: [reporter, ["junit", { outputFile: junitPath, suiteName: `mtls-conformance ${targetKind}` }]],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      // One thread, no per-file isolation: the suites share no state, and a worker per file
+      // costs more (start-up, transforms) than all the probes together (npm run bench).
+      pool: "threads",
+      isolate: false,
+      maxWorkers: 1,
+    },
+    { logLevel: "error" },
+  );
 }
