@@ -100,5 +100,5 @@ export function redactedManifests(manifests: Manifests, sha256: (text: string) =
 
 /** Multi-document YAML, as `kubectl apply -f` takes it. */
 export function manifestsYaml(manifests: Manifests): string {
-  return [...manifests.secrets, ...manifests.ingresses].map((o) => stringify(o)).join("---\n");
+  return [...manifests.secrets, ...manifests.ingresses].map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }

@@ -19,7 +19,7 @@ import {
   totals,
   type Evidence,
 } from "./evidence.ts";
-import { buildManifests, manifestsYaml, redactedManifests } from "./manifests.ts";
+import { buildManifests, manifestsYaml, redactedManifests, type Manifests } from "./manifests.ts";
 import { allCertificates, buildPki, chainPem } from "./pki.ts";
 import { writePki } from "./pki-files.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
@@ -41,7 +41,11 @@ export interface RunOptions {
   command: string;
   namespace?: string;
   log?: (line: string) => void;
-  catalogue?: Catalogue;
+  /**
+   * Alters the objects before they are deployed, leaving the catalogue's expectations as they
+   * are: how the project's own tests simulate a broken ingress to prove the suite fails.
+   */
+  alterManifests?: (manifests: Manifests) => Manifests;
 }
 
 export interface RunOutcome {
@@ -56,7 +60,7 @@ const sha256 = (text: string | Uint8Array): string => createHash("sha256").updat
 
 /** Checks everything that can be checked before starting anything; throws ConfigError. */
 export async function planRun(options: RunOptions): Promise<{ scenarios: Scenario[]; choice: TargetChoice; catalogue: Catalogue }> {
-  const catalogue = options.catalogue ?? defaultCatalogue;
+  const catalogue = defaultCatalogue;
   const problems = validateCatalogue(catalogue);
   if (problems.length) throw new ConfigError(`the scenario catalogue is invalid:\n  ${problems.join("\n  ")}`);
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
@@ -92,7 +96,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
   lap("pkiMs", tPki);
   const namespace = options.namespace ?? "default";
-  const manifests = buildManifests({ namespace, policies, pki });
+  const built = buildManifests({ namespace, policies, pki });
+  const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
 
   let target: StartedTarget | undefined;
   try {

@@ -1,0 +1,117 @@
+// Whole runs on the real nginx target: the catalogue passes on a correct ingress, and the same
+// catalogue FAILS when the deployed Ingress is broken (a suite that stays green is worthless).
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { catalogue } from "../fixtures/catalogue.ts";
+import { ANNOTATION_PREFIX } from "./catalogue.ts";
+import type { Manifests } from "./manifests.ts";
+import { runConformance, type RunOutcome } from "./run.ts";
+
+const quiet = () => undefined;
+
+function setAnnotation(ingressName: string, key: string, value: string) {
+  return (m: Manifests): Manifests => {
+    const ing = m.ingresses.find((i) => i.metadata?.name === ingressName)!;
+    ing.metadata!.annotations![ANNOTATION_PREFIX + key] = value;
+    return m;
+  };
+}
+
+async function run(only?: string, alterManifests?: (m: Manifests) => Manifests): Promise<RunOutcome & { reportDir: string }> {
+  const reportDir = mkdtempSync(join(tmpdir(), "run-test-"));
+  const outcome = await runConformance({ target: "nginx", reportDir, only, command: "test", log: quiet, alterManifests });
+  return { ...outcome, reportDir };
+}
+
+const failedIds = (o: RunOutcome) => o.evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id).sort();
+
+describe("full catalogue on the nginx target", () => {
+  let outcome: RunOutcome & { reportDir: string };
+
+  it("every scenario passes, and the evidence and JUnit agree", async () => {
+    outcome = await run();
+    expect(failedIds(outcome)).toEqual([]);
+    expect(outcome.exitCode).toBe(0);
+
+    const evidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8"));
+    expect(evidence.totals).toEqual({ pass: catalogue.scenarios.length, fail: 0, skip: 0, total: catalogue.scenarios.length });
+    expect(evidence.scenarios.map((s: { id: string }) => s.id).sort()).toEqual(catalogue.scenarios.map((s) => s.id).sort());
+    expect(evidence.target.kind).toBe("nginx");
+    expect(evidence.target.description).toMatch(/not the ingress-nginx controller/);
+    expect(evidence.target.versions.nginx).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(Date.parse(evidence.run.finishedAt)).toBeGreaterThanOrEqual(Date.parse(evidence.run.startedAt));
+
+    const junit = readFileSync(outcome.junitPath, "utf8");
+    for (const s of catalogue.scenarios) {
+      expect(junit).toContain(`<property name="scenario-id" value="${s.id}">`);
+    }
+    expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${catalogue.scenarios.length}" failures="0"`));
+    // Each test case names the fingerprint of the credential it presented.
+    const client = evidence.certificates.find((c: { name: string }) => c.name === "client");
+    expect(junit).toContain(`value="sha256:${client.sha256}"`);
+  });
+
+  it("the evidence holds no private key, and every certificate is described", () => {
+    const text = readFileSync(outcome.evidencePath, "utf8");
+    expect(text).not.toMatch(/PRIVATE KEY/);
+    const evidence = JSON.parse(text);
+    for (const c of evidence.certificates) {
+      expect(c.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(new Date(c.notBefore).toISOString()).toBe(c.notBefore);
+      expect(new Date(c.notAfter).toISOString()).toBe(c.notAfter);
+    }
+    expect(evidence.certificates.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(["ca", "server", "client", "client-expired", "intermediate-1", "intermediate-2", "other-ca"]),
+    );
+  });
+
+  it("records that the guide's X-SSL-Client-Cert claim does not hold", () => {
+    const finding = outcome.evidence.findings.find((f) => f.id === "guide-claim-x-ssl-client-cert");
+    expect(finding?.holds).toBe(false);
+    const s = outcome.evidence.scenarios.find((x) => x.id === "MTLS-HEADERS-006")!;
+    expect(s.observed?.upstreamHeaders?.["x-ssl-client-cert"]).toBeUndefined();
+    expect(s.observed?.upstreamClientCert?.sha256).toBe(s.credentialSha256);
+  });
+
+  it("manifests.yaml has the Secrets redacted and the guide's Ingress", () => {
+    const yaml = readFileSync(join(outcome.reportDir, "manifests.yaml"), "utf8");
+    expect(yaml).toContain("name: test-localhost");
+    expect(yaml).toContain("nginx.ingress.kubernetes.io/auth-tls-secret: default/ca-secret");
+    expect(yaml).toMatch(/tls\.key: <redacted sha256:[0-9a-f]{64}>/);
+    expect(yaml).not.toMatch(/PRIVATE KEY|LS0tLS1CRUdJTi/);
+  });
+});
+
+describe("a broken ingress makes the catalogue fail", () => {
+  it("verify-client optional: requests without a certificate get through, and the no-cert scenarios fail", async () => {
+    const o = await run("MTLS-CLIENT-001,MTLS-CLIENT-002,MTLS-GUIDE-001", setAnnotation("test-localhost", "auth-tls-verify-client", "optional"));
+    expect(o.exitCode).toBe(1);
+    expect(failedIds(o)).toEqual(["MTLS-CLIENT-001", "MTLS-GUIDE-001"]);
+    const s = o.evidence.scenarios.find((x) => x.id === "MTLS-CLIENT-001")!;
+    expect(s.mismatches.join("\n")).toContain("status: expected 400, observed 200");
+    expect(o.evidence.totals).toEqual({ pass: 1, fail: 2, skip: 0, total: 3 });
+    // Diagnostics are saved and named in the evidence.
+    expect(Object.values(o.evidence.artifacts)).toContain("nginx/nginx.conf");
+  });
+
+  it("verify-depth 2 on the guide's Ingress: the depth boundary scenario fails", async () => {
+    const o = await run("MTLS-CLIENT-009,MTLS-CLIENT-010", setAnnotation("test-localhost", "auth-tls-verify-depth", "2"));
+    expect(failedIds(o)).toEqual(["MTLS-CLIENT-010"]);
+    expect(o.exitCode).toBe(1);
+  });
+
+  it("pass-certificate-to-upstream false: the header scenarios fail", async () => {
+    const o = await run("MTLS-HEADERS-001,MTLS-HEADERS-002", setAnnotation("test-localhost", "auth-tls-pass-certificate-to-upstream", "false"));
+    expect(failedIds(o)).toEqual(["MTLS-HEADERS-001"]);
+  });
+
+  it("auth-tls-secret naming a missing secret: the host answers 403 and both sides fail", async () => {
+    const o = await run("MTLS-CLIENT-001,MTLS-CLIENT-002", setAnnotation("test-localhost", "auth-tls-secret", "default/missing"));
+    expect(failedIds(o)).toEqual(["MTLS-CLIENT-001", "MTLS-CLIENT-002"]);
+    const s = o.evidence.scenarios.find((x) => x.id === "MTLS-CLIENT-002")!;
+    expect(s.observed?.status).toBe(403);
+  });
+});
