@@ -20,6 +20,8 @@ export interface AuthTls {
   matchCn?: string;
   /** Set when the secret cannot be used: the controller then answers 403 on the whole host. */
   brokenReason?: string;
+  /** The secret has a key pair but no ca.crt: client-certificate auth is silently not configured. */
+  noCa?: boolean;
 }
 
 export interface RenderedServer {
@@ -87,8 +89,13 @@ export function parseAuthTls(ing: V1Ingress, secrets: V1Secret[]): AuthTls | und
   } else {
     const secret = secrets.find((s) => s.metadata?.namespace === secretNamespace && s.metadata?.name === secretName);
     if (!secret) auth.brokenReason = `secret ${secretRef} not found`;
-    else if (!secretData(secret)["ca.crt"]?.includes("BEGIN CERTIFICATE")) {
-      auth.brokenReason = `secret ${secretRef} has no usable ca.crt`;
+    else {
+      const data = secretData(secret);
+      const hasCa = !!data["ca.crt"]?.includes("BEGIN CERTIFICATE");
+      const hasKeyPair = !!data["tls.crt"] && !!data["tls.key"];
+      // A key pair without ca.crt is a usable secret: the controller just configures no client auth.
+      if (!hasCa && !hasKeyPair) auth.brokenReason = `secret ${secretRef} has neither ca.crt nor tls.crt/tls.key`;
+      else if (!hasCa) auth.noCa = true;
     }
   }
   return auth;
@@ -158,6 +165,8 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
       if (authTls?.brokenReason) {
         server.push(`        # auth-tls-secret unusable (${authTls.brokenReason}): the controller denies the whole host`);
         server.push(`        return 403;`);
+      } else if (authTls?.noCa) {
+        server.push(`        # auth-tls-secret ${authTls.secretRef} has no ca.crt: no client-certificate auth`);
       } else if (authTls) {
         const [secretNamespace, secretName] = authTls.secretRef.split("/") as [string, string];
         const data = secretData(findSecret(input.secrets, secretNamespace, secretName)!);

@@ -1,0 +1,333 @@
+// Tests for the verdict oracle. Independent oracles: the system `openssl` for certificate
+// fingerprints, and an encoder written here that percent-encodes PEM the way nginx's
+// $ssl_client_escaped_cert does (everything but A-Za-z0-9-._~ as %XX, uppercase hex).
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { EchoResponse } from "../fixtures/echo-server.ts";
+import type { Expectation } from "./catalogue.ts";
+import { decodeClientCertHeader, judge } from "./oracle.ts";
+import type { Observation } from "./probe.ts";
+
+x509.cryptoProvider.set(globalThis.crypto);
+
+const P256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+
+/** PEM as nginx's $ssl_client_raw_cert has it: LF line ends, trailing newline. */
+async function makeCertPem(cn: string): Promise<string> {
+  const keys = (await globalThis.crypto.subtle.generateKey(P256, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "7f" + Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString("hex"),
+    name: `CN=${cn}, O=MyOrganization`,
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm: P256,
+  });
+  return cert.toString("pem").replace(/\r\n/g, "\n").trimEnd() + "\n";
+}
+
+/** nginx's escaping of the client certificate: unreserved characters kept, every other byte %XX uppercase. */
+function nginxEscape(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += /^[A-Za-z0-9\-._~]$/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** SHA-256 as `openssl x509 -noout -fingerprint -sha256` prints it, lower-case hex without colons. */
+function opensslSha256(pem: string): string {
+  const r = spawnSync("openssl", ["x509", "-noout", "-fingerprint", "-sha256"], {
+    input: pem,
+    encoding: "utf8",
+    env: { ...process.env, OPENSSL_CONF: "/dev/null" },
+  });
+  if (r.error) throw r.error;
+  expect(r.status, r.stderr).toBe(0);
+  const m = /Fingerprint=([0-9A-Fa-f:]+)/.exec(r.stdout);
+  expect(m, r.stdout).not.toBeNull();
+  const hex = m![1]!.replaceAll(":", "").toLowerCase();
+  expect(hex).toMatch(/^[0-9a-f]{64}$/);
+  return hex;
+}
+
+let pemA: string;
+let pemB: string;
+let shaA: string;
+let shaB: string;
+
+beforeAll(async () => {
+  [pemA, pemB] = await Promise.all([makeCertPem("authorized-client"), makeCertPem("other-client")]);
+  shaA = opensslSha256(pemA);
+  shaB = opensslSha256(pemB);
+});
+
+describe("the test's own encoder (sanity of the oracle)", () => {
+  it("escapes as the reference describes", () => {
+    expect(nginxEscape("a-Z_0.9~ +/=\n")).toBe("a-Z_0.9~%20%2B%2F%3D%0A");
+    expect(nginxEscape(pemA).startsWith("-----BEGIN%20CERTIFICATE-----%0A")).toBe(true);
+    expect(shaA).not.toBe(shaB);
+  });
+});
+
+describe("decodeClientCertHeader", () => {
+  it("decodes nginx's escaped PEM to the certificate openssl fingerprints", () => {
+    const header = nginxEscape(pemA);
+    expect(header).not.toMatch(/[\n +/=]/);
+    const decoded = decodeClientCertHeader(header);
+    expect(decoded.problem).toBeUndefined();
+    expect(decoded.certificates).toBe(1);
+    expect(decoded.sha256).toBe(shaA);
+  });
+
+  it("keeps base64's + and / intact (%2B, %2F are not spaces or separators)", async () => {
+    // Find a certificate whose base64 has both characters (nearly every one does).
+    let pem = pemB;
+    for (let i = 0; i < 20 && !(pem.includes("+") && pem.includes("/")); i++) pem = await makeCertPem(`plus-slash-${i}`);
+    const header = nginxEscape(pem);
+    expect(header).toContain("%2B");
+    expect(header).toContain("%2F");
+    expect(decodeClientCertHeader(header).sha256).toBe(opensslSha256(pem));
+  });
+
+  it("counts two concatenated certificates and fingerprints the first", () => {
+    const decoded = decodeClientCertHeader(nginxEscape(pemA + pemB));
+    expect(decoded.problem).toBeUndefined();
+    expect(decoded.certificates).toBe(2);
+    expect(decoded.sha256).toBe(shaA);
+  });
+
+  // Values are built lazily: the certificates exist only after beforeAll.
+  it.each<[string, () => string]>([
+    ["invalid percent-encoding", () => "%ZZ"],
+    ["truncated escape", () => "-----BEGIN%20CERTIFICATE-----%0"],
+    ["no PEM after decoding", () => "hello%20world"],
+    ["empty", () => ""],
+    ["BEGIN without END", () => nginxEscape(pemA.replace("-----END CERTIFICATE-----", ""))],
+  ])("garbage (%s) gives a problem, not a certificate", (_label, value) => {
+    const decoded = decodeClientCertHeader(value());
+    expect(decoded.problem).toEqual(expect.any(String));
+    expect(decoded.problem!.length).toBeGreaterThan(0);
+    expect(decoded.certificates).toBe(0);
+    expect(decoded.sha256).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const NO_CERT_BODY = "No required SSL certificate was sent";
+
+const echo = (headers: Record<string, string> = {}, path = "/"): EchoResponse => ({
+  method: "GET",
+  path,
+  headers: { host: "test.localdev.me", ...headers },
+});
+
+const obs = (o: Partial<Observation>): Observation => ({ durationMs: 3, ...o });
+
+const rejected: Expectation = { status: 400, bodyIncludes: NO_CERT_BODY, upstream: "not-reached" };
+const reached = (upstreamHeaders?: Expectation["upstreamHeaders"]): Expectation => ({
+  status: 200,
+  upstream: "reached",
+  ...(upstreamHeaders ? { upstreamHeaders } : {}),
+});
+
+function expectPass(expect_: Expectation, observed: Observation, leaf?: string): void {
+  const v = judge(expect_, observed, leaf);
+  expect(v.mismatches).toEqual([]);
+  expect(v.pass).toBe(true);
+}
+
+/** Fails with exactly one mismatch, which contains every fragment. */
+function expectFail(expect_: Expectation, observed: Observation, fragments: string[], leaf?: string): string {
+  const v = judge(expect_, observed, leaf);
+  expect(v.pass).toBe(false);
+  expect(v.mismatches).toHaveLength(1);
+  for (const f of fragments) expect(v.mismatches[0]).toContain(f);
+  return v.mismatches[0]!;
+}
+
+describe("judge: status", () => {
+  it("passes on the expected status", () => {
+    expectPass({ status: 403, upstream: "not-reached" }, obs({ status: 403, body: "client certificate unauthorized" }));
+  });
+  it("fails on another status, saying expected and observed", () => {
+    expectFail({ status: 403, upstream: "not-reached" }, obs({ status: 200, body: "ok" }), [
+      "status",
+      "expected 403",
+      "observed 200",
+    ]);
+  });
+});
+
+describe("judge: body marker", () => {
+  it("passes when the body contains the marker", () => {
+    expectPass(rejected, obs({ status: 400, body: `<html><center>${NO_CERT_BODY}</center></html>` }));
+  });
+  it("fails when the marker is missing, quoting the marker and the body", () => {
+    expectFail(rejected, obs({ status: 400, body: "<html>The SSL certificate error</html>" }), [
+      "body",
+      `expected to contain "${NO_CERT_BODY}"`,
+      'observed "<html>The SSL certificate error</html>"',
+    ]);
+  });
+  it("fails when there is no body at all", () => {
+    expectFail(rejected, obs({ status: 400 }), ["body", NO_CERT_BODY, 'observed ""']);
+  });
+  it("reports every difference: status and body together", () => {
+    const v = judge(rejected, obs({ status: 200, body: "hello" }));
+    expect(v.pass).toBe(false);
+    expect(v.mismatches).toHaveLength(2);
+    expect(v.mismatches.join("\n")).toContain("expected 400, observed 200");
+    expect(v.mismatches.join("\n")).toContain('observed "hello"');
+  });
+});
+
+describe('judge: upstream "not-reached"', () => {
+  it("passes when nginx answered itself", () => {
+    expectPass(rejected, obs({ status: 400, body: NO_CERT_BODY }));
+  });
+  it("fails when the echo backend answered", () => {
+    expectFail(rejected, obs({ status: 400, body: NO_CERT_BODY, echo: echo({}, "/secret") }), [
+      "upstream",
+      "expected the backend not to be reached",
+      "observed",
+      "GET /secret",
+    ]);
+  });
+});
+
+describe('judge: upstream "reached"', () => {
+  it("passes when the echo backend answered", () => {
+    expectPass(reached(), obs({ status: 200, body: "{}", echo: echo() }));
+  });
+  it("fails when the answer did not come from the echo backend", () => {
+    expectFail(reached(), obs({ status: 200, body: "<html>default backend</html>" }), [
+      "upstream",
+      "expected the request to reach the echo backend",
+      "observed",
+    ]);
+  });
+  it("fails on the missing echo even when header expectations exist (no header noise)", () => {
+    expectFail(reached({ headers: { "ssl-client-verify": "SUCCESS" } }), obs({ status: 200, body: "x" }), ["echo backend"]);
+  });
+});
+
+describe("judge: exact upstream header values", () => {
+  const want = reached({ headers: { "ssl-client-verify": "SUCCESS", "ssl-client-subject-dn": "O=MyOrganization,CN=authorized-client" } });
+  it("passes when every header has exactly the value", () => {
+    expectPass(
+      want,
+      obs({
+        status: 200,
+        echo: echo({ "ssl-client-verify": "SUCCESS", "ssl-client-subject-dn": "O=MyOrganization,CN=authorized-client" }),
+      }),
+    );
+  });
+  it("fails on another value, quoting both", () => {
+    expectFail(
+      want,
+      obs({
+        status: 200,
+        echo: echo({
+          "ssl-client-verify": "FAILED:certificate has expired",
+          "ssl-client-subject-dn": "O=MyOrganization,CN=authorized-client",
+        }),
+      }),
+      ["upstream header ssl-client-verify", 'expected "SUCCESS"', 'observed "FAILED:certificate has expired"'],
+    );
+  });
+  it("fails on a value that differs only in spacing (exact match)", () => {
+    expectFail(
+      want,
+      obs({
+        status: 200,
+        echo: echo({ "ssl-client-verify": "SUCCESS", "ssl-client-subject-dn": "O=MyOrganization, CN=authorized-client" }),
+      }),
+      ["ssl-client-subject-dn", '"O=MyOrganization,CN=authorized-client"', 'observed "O=MyOrganization, CN=authorized-client"'],
+    );
+  });
+  it("fails when the header is missing, observed (none)", () => {
+    expectFail(
+      want,
+      obs({ status: 200, echo: echo({ "ssl-client-subject-dn": "O=MyOrganization,CN=authorized-client" }) }),
+      ["upstream header ssl-client-verify", 'expected "SUCCESS"', "observed (none)"],
+    );
+  });
+});
+
+describe("judge: headers that must be absent", () => {
+  const want = reached({ absent: ["ssl-client-cert", "x-ssl-client-cert"] });
+  it("passes when they are absent", () => {
+    expectPass(want, obs({ status: 200, echo: echo({ "ssl-client-verify": "SUCCESS" }) }));
+  });
+  it("fails when one is present, naming it and quoting its value", () => {
+    expectFail(want, obs({ status: 200, echo: echo({ "ssl-client-cert": "spoofed-by-client" }) }), [
+      "upstream header ssl-client-cert",
+      "expected absent",
+      'observed "spoofed-by-client"',
+    ]);
+  });
+});
+
+describe("judge: clientCertIsPresentedLeaf", () => {
+  const want = reached({ clientCertIsPresentedLeaf: true });
+  it("passes when ssl-client-cert decodes to the presented leaf", () => {
+    expectPass(want, obs({ status: 200, echo: echo({ "ssl-client-cert": nginxEscape(pemA) }) }), shaA);
+  });
+  it("fails on another certificate, giving both fingerprints", () => {
+    expectFail(
+      want,
+      obs({ status: 200, echo: echo({ "ssl-client-cert": nginxEscape(pemB) }) }),
+      ["ssl-client-cert", `expected sha256 ${shaA}`, `observed ${shaB}`],
+      shaA,
+    );
+  });
+  it("fails on leaf + another certificate (the header must carry the leaf only)", () => {
+    expectFail(
+      want,
+      obs({ status: 200, echo: echo({ "ssl-client-cert": nginxEscape(pemA + pemB) }) }),
+      ["ssl-client-cert", "expected exactly 1 certificate", "observed 2"],
+      shaA,
+    );
+  });
+  it("fails when the header is missing", () => {
+    expectFail(want, obs({ status: 200, echo: echo({ "ssl-client-verify": "SUCCESS" }) }), ["ssl-client-cert", "observed (none)"], shaA);
+  });
+  it("fails when the header is not a percent-encoded certificate", () => {
+    expectFail(want, obs({ status: 200, echo: echo({ "ssl-client-cert": "%ZZ" }) }), ["ssl-client-cert", "percent-encoding"], shaA);
+  });
+  it("fails when a certificate arrives but no credential was presented", () => {
+    expectFail(
+      want,
+      obs({ status: 200, echo: echo({ "ssl-client-cert": nginxEscape(pemA) }) }),
+      ["ssl-client-cert", "expected", "observed " + shaA],
+      undefined,
+    );
+  });
+});
+
+describe("judge: no HTTP response", () => {
+  const failure = obs({ error: { code: "ECONNRESET", message: "socket hang up" } });
+  it.each([
+    ["a rejection", rejected],
+    ["an acceptance", reached({ headers: { "ssl-client-verify": "SUCCESS" } })],
+  ])("fails %s with a message naming the error code", (_label, expectation) => {
+    expectFail(expectation, failure, [
+      `expected ${expectation.status}`,
+      "no HTTP response",
+      "ECONNRESET",
+      "socket hang up",
+    ]);
+  });
+  it("names a TLS alert code too", () => {
+    expectFail(
+      rejected,
+      obs({ error: { code: "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", message: "tlsv13 alert certificate required" } }),
+      ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"],
+    );
+  });
+});

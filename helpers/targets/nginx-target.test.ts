@@ -1,0 +1,167 @@
+// The nginx target against an independent client: curl, replaying the guide's own commands,
+// and the probe compared with curl credential by credential.
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalogue } from "../../fixtures/catalogue.ts";
+import { buildManifests } from "../manifests.ts";
+import { writePki } from "../pki-files.ts";
+import { buildPki, chainPem, CREDENTIAL_NAMES, type Pki } from "../pki.ts";
+import { probe } from "../probe.ts";
+import { NGINX_INSTALL_HINT, NginxTarget } from "./nginx-target.ts";
+import type { StartedTarget } from "./target.ts";
+
+const execFileAsync = promisify(execFile);
+let pki: Pki;
+let target: StartedTarget;
+let pkiDir: string;
+let reportDir: string;
+const HOST = "test.localdev.me";
+
+beforeAll(async () => {
+  pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  const base = mkdtempSync(join(tmpdir(), "nginx-target-test-"));
+  pkiDir = join(base, "pki");
+  reportDir = join(base, "report");
+  await writePki(pki, pkiDir);
+  const manifests = buildManifests({ namespace: "default", policies: catalogue.policies, pki });
+  target = await new NginxTarget().start({ manifests, workDir: base, reportDir, log: () => undefined });
+});
+
+afterAll(async () => {
+  await target?.stop();
+});
+
+/**
+ * The guide's curl, pointed at the target with --resolve instead of DNS. Asynchronous: the echo
+ * backend lives in this process and must keep answering while curl waits.
+ */
+async function curl(args: string[], host = HOST): Promise<{ status: number; body: string }> {
+  const { address, port } = target.endpointFor(host);
+  const { stdout: out } = await execFileAsync(
+    "curl",
+    ["-sS", "--cacert", join(pkiDir, "ca.crt"), "--resolve", `${host}:${port}:${address}`, "-w", "\n%{http_code}", ...args, `https://${host}:${port}/`],
+    { encoding: "utf8" },
+  );
+  const cut = out.lastIndexOf("\n");
+  return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
+}
+
+describe("the guide's steps 7 and 8, replayed with curl", () => {
+  it("step 7: without a client certificate, 400 No required SSL certificate was sent", async () => {
+    const r = await curl([]);
+    expect(r.status).toBe(400);
+    expect(r.body).toContain("No required SSL certificate was sent");
+  });
+
+  it("step 8: with the client certificate, 200 and the backend sees the guide's subject", async () => {
+    const r = await curl(["--cert", join(pkiDir, "client.crt"), "--key", join(pkiDir, "client.key")]);
+    expect(r.status).toBe(200);
+    const echo = JSON.parse(r.body);
+    expect(echo.headers["ssl-client-verify"]).toBe("SUCCESS");
+    // The independent oracle for the DN string: OpenSSL's RFC 2253 rendering of the same certificate.
+    const subject = execFileSync("openssl", ["x509", "-in", join(pkiDir, "client.crt"), "-noout", "-subject", "-nameopt", "RFC2253"], { encoding: "utf8" });
+    expect(`subject=${echo.headers["ssl-client-subject-dn"]}\n`).toBe(subject);
+  });
+
+  it("the browser bundle client.p12 works as curl's credential too", async () => {
+    const r = await curl(["--cert-type", "P12", "--cert", `${join(pkiDir, "client.p12")}:changeit`]);
+    expect(r.status).toBe(200);
+  });
+
+  it("a name no Ingress claims gets the fake certificate and 404, never the run's server certificate", () => {
+    const { port } = target.endpointFor(HOST);
+    const r = spawnSync("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", "unknown.localdev.me"], { input: "", encoding: "utf8" });
+    expect(r.stdout).toContain("Kubernetes Ingress Controller Fake Certificate");
+  });
+});
+
+describe("the probe agrees with curl on every credential", () => {
+  for (const name of CREDENTIAL_NAMES) {
+    it(`${name}`, async () => {
+      const credential = name === "none" ? undefined : pki.credentials[name];
+      const args = credential
+        ? ["--cert", join(pkiDir, credential.chain.length ? `${name}.chain.crt` : `${name}.crt`), "--key", join(pkiDir, `${name}.key`)]
+        : [];
+      const byCurl = await curl(args);
+      const byProbe = await probe({
+        endpoint: target.endpointFor(HOST),
+        host: HOST,
+        caPem: pki.ca.certPem,
+        serverSha256: pki.server.sha256,
+        credential: credential ? { certChainPem: chainPem(credential), keyPem: credential.leaf.keyPem } : undefined,
+      });
+      expect(byProbe.error).toBeUndefined();
+      expect(byProbe.status).toBe(byCurl.status);
+      expect(byProbe.serverCertSha256).toBe(pki.server.sha256);
+      if (byCurl.status === 200) expect(byProbe.echo?.headers["ssl-client-subject-dn"]).toBe(JSON.parse(byCurl.body).headers["ssl-client-subject-dn"]);
+    });
+  }
+});
+
+describe("the probe records TLS failures as observations", () => {
+  it("a pinned server fingerprint that does not match is an error, not a crash", async () => {
+    const o = await probe({ endpoint: target.endpointFor(HOST), host: HOST, caPem: pki.ca.certPem, serverSha256: "00".repeat(32) });
+    expect(o.status).toBeUndefined();
+    expect(o.error?.message).toContain("expected the run's");
+  });
+
+  it("an untrusted server certificate is an error", async () => {
+    const o = await probe({ endpoint: target.endpointFor(HOST), host: HOST, caPem: pki.others[0]!.certPem });
+    expect(o.status).toBeUndefined();
+    expect(o.error?.code).toMatch(/CERT|SIGNATURE|ISSUER/);
+  });
+
+  it("nothing listening is an error", async () => {
+    const o = await probe({ endpoint: { address: "127.0.0.1", port: 1 }, host: HOST, caPem: pki.ca.certPem, timeoutMs: 2000 });
+    expect(o.error?.code).toBe("ECONNREFUSED");
+  });
+});
+
+describe("lifecycle", () => {
+  it("saves the rendered config and logs for diagnostics", async () => {
+    const files = await target.collectDiagnostics();
+    expect(files.map((f) => f.replace(reportDir, ""))).toEqual(expect.arrayContaining(["/nginx/nginx.conf", "/nginx/access.log"]));
+    expect(readFileSync(join(reportDir, "nginx", "nginx.conf"), "utf8")).toContain("ssl_verify_client on;");
+  });
+
+  it("stop() closes the port and removes its files; a second stop() is harmless", async () => {
+    const manifests = buildManifests({ namespace: "default", policies: catalogue.policies.slice(0, 1), pki });
+    const base = mkdtempSync(join(tmpdir(), "nginx-stop-"));
+    const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: () => undefined });
+    const { port } = t.endpointFor(HOST);
+    const prefix = String((t.details as { listen: string }).listen);
+    expect(prefix).toContain(String(port));
+    await t.stop();
+    await t.stop();
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: "127.0.0.1", port });
+      s.once("connect", () => (s.destroy(), resolve(false)));
+      s.once("error", () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    expect(execFileSync("ls", [base], { encoding: "utf8" })).not.toMatch(/nginx-/);
+    expect(existsSync(join(base, "r", "nginx", "error.log"))).toBe(true);
+  });
+
+  it("a missing nginx is reported with how to install it", async () => {
+    const availability = await new NginxTarget({ bin: "/nonexistent/nginx" }).check();
+    expect(availability.available).toBe(false);
+    const missing = new NginxTarget({ bin: undefined });
+    const saved = process.env.NGINX_BIN;
+    process.env.NGINX_BIN = "/nonexistent/nginx";
+    try {
+      const a = await missing.check();
+      expect(a.available).toBe(false);
+      expect(a.reason).toBe(NGINX_INSTALL_HINT);
+      expect(a.reason).toContain("apt-get install -y nginx-light");
+    } finally {
+      if (saved === undefined) delete process.env.NGINX_BIN;
+      else process.env.NGINX_BIN = saved;
+    }
+  });
+});
