@@ -1,0 +1,93 @@
+// The CLI as users run it: a real process, its output and its exit codes.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { catalogue } from "../fixtures/catalogue.ts";
+
+const BIN = join(import.meta.dirname, "mtls-conformance.ts");
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("mtls-conformance", () => {
+  it("run --target nginx: first line names the target and why, one line per scenario, exit 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-run-"));
+    const r = await cli(["run", "--target", "nginx", "--report-dir", dir, "--only", "guide"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^target: nginx \(requested with --target nginx; nginx \S+ found at \S+\)$/);
+    expect(lines.filter((l) => /^\[\d\/2\] PASS MTLS-GUIDE-00[12] /.test(l))).toHaveLength(2);
+    expect(r.stdout).toContain("2 passed, 0 failed, 0 skipped of 2");
+    expect(existsSync(join(dir, "junit.xml"))).toBe(true);
+    const evidence = JSON.parse(readFileSync(join(dir, "evidence.json"), "utf8"));
+    expect(evidence.run.command).toBe(`mtls-conformance run --target nginx --report-dir ${dir} --only guide`);
+    expect(evidence.totals.total).toBe(2);
+  });
+
+  it("run with no options means --target auto into a fresh directory under reports/", async () => {
+    const reports = join(import.meta.dirname, "..", "reports");
+    const before = new Set(existsSync(reports) ? readdirSync(reports) : []);
+    const r = await cli(["run", "--only", "MTLS-GUIDE-001"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/^target: nginx \(auto: /);
+    const created = readdirSync(reports).filter((d) => !before.has(d));
+    expect(created).toHaveLength(1);
+    expect(existsSync(join(reports, created[0]!, "evidence.json"))).toBe(true);
+  });
+
+  it("exit 2 with a clear message for an unknown target, before anything starts", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "cli-bad-")), "never");
+    const r = await cli(["run", "--target", "bogus", "--report-dir", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bogus.*(auto|nginx)/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("exit 2 when --only matches nothing", async () => {
+    const r = await cli(["run", "--target", "nginx", "--only", "NOPE-*"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--only "NOPE-*" matches no scenario');
+  });
+
+  it("exit 2 for an unknown option", async () => {
+    const r = await cli(["run", "--frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option");
+  });
+
+  it("exit 2 with install instructions when nginx is missing", async () => {
+    const r = await cli(["run", "--target", "nginx"], { NGINX_BIN: "/nonexistent/nginx" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("apt-get install -y nginx-light");
+  });
+
+  it("list prints every scenario with its MUST statement", async () => {
+    const r = await cli(["list"]);
+    expect(r.code).toBe(0);
+    for (const s of catalogue.scenarios) {
+      expect(r.stdout).toContain(s.id);
+      expect(r.stdout).toContain(s.must);
+    }
+    expect(r.stdout).toContain(`${catalogue.scenarios.length} scenario(s)`);
+    const json = JSON.parse((await cli(["list", "--json", "--only", "MTLS-CLIENT-*"])).stdout);
+    expect(json.scenarios.every((s: { id: string }) => s.id.startsWith("MTLS-CLIENT-"))).toBe(true);
+    expect(json.scenarios.length).toBe(catalogue.scenarios.filter((s) => s.suite === "client-auth").length);
+  });
+
+  it("--help exits 0", async () => {
+    const r = await cli(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("run");
+    expect(r.stdout).toContain("list");
+  });
+});
