@@ -4,6 +4,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { webcrypto } from "node:crypto";
 import { randomBytes } from "node:crypto";
+import { takeRsa4096 } from "./key-pool.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -67,17 +68,11 @@ export interface PkiOptions {
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-const RSA_4096: RsaHashedKeyGenParams = {
-  name: "RSASSA-PKCS1-v1_5",
-  hash: "SHA-256",
-  modulusLength: 4096,
-  publicExponent: new Uint8Array([1, 0, 1]),
-};
 const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
 function generateKeys(kind: KeyKind): Promise<CryptoKeyPair> {
-  const params = kind === "rsa-4096" ? RSA_4096 : P256;
-  return webcrypto.subtle.generateKey(params, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+  if (kind === "rsa-4096") return takeRsa4096();
+  return webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
 }
 
 /** The signature algorithm follows the signer's key type. */

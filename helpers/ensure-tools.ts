@@ -1,0 +1,50 @@
+// Makes sure the system tools the run needs are there (nginx; for the project's tests also
+// openssl and curl). On Debian as root it installs what is missing with apt-get, saying so;
+// otherwise it prints the command to run and exits 2. MTLS_NO_INSTALL=1 never installs.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { findNginx } from "./targets/nginx-target.ts";
+
+interface Tool {
+  name: string;
+  debianPackage: string;
+  present: () => boolean;
+}
+
+const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+const TOOLS: Record<string, Tool> = {
+  nginx: { name: "nginx", debianPackage: "nginx-light", present: () => findNginx() !== undefined },
+  openssl: { name: "openssl", debianPackage: "openssl", present: () => onPath("openssl") },
+  curl: { name: "curl", debianPackage: "curl", present: () => onPath("curl") },
+};
+
+export function missingTools(names: string[]): Tool[] {
+  return names.map((n) => TOOLS[n]!).filter((t) => !t.present());
+}
+
+export function ensureTools(names: string[]): number {
+  const missing = missingTools(names);
+  if (missing.length === 0) return 0;
+  const packages = missing.map((t) => t.debianPackage);
+  const command = `apt-get update && apt-get install -y ${packages.join(" ")}`;
+  const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get") && process.env.MTLS_NO_INSTALL !== "1";
+  if (!canInstall) {
+    process.stderr.write(`missing: ${missing.map((t) => t.name).join(", ")}. Install with (as root): ${command}\n`);
+    return 2;
+  }
+  process.stderr.write(`missing: ${missing.map((t) => t.name).join(", ")}; installing ${packages.join(" ")} with apt-get (MTLS_NO_INSTALL=1 prevents this)\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { stdio: "inherit", env });
+  const still = missingTools(names);
+  if (still.length) {
+    process.stderr.write(`still missing after apt-get: ${still.map((t) => t.name).join(", ")}\n`);
+    return 2;
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = ensureTools(process.argv.slice(2).length ? process.argv.slice(2) : ["nginx"]);
+}
