@@ -1,5 +1,5 @@
 // The CLI as users run it: a real process, its output and its exit codes.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -82,6 +82,26 @@ describe("mtls-conformance", () => {
     const json = JSON.parse((await cli(["list", "--json", "--only", "MTLS-CLIENT-*"])).stdout);
     expect(json.scenarios.every((s: { id: string }) => s.id.startsWith("MTLS-CLIENT-"))).toBe(true);
     expect(json.scenarios.length).toBe(catalogue.scenarios.filter((s) => s.suite === "client-auth").length);
+  });
+
+  it("Ctrl-C stops nginx and removes the scratch directory, exit 130", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "cli-sigint-"));
+    const child = spawn(process.execPath, [BIN, "run", "--target", "nginx", "--report-dir", join(scratch, "report")], {
+      env: { ...process.env, TMPDIR: scratch },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Interrupt once nginx is serving.
+    await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => d.toString().includes("deployed") && resolve()));
+    const nginxBefore = spawnSync("pgrep", ["-f", scratch], { encoding: "utf8" }).stdout.trim();
+    expect(nginxBefore).not.toBe("");
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(130);
+    const alive = spawnSync("pgrep", ["-f", scratch], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+    const zombies = alive.filter((pid) => /^Z/.test(spawnSync("ps", ["-o", "stat=", "-p", pid], { encoding: "utf8" }).stdout.trim()));
+    expect(alive.length - zombies.length).toBe(0);
+    // Only the report and the compile cache remain: no nginx prefix, no run scratch directory.
+    expect(readdirSync(scratch).filter((f) => f !== "node-compile-cache")).toEqual(["report"]);
   });
 
   it("--help exits 0", async () => {

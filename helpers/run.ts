@@ -2,7 +2,7 @@
 // The CLI and the project's own tests both call runConformance().
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,7 +84,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const reportDir = resolve(options.reportDir);
   await mkdir(reportDir, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), "mtls-conformance-"));
-  const removeWorkDir = onCleanup(() => rm(workDir, { recursive: true, force: true }));
+  const removeWorkDir = onCleanup(
+    () => rm(workDir, { recursive: true, force: true }),
+    () => rmSync(workDir, { recursive: true, force: true }),
+  );
 
   const policies = catalogue.policies.filter((p) => scenarios.some((s) => s.policy === p.name));
   const reporter = new ProgressReporter(log, scenarios.length);

@@ -6,7 +6,7 @@ import * as x509 from "@peculiar/x509";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { webcrypto } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -154,13 +154,20 @@ export class NginxTarget implements Target {
       return saved;
     };
 
-    const cleanup = onCleanup(async () => {
-      stopped = true;
-      if (child) await stopProcess(child, 3000);
-      if (echo) await echo.stop();
-      await saveFiles().catch(() => []);
-      await rm(prefix, { recursive: true, force: true });
-    });
+    const cleanup = onCleanup(
+      async () => {
+        stopped = true;
+        if (child) await stopProcess(child, 3000);
+        if (echo) await echo.stop();
+        await saveFiles().catch(() => []);
+        await rm(prefix, { recursive: true, force: true });
+      },
+      () => {
+        // On a hurried exit: nginx's fast shutdown, and no files left behind.
+        if (child?.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        rmSync(prefix, { recursive: true, force: true });
+      },
+    );
 
     try {
       const [versions, defaultCertificate, startedEcho] = await Promise.all([
