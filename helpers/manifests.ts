@@ -1,6 +1,7 @@
 // The Kubernetes objects for a run, built once and handed unchanged to every target:
 // the guide's `ca-secret` (CA bundle), `self-tls` (server certificate) and one Ingress per policy.
-import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Deployment, V1Ingress, V1Secret, V1Service } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
 import { ANNOTATION_PREFIX, type Policy } from "./catalogue.ts";
 import type { Pki } from "./pki.ts";
 import { stringify } from "yaml";
@@ -13,15 +14,26 @@ export const INGRESS_CLASS = "nginx";
 /** Label on everything the suite creates, so a cluster target deletes only its own objects. */
 export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "mtls-conformance" };
 
+/** The in-cluster echo backend: the same file the local target runs, on a stock Node image. */
+export const ECHO_IMAGE = "node:24-alpine";
+export const ECHO_PORT = 8080;
+const ECHO_SOURCE = new URL("../fixtures/echo-server.ts", import.meta.url);
+
 export interface Manifests {
   namespace: string;
   secrets: V1Secret[];
   ingresses: V1Ingress[];
+  /**
+   * The backend behind Service `demo-app`: the echo server, so every scenario can assert what the
+   * backend received. (The guide's httpd cannot show that.) The nginx target serves Services
+   * with the same code in-process and ignores these objects.
+   */
+  workloads: Array<V1ConfigMap | V1Deployment | V1Service>;
 }
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
-export function buildManifests(input: { namespace: string; policies: Policy[]; pki: Pki }): Manifests {
+export function buildManifests(input: { namespace: string; policies: Policy[]; pki: Pki; echoImage?: string }): Manifests {
   const { namespace, policies, pki } = input;
   const metadata = (name: string) => ({ name, namespace, labels: { ...MANAGED_BY_LABEL } });
 
@@ -73,7 +85,56 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     };
   });
 
-  return { namespace, secrets: [caSecret, tlsSecret], ingresses };
+  return { namespace, secrets: [caSecret, tlsSecret], ingresses, workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE) };
+}
+
+function echoWorkload(namespace: string, image: string): Manifests["workloads"] {
+  const labels = { app: BACKEND_SERVICE, ...MANAGED_BY_LABEL };
+  const configMap: V1ConfigMap = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "mtls-echo", namespace, labels },
+    data: { "echo-server.ts": readFileSync(ECHO_SOURCE, "utf8") },
+  };
+  const deployment: V1Deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: BACKEND_SERVICE, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: BACKEND_SERVICE } },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: "echo",
+              image,
+              // Node >= 22.18 runs erasable TypeScript directly.
+              command: ["node", "/app/echo-server.ts"],
+              env: [{ name: "PORT", value: String(ECHO_PORT) }],
+              ports: [{ name: "http", containerPort: ECHO_PORT }],
+              readinessProbe: { httpGet: { path: "/", port: ECHO_PORT }, periodSeconds: 1 },
+              volumeMounts: [{ name: "app", mountPath: "/app", readOnly: true }],
+            },
+          ],
+          volumes: [{ name: "app", configMap: { name: "mtls-echo" } }],
+        },
+      },
+    },
+  };
+  const service: V1Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: BACKEND_SERVICE, namespace, labels },
+    spec: { selector: { app: BACKEND_SERVICE }, ports: [{ name: "http", port: BACKEND_PORT, targetPort: ECHO_PORT }] },
+  };
+  return [configMap, deployment, service];
+}
+
+/** Every object, in the order they are applied: backend first, Secrets before the Ingresses that name them. */
+export function allObjects(m: Manifests): Array<V1ConfigMap | V1Deployment | V1Service | V1Secret | V1Ingress> {
+  return [...m.workloads, ...m.secrets, ...m.ingresses];
 }
 
 /** Secret data decoded to text (values are PEM). */
@@ -100,5 +161,5 @@ export function redactedManifests(manifests: Manifests, sha256: (text: string) =
 
 /** Multi-document YAML, as `kubectl apply -f` takes it. */
 export function manifestsYaml(manifests: Manifests): string {
-  return [...manifests.secrets, ...manifests.ingresses].map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+  return allObjects(manifests).map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }
