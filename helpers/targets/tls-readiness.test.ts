@@ -1,0 +1,43 @@
+// Readiness by certificate, against the nginx target (its default server plays the controller's
+// fake certificate for names no Ingress claims).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { catalogue } from "../../fixtures/catalogue.ts";
+import { buildManifests } from "../manifests.ts";
+import { buildPki, type Pki } from "../pki.ts";
+import { WaitTimeoutError } from "../wait.ts";
+import { NginxTarget } from "./nginx-target.ts";
+import type { StartedTarget } from "./target.ts";
+import { presentedCertificate, waitForHostCertificates } from "./tls-readiness.ts";
+
+let pki: Pki;
+let target: StartedTarget;
+beforeAll(async () => {
+  pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  const base = mkdtempSync(join(tmpdir(), "tls-ready-"));
+  target = await new NginxTarget().start({
+    manifests: buildManifests({ namespace: "default", policies: catalogue.policies, pki }),
+    workDir: base,
+    reportDir: join(base, "r"),
+    log: () => undefined,
+  });
+});
+afterAll(() => target?.stop());
+
+it("sees the run's certificate on every policy host, even where a client certificate is requested", async () => {
+  const endpoint = target.endpointFor("test.localdev.me");
+  for (const p of catalogue.policies) expect((await presentedCertificate(endpoint, p.host)).sha256).toBe(pki.server.sha256);
+  await waitForHostCertificates(target.endpointFor, catalogue.policies.map((p) => p.host), pki.server.sha256, 2000);
+});
+
+it("a host still served with the fake certificate times out with a message naming what it saw", async () => {
+  const endpoint = target.endpointFor("test.localdev.me");
+  const t = Date.now();
+  const error = await waitForHostCertificates(() => endpoint, ["not-yet-synced.localdev.me"], pki.server.sha256, 600).catch((e) => e);
+  expect(error).toBeInstanceOf(WaitTimeoutError);
+  expect(error.message).toContain("waiting for not-yet-synced.localdev.me to serve the run's server certificate");
+  expect(error.message).toContain('certificate "Kubernetes Ingress Controller Fake Certificate"');
+  expect(Date.now() - t).toBeLessThan(3000);
+});
