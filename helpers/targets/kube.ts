@@ -1,0 +1,256 @@
+// Talking to a real cluster with @kubernetes/client-node (never kubectl): apply the run's
+// objects, install the controller, wait for readiness, read versions, collect diagnostics.
+// Shared by the k3s and cluster targets. Not runnable on machines that cannot pull images;
+// written from the documented procedures (shared/reference/ingress-nginx-auth-tls.md).
+import {
+  AppsV1Api,
+  CoreV1Api,
+  Exec,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  VersionApi,
+  type KubernetesObject,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { Writable } from "node:stream";
+import { MANAGED_BY_LABEL, type Manifests } from "../manifests.ts";
+import { retrying, StopWaiting, waitFor } from "../wait.ts";
+
+export const CONTROLLER_NAMESPACE = "ingress-nginx";
+export const CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx";
+export const CONTROLLER_SERVICE = "ingress-nginx-controller";
+const FIELD_MANAGER = "mtls-conformance";
+
+export interface Timeouts {
+  nodeReadyMs: number;
+  controllerReadyMs: number;
+  webhookMs: number;
+  backendReadyMs: number;
+  certificatesMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  nodeReadyMs: 180_000,
+  controllerReadyMs: 300_000,
+  webhookMs: 120_000,
+  backendReadyMs: 180_000,
+  certificatesMs: 120_000,
+};
+
+export function apiError(error: unknown): { code?: number; message: string } {
+  const e = error as { code?: number; body?: unknown; message?: string };
+  let message = e.message ?? String(error);
+  if (typeof e.body === "string") {
+    try {
+      message = (JSON.parse(e.body) as { message?: string }).message ?? message;
+    } catch {
+      // keep the original message
+    }
+  }
+  return { code: e.code, message };
+}
+
+/** The admission webhook is not serving yet: retry. (Documented: HTTP 500 "failed calling webhook".) */
+export function isWebhookNotReady(error: unknown): boolean {
+  const { code, message } = apiError(error);
+  return (code === undefined || code >= 500) && /failed calling webhook/i.test(message);
+}
+
+export class Kube {
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly objects: KubernetesObjectApi;
+
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  async serverVersion(): Promise<string> {
+    return (await this.kc.makeApiClient(VersionApi).getCode()).gitVersion;
+  }
+
+  /** Server-side apply: creates or updates, owned by this tool's field manager. */
+  async apply(object: KubernetesObject): Promise<KubernetesObject> {
+    return this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  async waitNodesReady(timeoutMs: number): Promise<void> {
+    await waitFor(
+      "the Kubernetes node to be Ready",
+      async () => {
+        const nodes = (await this.core.listNode()).items;
+        const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        return nodes.length > 0 && ready.length === nodes.length
+          ? { done: true, value: undefined }
+          : { done: false, observation: `${ready.length}/${nodes.length} nodes Ready` };
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  }
+
+  /** Applies the controller's release manifest as it is. */
+  async installController(objects: Array<Record<string, unknown>>): Promise<void> {
+    for (const o of objects) await this.apply(o as KubernetesObject);
+  }
+
+  async waitControllerReady(timeoutMs: number): Promise<V1Pod> {
+    return waitFor(
+      "the ingress-nginx controller pod to be Ready",
+      async () => {
+        const pods = (await this.core.listNamespacedPod({ namespace: CONTROLLER_NAMESPACE, labelSelector: CONTROLLER_SELECTOR })).items;
+        const ready = pods.find((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        if (ready) return { done: true, value: ready };
+        const states = pods.map((p) => `${p.metadata?.name}: ${p.status?.phase}${waitingReason(p)}`).join(", ");
+        return { done: false, observation: states || "no controller pod yet" };
+      },
+      { timeoutMs, intervalMs: 1000 },
+    );
+  }
+
+  /** The suite's own namespace: created with its label, or refused when someone else's. */
+  async claimNamespace(name: string): Promise<void> {
+    try {
+      const existing = await this.core.readNamespace({ name });
+      const owner = existing.metadata?.labels?.["app.kubernetes.io/managed-by"];
+      if (owner !== MANAGED_BY_LABEL["app.kubernetes.io/managed-by"]) {
+        throw new StopWaiting(new Error(`namespace ${name} exists and was not created by mtls-conformance; choose another with --namespace`));
+      }
+      return;
+    } catch (error) {
+      if (error instanceof StopWaiting) throw error.reason;
+      if (apiError(error).code !== 404) throw error;
+    }
+    await this.core.createNamespace({ body: { metadata: { name, labels: { ...MANAGED_BY_LABEL } } } });
+  }
+
+  async deleteNamespace(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespace({ name });
+    } catch (error) {
+      if (apiError(error).code !== 404) throw error;
+    }
+  }
+
+  /**
+   * Backend and Secrets first, then every Ingress back to back, so the controller folds them into
+   * one reload. Ingress creation is retried while the admission webhook is not serving.
+   */
+  async deploy(manifests: Manifests, timeouts: Timeouts): Promise<void> {
+    for (const o of [...manifests.workloads, ...manifests.secrets]) await this.apply(o as KubernetesObject);
+    for (const ingress of manifests.ingresses) {
+      await retrying(`the admission webhook to accept Ingress ${ingress.metadata?.name}`, () => this.apply(ingress as KubernetesObject), isWebhookNotReady, {
+        timeoutMs: timeouts.webhookMs,
+        intervalMs: 500,
+      });
+    }
+  }
+
+  async waitDeploymentReady(namespace: string, name: string, timeoutMs: number): Promise<void> {
+    await waitFor(
+      `Deployment ${namespace}/${name} to be available`,
+      async () => {
+        const d = await this.apps.readNamespacedDeployment({ name, namespace });
+        const want = d.spec?.replicas ?? 1;
+        const have = d.status?.availableReplicas ?? 0;
+        return have >= want ? { done: true, value: undefined } : { done: false, observation: `${have}/${want} available` };
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  }
+
+  /** Images and digests actually running in the controller's pods (status.containerStatuses). */
+  async controllerImages(): Promise<Array<{ pod: string; container: string; image: string; imageID: string }>> {
+    const pods = (await this.core.listNamespacedPod({ namespace: CONTROLLER_NAMESPACE, labelSelector: CONTROLLER_SELECTOR })).items;
+    return pods.flatMap((p) =>
+      (p.status?.containerStatuses ?? []).map((c) => ({ pod: p.metadata?.name ?? "", container: c.name, image: c.image, imageID: c.imageID })),
+    );
+  }
+
+  /** `host:port` of the controller's Service, as its load balancer publishes it. */
+  async controllerAddress(): Promise<{ address: string; port: number } | undefined> {
+    const svc = await this.core.readNamespacedService({ name: CONTROLLER_SERVICE, namespace: CONTROLLER_NAMESPACE });
+    const lb = svc.status?.loadBalancer?.ingress?.[0];
+    const address = lb?.ip ?? lb?.hostname;
+    const port = svc.spec?.ports?.find((p) => p.name === "https" || p.port === 443)?.port ?? 443;
+    return address ? { address, port } : undefined;
+  }
+
+  async controllerPod(): Promise<V1Pod | undefined> {
+    return (await this.core.listNamespacedPod({ namespace: CONTROLLER_NAMESPACE, labelSelector: CONTROLLER_SELECTOR })).items[0];
+  }
+
+  async podLogs(pod: V1Pod, tailLines = 2000): Promise<string> {
+    return this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, tailLines });
+  }
+
+  /** Runs a command in a pod and returns its standard output. */
+  async exec(pod: V1Pod, container: string, command: string[], timeoutMs = 30_000): Promise<string> {
+    let out = "";
+    let err = "";
+    const sink = (append: (s: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          append(chunk.toString());
+          cb();
+        },
+      });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`exec ${command.join(" ")} took over ${timeoutMs} ms`)), timeoutMs);
+      new Exec(this.kc)
+        .exec(pod.metadata!.namespace!, pod.metadata!.name!, container, command, sink((s) => (out += s)), sink((s) => (err += s)), null, false, (status) => {
+          clearTimeout(timer);
+          if (status.status === "Success") resolve();
+          else reject(new Error(`exec ${command.join(" ")}: ${status.message ?? status.status} ${err}`.trim()));
+        })
+        .catch((e: unknown) => {
+          clearTimeout(timer);
+          reject(e as Error);
+        });
+    });
+    return out;
+  }
+
+  async events(namespace: string): Promise<string> {
+    const list = await this.core.listNamespacedEvent({ namespace });
+    return list.items
+      .map((e) => `${e.lastTimestamp?.toISOString?.() ?? e.eventTime ?? ""} ${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`)
+      .join("\n");
+  }
+}
+
+function waitingReason(p: V1Pod): string {
+  const waiting = p.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting;
+  return waiting ? ` (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""})` : "";
+}
+
+/** The `server { ... }` blocks of nginx.conf whose server_name is one of `hosts`. */
+export function serverBlocksFor(nginxConf: string, hosts: string[]): string {
+  const blocks: string[] = [];
+  for (const host of hosts) {
+    const start = nginxConf.indexOf(`## start server ${host}`);
+    const end = nginxConf.indexOf(`## end server ${host}`);
+    if (start >= 0 && end > start) blocks.push(nginxConf.slice(start, end + `## end server ${host}`.length));
+    else blocks.push(`## server ${host}: not found in nginx.conf`);
+  }
+  return blocks.join("\n\n") + "\n";
+}
+
+export function loadKubeConfig(input: { file?: string; yaml?: string; context?: string }): KubeConfig {
+  const kc = new KubeConfig();
+  if (input.yaml) kc.loadFromString(input.yaml);
+  else if (input.file) kc.loadFromFile(input.file);
+  else kc.loadFromDefault();
+  if (input.context) {
+    if (!kc.getContexts().some((c) => c.name === input.context)) {
+      throw new Error(`context "${input.context}" is not in the kubeconfig (it has: ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`);
+    }
+    kc.setCurrentContext(input.context);
+  }
+  return kc;
+}
+
