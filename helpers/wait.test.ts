@@ -15,7 +15,7 @@ describe("waitFor", () => {
 
   it("gives up at its bound and says what it waited for and what it last saw", async () => {
     const t = Date.now();
-    const error = await waitFor<void>("the controller pod to be Ready", async () => ({ done: false, observation: "0/1 Ready" }), { timeoutMs: 300, intervalMs: 50 }).catch((e: unknown) => e as Error & Record<string, unknown>);
+    const error = await waitFor<never>("the controller pod to be Ready", async () => ({ done: false, observation: "0/1 Ready" }), { timeoutMs: 300, intervalMs: 50 }).catch((e: unknown) => e as Error & Record<string, unknown>);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error.message).toBe("timed out after 0 s waiting for the controller pod to be Ready (last seen: 0/1 Ready)");
     const elapsed = Date.now() - t;
@@ -24,7 +24,7 @@ describe("waitFor", () => {
   });
 
   it("a throwing check is 'not yet' and its error is the last observation; StopWaiting ends at once", async () => {
-    const e1 = await waitFor<void>("x", async () => { throw new Error("connection refused"); }, { timeoutMs: 100, intervalMs: 10 }).catch((e: unknown) => e as Error & Record<string, unknown>);
+    const e1 = await waitFor<never>("x", async () => { throw new Error("connection refused"); }, { timeoutMs: 100, intervalMs: 10 }).catch((e: unknown) => e as Error & Record<string, unknown>);
     expect(e1.message).toContain("last seen: error: connection refused");
     let calls = 0;
     const fatal = new Error("forbidden");
