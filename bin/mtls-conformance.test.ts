@@ -1,6 +1,6 @@
 // The CLI as users run it: a real process, its output and its exit codes.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,6 +69,32 @@ describe("mtls-conformance", () => {
     const r = await cli(["run", "--target", "nginx"], { NGINX_BIN: "/nonexistent/nginx" });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("apt-get install -y nginx-light");
+  });
+
+  describe("k3s and cluster configuration errors exit 2 before anything starts", () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "kubeconfig-")), "config");
+    writeFileSync(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: test\n  context:\n    cluster: c\n    user: u\ncurrent-context: test\nusers:\n- name: u\n  user:\n    token: x\n",
+    );
+    const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+      ["no container engine for k3s", ["--target", "k3s"], { DOCKER_HOST: "unix:///nonexistent/docker.sock" }, /no container engine answers.*--target nginx/],
+      ["a controller version that is not a release", ["--target", "k3s", "--controller-version", "latest"], {}, /--controller-version "latest" is not a release like v1\.15\.1/],
+      ["a bad version in a matrix", ["--target", "k3s", "--controller-version", "v1.15.1,v1.x"], {}, /"v1\.x" is not a release/],
+      ["a controller version for the nginx target", ["--target", "nginx", "--controller-version", "v1.15.1"], {}, /apply to the k3s and cluster targets/],
+      ["an unreadable kubeconfig", ["--target", "cluster", "--kubeconfig", "/nonexistent/kubeconfig"], {}, /--kubeconfig \/nonexistent\/kubeconfig: no such file/],
+      ["an unknown context", ["--target", "cluster", "--kubeconfig", kubeconfig, "--context", "nope"], {}, /context "nope" is not in the kubeconfig \(it has: test\)/],
+      ["a malformed ingress address", ["--target", "cluster", "--kubeconfig", kubeconfig, "--ingress-address", "nowhere"], {}, /--ingress-address "nowhere" is not HOST:PORT/],
+    ];
+    for (const [name, args, env, message] of cases) {
+      it(name, async () => {
+        const dir = join(mkdtempSync(join(tmpdir(), "cli-cfg-")), "never");
+        const r = await cli(["run", ...args, "--report-dir", dir], env);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(existsSync(dir)).toBe(false);
+      });
+    }
   });
 
   it("list prints every scenario with its MUST statement", async () => {

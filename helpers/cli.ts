@@ -8,6 +8,7 @@ import { catalogue } from "../fixtures/catalogue.ts";
 import { selectScenarios } from "./catalogue.ts";
 import { runAllCleanups } from "./cleanup.ts";
 import { ConfigError } from "./errors.ts";
+import { parseControllerVersion } from "./controller-manifest.ts";
 import { ROOT, runConformance, TOOL } from "./run.ts";
 import { TARGET_NAMES } from "./targets/registry.ts";
 
@@ -23,20 +24,83 @@ const program = new Command()
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
+interface RunCliOptions {
+  target: string;
+  reportDir?: string;
+  only?: string;
+  namespace?: string;
+  controllerVersion?: string;
+  controllerManifest?: string;
+  k3sImage?: string;
+  preloadImages?: boolean;
+  preloadImage?: string[];
+  registryMirror?: string;
+  kubeconfig?: string;
+  context?: string;
+  installController?: boolean;
+  ingressAddress?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 program
   .command("run", { isDefault: true })
   .description("run the conformance catalogue and write junit.xml and evidence.json")
   .addOption(new Option("--target <kind>", "where the Ingress objects run").choices([...TARGET_NAMES]).default("auto"))
   .option("--report-dir <dir>", "where reports go (default: a new directory under reports/)")
   .option("--only <pattern>", "comma-separated globs over scenario id, name or suite, e.g. 'MTLS-CLIENT-*,guide'")
-  .action(async (opts: { target: string; reportDir?: string; only?: string }) => {
-    const outcome = await runConformance({
-      target: opts.target,
-      reportDir: opts.reportDir ?? defaultReportDir(),
-      only: opts.only,
-      command: ["mtls-conformance", ...process.argv.slice(2)].join(" "),
-    });
-    process.exitCode = outcome.exitCode;
+  .option("--namespace <name>", "namespace of the run's objects (k3s/cluster default: mtls-conformance)")
+  .option("--controller-version <versions>", "ingress-nginx release(s), e.g. v1.15.1 or v1.13.9,v1.15.1 (one report per version)")
+  .option("--controller-manifest <file>", "a local copy of the release manifest instead of the download (air-gapped)")
+  .option("--k3s-image <image>", "k3s image for --target k3s")
+  .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
+  .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
+  .option("--registry-mirror <url>", "pull through this registry mirror (k3s registries.yaml)")
+  .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
+  .option("--context <name>", "kubeconfig context")
+  .option("--install-controller", "install ingress-nginx in the existing cluster first")
+  .option("--ingress-address <host:port>", "where the controller's HTTPS listener is reached")
+  .action(async (opts: RunCliOptions) => {
+    const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+    // Every version is checked before the first run starts.
+    versions.forEach(parseControllerVersion);
+    if (opts.target === "nginx" && (versions.length || opts.controllerManifest)) {
+      throw new ConfigError("--controller-version and --controller-manifest apply to the k3s and cluster targets, not nginx");
+    }
+    const reportDir = opts.reportDir ?? defaultReportDir();
+    const command = ["mtls-conformance", ...process.argv.slice(2)].join(" ");
+    const runOnce = (controllerVersion: string | undefined, dir: string) =>
+      runConformance({
+        target: opts.target,
+        reportDir: dir,
+        only: opts.only,
+        namespace: opts.namespace,
+        command,
+        targetOptions: {
+          controllerVersion,
+          controllerManifest: opts.controllerManifest,
+          image: opts.k3sImage,
+          preloadImages: opts.preloadImages,
+          extraPreloadImages: opts.preloadImage,
+          registryMirror: opts.registryMirror,
+          kubeconfig: opts.kubeconfig,
+          context: opts.context,
+          installController: opts.installController,
+          ingressAddress: opts.ingressAddress,
+        },
+      });
+    if (versions.length <= 1) {
+      process.exitCode = (await runOnce(versions[0], reportDir)).exitCode;
+      return;
+    }
+    // Upgrade validation: the same catalogue per controller version, one report directory each.
+    if (opts.controllerManifest) throw new ConfigError("--controller-manifest names one file: use it with a single --controller-version");
+    let worst = 0;
+    for (const version of versions) {
+      process.stdout.write(`== ingress-nginx ${version} ==\n`);
+      worst = Math.max(worst, (await runOnce(version, join(reportDir, version))).exitCode);
+    }
+    process.exitCode = worst;
   });
 
 program

@@ -25,7 +25,7 @@ import { writePki } from "./pki-files.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { RunContext } from "./run-context.ts";
 import type { Vitest } from "vitest/node";
-import { chooseTarget, type TargetChoice } from "./targets/registry.ts";
+import { chooseTarget, type TargetChoice, type TargetOptions } from "./targets/registry.ts";
 import type { StartedTarget } from "./targets/target.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -40,6 +40,8 @@ export interface RunOptions {
   /** The command line, as recorded in the evidence. */
   command: string;
   namespace?: string;
+  /** Options of the k3s and cluster targets (images, controller version, kubeconfig...). */
+  targetOptions?: TargetOptions;
   log?: (line: string) => void;
   /**
    * Alters the objects before they are deployed, leaving the catalogue's expectations as they
@@ -65,7 +67,7 @@ export async function planRun(options: RunOptions): Promise<{ scenarios: Scenari
   if (problems.length) throw new ConfigError(`the scenario catalogue is invalid:\n  ${problems.join("\n  ")}`);
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
   if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
-  const choice = await chooseTarget(options.target);
+  const choice = await chooseTarget(options.target, options.targetOptions);
   return { scenarios, choice, catalogue };
 }
 
@@ -98,7 +100,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const tPki = performance.now();
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
   lap("pkiMs", tPki);
-  const namespace = options.namespace ?? "default";
+  const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
   const built = buildManifests({ namespace, policies, pki });
   const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
 

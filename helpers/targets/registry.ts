@@ -1,11 +1,17 @@
-// Which target runs. `auto` prefers the real controller (k3s) where a container engine answers
-// and that target exists, else the local nginx data plane.
-import { request } from "node:http";
+// Which target runs, built from the command line's options. `auto` prefers the real controller
+// (k3s) where a container engine answers and can get the images, else the local nginx data plane.
+import { getContainerRuntimeClient, ImageName } from "testcontainers";
+import { ConfigError } from "../errors.ts";
+import { parseControllerVersion } from "../controller-manifest.ts";
+import { ClusterTarget, type ClusterTargetOptions } from "./cluster-target.ts";
+import { containerEngineAnswers } from "./engine.ts";
+import { K3sTarget, type K3sTargetOptions } from "./k3s-target.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import type { Target } from "./target.ts";
-import { ConfigError } from "../errors.ts";
 
-export const TARGET_NAMES = ["auto", "nginx"] as const;
+export const TARGET_NAMES = ["auto", "nginx", "k3s", "cluster"] as const;
+
+export type TargetOptions = K3sTargetOptions & ClusterTargetOptions;
 
 export interface TargetChoice {
   target: Target;
@@ -13,39 +19,54 @@ export interface TargetChoice {
   why: string;
 }
 
-/** Answers within `timeoutMs` whether a Docker-compatible engine is listening on its socket. */
-export function containerEngineAnswers(socketPath = dockerSocket(), timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: "/_ping", timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-    req.end();
-  });
-}
-
-function dockerSocket(): string {
-  const host = process.env.DOCKER_HOST;
-  return host?.startsWith("unix://") ? host.slice("unix://".length) : "/var/run/docker.sock";
-}
-
-export async function chooseTarget(name: string): Promise<TargetChoice> {
-  if (!(TARGET_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError(`unknown target "${name}": choose one of ${TARGET_NAMES.join(", ")}`);
-  }
+async function nginxChoice(why: string): Promise<TargetChoice> {
   const nginx = new NginxTarget();
-  let why: string;
-  if (name === "auto") {
-    const engine = await containerEngineAnswers();
-    why = engine
-      ? "auto: a container engine answers, but this version has no k3s target yet, so the local nginx data plane runs"
-      : "auto: no container engine answers, so the local nginx data plane runs";
-  } else {
-    why = "requested with --target nginx";
-  }
   const availability = await nginx.check();
   if (!availability.available) throw new ConfigError(availability.reason);
   return { target: nginx, why: `${why}; ${availability.reason}` };
+}
+
+/** Whether the k3s target can get its images: present on the host, or pullable now. */
+async function k3sImagesObtainable(k3s: K3sTarget): Promise<{ ok: boolean; detail: string }> {
+  const missing = await k3s.imagesMissingLocally();
+  if (missing.length === 0) return { ok: true, detail: "the host has the k3s images" };
+  const client = await getContainerRuntimeClient();
+  for (const ref of missing) {
+    try {
+      await client.image.pull(ImageName.fromString(ref));
+    } catch (error) {
+      return { ok: false, detail: `${ref} is not on the host and cannot be pulled: ${(error as Error).message.split("\n")[0]!.trim()}` };
+    }
+  }
+  return { ok: true, detail: `pulled ${missing.join(", ")}` };
+}
+
+export async function chooseTarget(name: string, options: TargetOptions = {}): Promise<TargetChoice> {
+  if (!(TARGET_NAMES as readonly string[]).includes(name)) {
+    throw new ConfigError(`unknown target "${name}": choose one of ${TARGET_NAMES.join(", ")}`);
+  }
+  if (options.controllerVersion) parseControllerVersion(options.controllerVersion);
+
+  switch (name) {
+    case "nginx":
+      return nginxChoice("requested with --target nginx");
+    case "cluster": {
+      const cluster = new ClusterTarget(options);
+      cluster.validate();
+      return { target: cluster, why: `requested with --target cluster; ${(await cluster.check()).reason}` };
+    }
+    case "k3s": {
+      const k3s = new K3sTarget(options);
+      const availability = await k3s.check();
+      if (!availability.available) throw new ConfigError(availability.reason);
+      return { target: k3s, why: `requested with --target k3s; ${availability.reason}, image ${k3s.image}` };
+    }
+    default: {
+      if (!(await containerEngineAnswers())) return nginxChoice("auto: no container engine answers, so the local nginx data plane runs");
+      const k3s = new K3sTarget(options);
+      const images = await k3sImagesObtainable(k3s).catch((error: Error) => ({ ok: false, detail: error.message }));
+      if (images.ok) return { target: k3s, why: `auto: a container engine answers and ${images.detail}` };
+      return nginxChoice(`auto: a container engine answers, but ${images.detail}, so the local nginx data plane runs`);
+    }
+  }
 }

@@ -42,6 +42,8 @@ export interface StartedTarget {
 
 export interface Target {
   kind: TargetKind;
+  /** Namespace the run's objects go to unless --namespace says otherwise. */
+  defaultNamespace?: string;
   check(): Promise<TargetAvailability>;
   start(input: DeployInput): Promise<StartedTarget>;
 }
