@@ -8,7 +8,8 @@ import { catalogue } from "../fixtures/catalogue.ts";
 import { selectScenarios } from "./catalogue.ts";
 import { runAllCleanups } from "./cleanup.ts";
 import { ConfigError } from "./errors.ts";
-import { parseControllerVersion } from "./controller-manifest.ts";
+import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
+import { DEFAULT_K3S_IMAGE, imagesForRun } from "./targets/k3s-target.ts";
 import { ROOT, runConformance, TOOL } from "./run.ts";
 import { TARGET_NAMES } from "./targets/registry.ts";
 
@@ -101,6 +102,21 @@ program
       worst = Math.max(worst, (await runOnce(version, join(reportDir, version))).exitCode);
     }
     process.exitCode = worst;
+  });
+
+program
+  .command("images")
+  .description("print the container images a k3s run needs (pull or load them before air-gapped runs)")
+  .option("--controller-version <version>", "ingress-nginx release", DEFAULT_CONTROLLER_VERSION)
+  .option("--controller-manifest <file>", "a local copy of the release manifest")
+  .option("--k3s-image <image>", "k3s image", DEFAULT_K3S_IMAGE)
+  .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage: string }) => {
+    const manifest = await resolveControllerManifest({
+      version: opts.controllerVersion,
+      file: opts.controllerManifest,
+      log: (l) => process.stderr.write(l + "\n"),
+    });
+    process.stdout.write(imagesForRun(opts.k3sImage, manifest).join("\n") + "\n");
   });
 
 program

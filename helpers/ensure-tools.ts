@@ -23,13 +23,17 @@ export function missingTools(names: string[]): Tool[] {
   return names.map((n) => TOOLS[n]!).filter((t) => !t.present());
 }
 
+/** Root on a Debian-like system, and not told otherwise: installing with apt-get is possible. */
+export function canInstallPackages(): boolean {
+  return process.getuid?.() === 0 && existsSync("/usr/bin/apt-get") && process.env.MTLS_NO_INSTALL !== "1";
+}
+
 export function ensureTools(names: string[]): number {
   const missing = missingTools(names);
   if (missing.length === 0) return 0;
   const packages = missing.map((t) => t.debianPackage);
   const command = `apt-get update && apt-get install -y ${packages.join(" ")}`;
-  const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get") && process.env.MTLS_NO_INSTALL !== "1";
-  if (!canInstall) {
+  if (!canInstallPackages()) {
     process.stderr.write(`missing: ${missing.map((t) => t.name).join(", ")}. Install with (as root): ${command}\n`);
     return 2;
   }

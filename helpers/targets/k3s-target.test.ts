@@ -48,17 +48,19 @@ describe("k3s target without a pullable registry", () => {
     expect(ourContainers()).toBe(before);
   });
 
-  it("--preload-images with an image the host does not have says which", async (ctx) => {
+  it("--preload-images names each image the host lacks and leaves it to k3s; the pull failure still explains", async (ctx) => {
     if (!engine) ctx.skip(NO_ENGINE);
     const dir = mkdtempSync(join(tmpdir(), "k3s-preload-"));
     const manifestFile = join(dir, "deploy.yaml");
     writeFileSync(manifestFile, STAND_IN_MANIFEST);
     const pki = await buildPki({ serverHosts: ["test.localdev.me"] });
     const manifests = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies.slice(0, 1), pki });
-    const error = await new K3sTarget({ controllerManifest: manifestFile, preloadImages: true })
-      .start({ manifests, workDir: dir, reportDir: join(dir, "report"), log: () => undefined })
+    const logs: string[] = [];
+    const error = await new K3sTarget({ image: "rancher/k3s:not-on-this-host", controllerManifest: manifestFile, preloadImages: true })
+      .start({ manifests, workDir: dir, reportDir: join(dir, "report"), log: (l) => logs.push(l) })
       .catch((e: Error) => e);
-    expect((error as Error).message).toMatch(/--preload-images: registry\.k8s\.io\/ingress-nginx\/controller:v9\.9\.9@sha256:a{64} is not in the host's Docker/);
+    expect(logs.join("\n")).toMatch(/--preload-images: registry\.k8s\.io\/ingress-nginx\/controller:v9\.9\.9@sha256:a{64} is not in the host's Docker; k3s will pull it/);
+    expect((error as Error).message).toMatch(/^could not pull .*rancher\/k3s:not-on-this-host/);
     expect(ourContainers()).toBe("");
   });
 });

@@ -109,8 +109,8 @@ export class K3sTarget implements Target {
     const preloaded: string[] = [];
     if (this.options.preloadImages) {
       const refs = [...manifest.images, ECHO_IMAGE, ...(this.options.extraPreloadImages ?? [])];
-      const tarballs = await saveImages(refs, join(input.workDir, "images"), log);
-      preloaded.push(...refs);
+      const { tarballs, saved } = await saveImages(refs, join(input.workDir, "images"), log);
+      preloaded.push(...saved);
       // k3s imports every tarball in agent/images/ when it starts, before anything is pulled.
       builder = builder.withCopyFilesToContainer(
         tarballs.map((source, i) => ({ source, target: `/var/lib/rancher/k3s/agent/images/preload-${i}.tar` })),
@@ -186,22 +186,33 @@ function serverSha256(input: DeployInput): string {
   return createHash("sha256").update(Buffer.from(b64, "base64")).digest("hex");
 }
 
-/** `docker save` each image from the host's engine into a tarball; an absent image is an error. */
-async function saveImages(refs: string[], dir: string, log: (l: string) => void): Promise<string[]> {
+/**
+ * `docker save` each image the host's engine has into a tarball. An image the host lacks is
+ * named in the log and left to k3s to pull: a first nightly run has nothing cached yet.
+ */
+async function saveImages(refs: string[], dir: string, log: (l: string) => void): Promise<{ tarballs: string[]; saved: string[] }> {
   const client = await getContainerRuntimeClient();
   await mkdir(dir, { recursive: true });
-  const out: string[] = [];
+  const tarballs: string[] = [];
+  const saved: string[] = [];
   for (const [i, ref] of refs.entries()) {
     if (!(await client.image.exists(ImageName.fromString(ref)))) {
-      throw new Error(`--preload-images: ${ref} is not in the host's Docker; pull or load it there first`);
+      log(`--preload-images: ${ref} is not in the host's Docker; k3s will pull it (\`mtls-conformance images\` lists what to pull beforehand)`);
+      continue;
     }
     const file = join(dir, `image-${i}.tar`);
     const stream = await client.container.dockerode.getImage(ref).get();
     await pipeline(stream, createWriteStream(file));
     log(`preloading ${ref}`);
-    out.push(file);
+    tarballs.push(file);
+    saved.push(ref);
   }
-  return out;
+  return { tarballs, saved };
+}
+
+/** Every image a k3s run needs, for `mtls-conformance images` and preloading. */
+export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = []): string[] {
+  return [k3sImage, RYUK_IMAGE, ...manifest.images, ECHO_IMAGE, ...extra];
 }
 
 /** Controller logs, the rendered server blocks, events and the applied objects, into the report. */

@@ -2,6 +2,7 @@
 // (k3s) where a container engine answers and can get the images, else the local nginx data plane.
 import { getContainerRuntimeClient, ImageName } from "testcontainers";
 import { ConfigError } from "../errors.ts";
+import { canInstallPackages, ensureTools } from "../ensure-tools.ts";
 import { parseControllerVersion } from "../controller-manifest.ts";
 import { ClusterTarget, type ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngineAnswers } from "./engine.ts";
@@ -21,7 +22,11 @@ export interface TargetChoice {
 
 async function nginxChoice(why: string): Promise<TargetChoice> {
   const nginx = new NginxTarget();
-  const availability = await nginx.check();
+  let availability = await nginx.check();
+  // Only the nginx target needs nginx: install it now, when that is possible (root on Debian).
+  if (!availability.available && !process.env.NGINX_BIN && canInstallPackages() && ensureTools(["nginx"]) === 0) {
+    availability = await nginx.check();
+  }
   if (!availability.available) throw new ConfigError(availability.reason);
   return { target: nginx, why: `${why}; ${availability.reason}` };
 }
