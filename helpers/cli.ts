@@ -40,6 +40,7 @@ interface RunCliOptions {
   context?: string;
   installController?: boolean;
   ingressAddress?: string;
+  isolate?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -57,6 +58,7 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <url>", "pull through this registry mirror (k3s registries.yaml)")
+  .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
   .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
   .option("--context <name>", "kubeconfig context")
   .option("--install-controller", "install ingress-nginx in the existing cluster first")
@@ -76,6 +78,7 @@ program
         reportDir: dir,
         only: opts.only,
         namespace: opts.namespace,
+        isolate: opts.isolate,
         command,
         targetOptions: {
           controllerVersion,

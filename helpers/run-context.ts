@@ -19,6 +19,8 @@ export interface RunContext {
   credentials: Record<string, RunCredential>;
   /** Ids of the scenarios this run executes (after --only). */
   scenarioIds: string[];
+  /** Set when the target did not come up: every scenario fails with this reason. */
+  deployError?: string;
 }
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */

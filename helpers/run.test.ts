@@ -20,9 +20,9 @@ function setAnnotation(ingressName: string, key: string, value: string) {
   };
 }
 
-async function run(only?: string, alterManifests?: (m: Manifests) => Manifests): Promise<RunOutcome & { reportDir: string }> {
+async function run(only?: string, alterManifests?: (m: Manifests) => Manifests, isolate = false): Promise<RunOutcome & { reportDir: string }> {
   const reportDir = mkdtempSync(join(tmpdir(), "run-test-"));
-  const outcome = await runConformance({ target: "nginx", reportDir, only, command: "test", log: quiet, alterManifests });
+  const outcome = await runConformance({ target: "nginx", reportDir, only, command: "test", log: quiet, alterManifests, isolate });
   return { ...outcome, reportDir };
 }
 
@@ -113,5 +113,33 @@ describe("a broken ingress makes the catalogue fail", () => {
     expect(failedIds(o)).toEqual(["MTLS-CLIENT-001", "MTLS-CLIENT-002"]);
     const s = o.evidence.scenarios.find((x) => x.id === "MTLS-CLIENT-002")!;
     expect(s.observed?.status).toBe(403);
+  });
+});
+
+describe("when the target does not come up", () => {
+  it("every selected scenario fails with the reason, in the evidence and in JUnit, exit 1", async () => {
+    // nginx refuses ssl_verify_depth -1, as the controller's reload would.
+    const o = await run("guide", setAnnotation("test-localhost", "auth-tls-verify-depth", "-1"));
+    expect(o.exitCode).toBe(1);
+    expect(o.evidence.totals).toEqual({ pass: 0, fail: 2, skip: 0, total: 2 });
+    for (const s of o.evidence.scenarios) expect(s.mismatches.join("\n")).toMatch(/not run: the nginx target did not come up: .*ssl_verify_depth/s);
+    expect(o.evidence.target.description).toBe("did not come up");
+    expect(String(o.evidence.target.deployError)).toContain("ssl_verify_depth");
+    const junit = readFileSync(o.junitPath, "utf8");
+    expect(junit).toMatch(/<testsuites [^>]*tests="2" failures="2"/);
+  });
+});
+
+describe("--isolate", () => {
+  it("a target per suite: one JUnit file per suite, every target in the evidence, all passing", async () => {
+    const o = await run("guide,MTLS-HEADERS-001", undefined, true);
+    expect(o.exitCode).toBe(0);
+    expect(o.evidence.totals).toEqual({ pass: 3, fail: 0, skip: 0, total: 3 });
+    const isolated = o.evidence.target.isolated as Array<{ suites: string[]; listen: string }>;
+    expect(isolated.map((t) => t.suites[0])).toEqual(["guide", "upstream-headers"]);
+    expect(isolated[0]!.listen).not.toBe(isolated[1]!.listen);
+    expect(readFileSync(join(o.reportDir, "junit-guide.xml"), "utf8")).toContain('value="MTLS-GUIDE-002"');
+    expect(readFileSync(join(o.reportDir, "junit-upstream-headers.xml"), "utf8")).toContain('value="MTLS-HEADERS-001"');
+    expect(readFileSync(join(o.reportDir, "manifests-guide.yaml"), "utf8")).toContain("name: test-localhost");
   });
 });

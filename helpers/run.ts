@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
-import { selectScenarios, validateCatalogue, type Catalogue, type Scenario } from "./catalogue.ts";
+import { selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
 import { onCleanup } from "./cleanup.ts";
 import { ConfigError } from "./errors.ts";
 import {
@@ -48,14 +48,35 @@ export interface RunOptions {
    * are: how the project's own tests simulate a broken ingress to prove the suite fails.
    */
   alterManifests?: (manifests: Manifests) => Manifests;
+  /** A target per suite (a cluster per suite for k3s) instead of one shared by all suites. */
+  isolate?: boolean;
 }
 
 export interface RunOutcome {
   exitCode: 0 | 1;
   evidence: Evidence;
   evidencePath: string;
+  /** junit.xml, or one junit-<suite>.xml per suite with --isolate. */
   junitPath: string;
   timings: Record<string, number>;
+}
+
+/** Scenarios that share one deployed target: all of them, or one suite each with --isolate. */
+interface Group {
+  name: string;
+  scenarios: Scenario[];
+  policies: Policy[];
+  junitPath: string;
+  manifestsFile: string;
+}
+
+/** What one group's target was, for the evidence. */
+interface TargetRecord extends Record<string, unknown> {
+  suites: string[];
+  kind: string;
+  description: string;
+  versions: Record<string, string>;
+  deployError?: string;
 }
 
 const sha256 = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
@@ -75,7 +96,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
   const timings: Record<string, number> = { startupMs: Math.round(performance.now()) };
   const t0 = performance.now();
-  const lap = (name: string, since: number) => (timings[name] = Math.round(performance.now() - since));
+  const lap = (name: string, since: number) => (timings[name] = (timings[name] ?? 0) + Math.round(performance.now() - since));
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
 
@@ -91,69 +112,93 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     () => rmSync(workDir, { recursive: true, force: true }),
   );
 
-  const policies = catalogue.policies.filter((p) => scenarios.some((s) => s.policy === p.name));
+  const policiesOf = (list: Scenario[]) => catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
+  const policies = policiesOf(scenarios);
+  const groups: Group[] = options.isolate
+    ? [...new Set(scenarios.map((s) => s.suite))].map((suite) => {
+        const own = scenarios.filter((s) => s.suite === suite);
+        return { name: suite, scenarios: own, policies: policiesOf(own), junitPath: join(reportDir, `junit-${suite}.xml`), manifestsFile: `manifests-${suite}.yaml` };
+      })
+    : [{ name: "all", scenarios, policies, junitPath: join(reportDir, "junit.xml"), manifestsFile: "manifests.yaml" }];
+
   const reporter = new ProgressReporter(log, scenarios.length);
-  const junitPath = join(reportDir, "junit.xml");
   // Vitest takes a while to load and start: let it do so while the keys are generated.
-  const vitestReady = createSuiteRunner(scenarios, reporter, junitPath, choice.target.kind);
+  let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(groups[0]!, reporter, choice.target.kind);
   vitestReady.catch(() => undefined);
   const tPki = performance.now();
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
   lap("pkiMs", tPki);
   const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
-  const built = buildManifests({ namespace, policies, pki });
-  const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
+  const pkiWritten = writePki(pki, join(reportDir, "pki"));
+  pkiWritten.catch(() => undefined);
 
-  let target: StartedTarget | undefined;
+  const artifacts: Record<string, string> = { pki: "pki/" };
+  const targets: TargetRecord[] = [];
+  let started: StartedTarget | undefined;
   try {
-    const tDeploy = performance.now();
-    const [started] = await Promise.all([
-      choice.target.start({ manifests, workDir, reportDir, log }),
-      writePki(pki, join(reportDir, "pki")),
-      writeFile(join(reportDir, "manifests.yaml"), manifestsYaml(redactedManifests(manifests, sha256))),
-    ]);
-    target = started;
-    lap("deployMs", tDeploy);
-    log(`deployed ${manifests.ingresses.length} Ingress(es) on ${target.kind}: ${target.description}`);
+    for (const group of groups) {
+      const built = buildManifests({ namespace, policies: group.policies, pki });
+      const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
+      await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(manifests, sha256)));
+      artifacts[group.manifestsFile] = group.manifestsFile;
+      if (groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
 
-    const context: RunContext = {
-      runId,
-      target: { kind: target.kind, description: target.description },
-      endpoints: Object.fromEntries(policies.map((p) => [p.host, target!.endpointFor(p.host)])),
-      caPem: pki.ca.certPem,
-      serverSha256: pki.server.sha256,
-      credentials: Object.fromEntries(
-        Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }]),
-      ),
-      scenarioIds: scenarios.map((s) => s.id),
-    };
+      const tDeploy = performance.now();
+      let deployError: string | undefined;
+      try {
+        started = await choice.target.start({ manifests, workDir, reportDir, log });
+        log(`deployed ${manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
+      } catch (error) {
+        // The run goes on, so every scenario is reported as not run and the evidence says why.
+        deployError = (error as Error).message;
+        log(`deploy failed: ${deployError}`);
+        for (const f of (error as { diagnostics?: string[] }).diagnostics ?? []) artifacts[relative(reportDir, f)] = relative(reportDir, f);
+      }
+      lap("deployMs", tDeploy);
+      const target = started;
 
-    const tSuites = performance.now();
-    const vitest = await vitestReady;
-    vitest.provide("mtlsRun", context);
-    try {
-      await vitest.start();
-    } finally {
-      await vitest.close();
+      const context: RunContext = {
+        runId,
+        target: { kind: choice.target.kind, description: target?.description ?? "did not come up" },
+        endpoints: target ? Object.fromEntries(group.policies.map((p) => [p.host, target.endpointFor(p.host)])) : {},
+        caPem: pki.ca.certPem,
+        serverSha256: pki.server.sha256,
+        credentials: Object.fromEntries(
+          Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }]),
+        ),
+        scenarioIds: group.scenarios.map((s) => s.id),
+        deployError,
+      };
+
+      const tSuites = performance.now();
+      const vitest = await (vitestReady ?? createSuiteRunner(group, reporter, choice.target.kind));
+      vitestReady = undefined;
+      vitest.provide("mtlsRun", context);
+      try {
+        await vitest.start();
+      } finally {
+        await vitest.close();
+      }
+      lap("suitesMs", tSuites);
+      artifacts[relative(reportDir, group.junitPath)] = relative(reportDir, group.junitPath);
+
+      const failed = group.scenarios.some((s) => reporter.results.get(s.id)?.verdict !== "pass");
+      if (target) {
+        if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
+        await target.stop();
+        if (target.kind === "nginx") for (const f of ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"]) artifacts[f] = f;
+        targets.push({ suites: [group.name], kind: target.kind, description: target.description, versions: target.versions, ...target.details });
+      } else {
+        targets.push({ suites: [group.name], kind: choice.target.kind, description: "did not come up", versions: {}, deployError });
+      }
+      started = undefined;
     }
-    lap("suitesMs", tSuites);
+    await pkiWritten;
 
     const scenarioResults = scenarioEvidence(scenarios, policies, reporter.results, reporter.runErrors);
     const sum = totals(scenarioResults);
-    const artifacts: Record<string, string> = {
-      junit: "junit.xml",
-      manifests: "manifests.yaml",
-      pki: "pki/",
-    };
-    if (sum.fail > 0) {
-      const saved = await target.collectDiagnostics();
-      saved.forEach((f, i) => (artifacts[`diagnostics-${i + 1}`] = relative(reportDir, f)));
-    }
-    await target.stop();
-    const savedLogs = target.kind === "nginx" ? ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"] : [];
-    savedLogs.forEach((f) => (artifacts[f] = f));
-
     lap("totalMs", t0);
+    const [first] = targets;
     const evidence: Evidence = {
       schemaVersion: EVIDENCE_SCHEMA_VERSION,
       tool: { ...TOOL, node: process.version },
@@ -162,17 +207,15 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         command: options.command,
-        options: { target: options.target, only: options.only ?? null, reportDir, namespace },
+        options: { target: options.target, only: options.only ?? null, reportDir, namespace, isolate: !!options.isolate, ...options.targetOptions },
         timingsMs: timings,
       },
       target: {
-        kind: target.kind,
-        description: target.description,
+        ...first!,
         selection: choice.why,
-        versions: target.versions,
-        ...target.details,
+        ...(targets.length > 1 ? { isolated: targets } : {}),
       },
-      policies: policyEvidence(policies, manifests),
+      policies: policyEvidence(policies, buildManifests({ namespace, policies, pki })),
       scenarios: scenarioResults,
       certificates: allCertificates(pki).map(certificateEvidence),
       caBundleSha256: sha256(pki.ca.certPem + "\n"),
@@ -183,22 +226,23 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     };
     const evidencePath = join(reportDir, "evidence.json");
     await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
-    log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${target.kind}, ${timings.totalMs} ms)`);
-    if (reporter.runErrors.length) for (const e of reporter.runErrors) log(`error: ${e}`);
+    log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`);
+    for (const e of reporter.runErrors) log(`error: ${e}`);
     log(`evidence: ${evidencePath}`);
-    log(`junit:    ${junitPath}`);
-    return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath, timings };
+    for (const g of groups) log(`junit:    ${g.junitPath}`);
+    return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath: groups[0]!.junitPath, timings };
   } finally {
-    await vitestReady.then((v) => v.close()).catch(() => undefined);
-    if (target) await target.stop();
+    await vitestReady?.then((v) => v.close()).catch(() => undefined);
+    if (started) await started.stop();
+    await pkiWritten.catch(() => undefined);
     await removeWorkDir();
   }
 }
 
-/** A vitest instance over the suites that hold the selected scenarios, ready to start. */
-async function createSuiteRunner(scenarios: Scenario[], reporter: ProgressReporter, junitPath: string, targetKind: string): Promise<Vitest> {
+/** A vitest instance over the suites that hold the group's scenarios, ready to start. */
+async function createSuiteRunner(group: Group, reporter: ProgressReporter, targetKind: string): Promise<Vitest> {
   const { createVitest } = await import("vitest/node");
-  const suites = [...new Set(scenarios.map((s) => s.suite))];
+  const suites = [...new Set(group.scenarios.map((s) => s.suite))];
   return createVitest(
     {
       config: false,
@@ -206,7 +250,7 @@ async function createSuiteRunner(scenarios: Scenario[], reporter: ProgressReport
       include: suites.map((s) => `suites/${s}.conformance.ts`),
       watch: false,
       run: true,
-      reporters: [reporter, ["junit", { outputFile: junitPath, suiteName: `mtls-conformance ${targetKind}` }]],
+      reporters: [reporter, ["junit", { outputFile: group.junitPath, suiteName: `mtls-conformance ${targetKind}` }]],
       testTimeout: 60_000,
       hookTimeout: 60_000,
       // One thread, no per-file isolation: the suites share no state, and a worker per file

@@ -25,6 +25,7 @@ export function defineScenarioSuite(suite: SuiteName): void {
         await annotate(credential ? `sha256:${credential.leafSha256}` : "none", "credential-sha256");
         for (const control of s.controls) await annotate(control, "control");
 
+        if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
         const endpoint = run.endpoints[policy.host];
         if (!endpoint) throw new Error(`the target returned no endpoint for ${policy.host}`);
         const observation = await probe({

@@ -127,9 +127,9 @@ export class ClusterTarget implements Target {
         stop: () => removeNamespace(),
       };
     } catch (error) {
-      await collectDiagnostics().catch(() => []);
+      const saved = await collectDiagnostics().catch(() => []);
       await removeNamespace();
-      throw error;
+      throw Object.assign(error as Error, { diagnostics: saved });
     }
   }
 }

@@ -172,7 +172,8 @@ export class K3sTarget implements Target {
       const saved = await collectDiagnostics().catch(() => []);
       if (saved.length) log(`diagnostics saved: ${saved.join(", ")}`);
       await stopContainer();
-      throw error;
+      // The run names these files in its evidence.
+      throw Object.assign(error as Error, { diagnostics: saved });
     }
   }
 }
