@@ -38,9 +38,19 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   certificatesMs: 120_000,
 };
 
+export class KubeApiError extends Error {
+  override name = "KubeApiError";
+  readonly code?: number;
+  constructor(message: string, code?: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
 export function apiError(error: unknown): { code?: number; message: string } {
   const e = error as { code?: number; body?: unknown; message?: string };
   let message = e.message ?? String(error);
+  if (error instanceof KubeApiError) return { code: e.code, message };
   if (typeof e.body === "string") {
     try {
       message = (JSON.parse(e.body) as { message?: string }).message ?? message;
@@ -76,7 +86,13 @@ export class Kube {
 
   /** Server-side apply: creates or updates, owned by this tool's field manager. */
   async apply(object: KubernetesObject): Promise<KubernetesObject> {
-    return this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    try {
+      return await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } catch (error) {
+      const { code, message } = apiError(error);
+      // The API's own message, not the client's dump of the whole response.
+      throw new KubeApiError(`${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata?.name}: ${code ? `HTTP ${code}: ` : ""}${message}`, code);
+    }
   }
 
   async waitNodesReady(timeoutMs: number): Promise<void> {
