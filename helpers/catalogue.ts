@@ -58,6 +58,8 @@ export interface Scenario {
 export interface Catalogue {
   policies: Policy[];
   scenarios: Scenario[];
+  /** Known control ids with their titles. */
+  controls: Array<{ id: string; title: string }>;
 }
 
 const ID_PATTERN = /^MTLS-[A-Z]+-\d{3}$/;
@@ -83,6 +85,8 @@ export function validateCatalogue(catalogue: Catalogue): string[] {
     names.add(s.name);
     if (!policyNames.has(s.policy)) problems.push(`${s.id}: unknown policy ${s.policy}`);
     if (!/\bMUST\b/.test(s.must)) problems.push(`${s.id}: MUST statement lacks "MUST"`);
+    if (s.controls.length === 0) problems.push(`${s.id}: maps to no control`);
+    for (const c of s.controls) if (!catalogue.controls.some((k) => k.id === c)) problems.push(`${s.id}: unknown control ${c}`);
     if (s.expect.upstreamHeaders && s.expect.upstream !== "reached") {
       problems.push(`${s.id}: upstream header expectations need upstream "reached"`);
     }
@@ -105,4 +109,9 @@ export function policyByName(catalogue: Catalogue, name: string): Policy {
   const policy = catalogue.policies.find((p) => p.name === name);
   if (!policy) throw new Error(`unknown policy ${name}`);
   return policy;
+}
+
+/** Control id -> the scenarios that give evidence for it, in catalogue order. */
+export function controlCoverage(catalogue: Catalogue, scenarios: Scenario[] = catalogue.scenarios): Array<{ id: string; title: string; scenarios: string[] }> {
+  return catalogue.controls.map((c) => ({ ...c, scenarios: scenarios.filter((s) => s.controls.includes(c.id)).map((s) => s.id) }));
 }

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { join } from "node:path";
 import { catalogue } from "../fixtures/catalogue.ts";
-import { selectScenarios } from "./catalogue.ts";
+import { controlCoverage, selectScenarios } from "./catalogue.ts";
 import { runAllCleanups } from "./cleanup.ts";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
@@ -41,6 +41,7 @@ interface RunCliOptions {
   installController?: boolean;
   ingressAddress?: string;
   isolate?: boolean;
+  keysDir?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -58,6 +59,7 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <url>", "pull through this registry mirror (k3s registries.yaml)")
+  .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
   .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
   .option("--context <name>", "kubeconfig context")
@@ -79,6 +81,7 @@ program
         only: opts.only,
         namespace: opts.namespace,
         isolate: opts.isolate,
+        keysDir: opts.keysDir,
         command,
         targetOptions: {
           controllerVersion,
@@ -127,8 +130,15 @@ program
   .description("print the scenario catalogue")
   .option("--only <pattern>", "filter as for run")
   .option("--json", "machine-readable output")
-  .action((opts: { only?: string; json?: boolean }) => {
+  .option("--controls", "the controls and the scenarios that evidence each")
+  .action((opts: { only?: string; json?: boolean; controls?: boolean }) => {
     const scenarios = selectScenarios(catalogue.scenarios, opts.only);
+    if (opts.controls) {
+      const coverage = controlCoverage(catalogue, scenarios);
+      if (opts.json) process.stdout.write(JSON.stringify(coverage, null, 2) + "\n");
+      else for (const c of coverage) process.stdout.write(`${c.id}  ${c.title}\n    ${c.scenarios.join(" ") || "(no scenario)"}\n`);
+      return;
+    }
     if (opts.json) {
       process.stdout.write(JSON.stringify({ policies: catalogue.policies, scenarios }, null, 2) + "\n");
       return;

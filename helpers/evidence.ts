@@ -47,6 +47,10 @@ export interface Evidence {
   scenarios: ScenarioEvidence[];
   certificates: CertificateEvidence[];
   caBundleSha256: string;
+  /** SHA-256 of the CRL in ca-secret (ca.crl), null when the run deploys none. */
+  crlSha256: string | null;
+  /** Each control with the scenarios that evidence it and their combined verdict. */
+  controls: Array<{ id: string; title: string; scenarios: string[]; verdict: ScenarioVerdict }>;
   findings: Array<{ id: string; scenario: string; statement: string; holds: boolean | null }>;
   artifacts: Record<string, string>;
   runErrors: string[];
@@ -153,4 +157,18 @@ export function policyEvidence(policies: Policy[], manifests: Manifests): Eviden
       description: p.description,
     };
   });
+}
+
+/** A control passes when every scenario evidencing it passed; fails when any failed. */
+export function controlEvidence(
+  coverage: Array<{ id: string; title: string; scenarios: string[] }>,
+  scenarios: ScenarioEvidence[],
+): Evidence["controls"] {
+  return coverage
+    .filter((c) => c.scenarios.length > 0)
+    .map((c) => {
+      const verdicts = c.scenarios.map((id) => scenarios.find((s) => s.id === id)?.verdict ?? "fail");
+      const verdict: ScenarioVerdict = verdicts.includes("fail") ? "fail" : verdicts.every((v) => v === "skip") ? "skip" : "pass";
+      return { ...c, verdict };
+    });
 }

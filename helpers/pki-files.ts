@@ -1,4 +1,5 @@
-// Writes the run's PKI to a directory: certificates world-readable, keys 0600, client.p12 for browsers.
+// Writes the run's PKI: certificates (public, world-readable) to one directory; private keys (0600)
+// and client.p12 for browsers only where asked, never into a report directory, which is evidence.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildPkcs12 } from "./pkcs12.ts";
@@ -7,28 +8,32 @@ import { chainPem, type IssuedCert, type Pki } from "./pki.ts";
 /** Password of client.p12; a throwaway test credential, printed in the README. */
 export const CLIENT_P12_PASSWORD = "changeit";
 
-export interface PkiFiles {
-  dir: string;
-  files: string[];
+export interface PkiDirs {
+  /** Certificates and chains. */
+  certDir: string;
+  /** Private keys and client.p12; omitted = keys are not written anywhere. */
+  keyDir?: string;
 }
 
-export async function writePki(pki: Pki, dir: string): Promise<PkiFiles> {
-  await mkdir(dir, { recursive: true });
+export async function writePki(pki: Pki, dirs: PkiDirs): Promise<string[]> {
   const files: string[] = [];
-  const put = async (name: string, content: string | Uint8Array, mode: number) => {
+  const put = async (dir: string, name: string, content: string | Uint8Array, mode: number) => {
+    await mkdir(dir, { recursive: true });
     const path = join(dir, name);
     await writeFile(path, content, { mode });
     files.push(path);
   };
-  const cert = (c: IssuedCert, name = c.name) => put(`${name}.crt`, c.certPem + "\n", 0o644);
-  const key = (c: IssuedCert, name = c.name) => put(`${name}.key`, c.keyPem + "\n", 0o600);
+  const { certDir, keyDir } = dirs;
+  const cert = (c: IssuedCert, name = c.name) => put(certDir, `${name}.crt`, c.certPem + "\n", 0o644);
+  const key = (c: IssuedCert, name = c.name) => (keyDir ? put(keyDir, `${name}.key`, c.keyPem + "\n", 0o600) : undefined);
 
   await Promise.all([cert(pki.ca), key(pki.ca), cert(pki.server), key(pki.server), ...pki.others.map((c) => cert(c))]);
   for (const credential of Object.values(pki.credentials)) {
     await cert(credential.leaf, credential.name);
     await key(credential.leaf, credential.name);
-    if (credential.chain.length) await put(`${credential.name}.chain.crt`, chainPem(credential), 0o644);
+    if (credential.chain.length) await put(certDir, `${credential.name}.chain.crt`, chainPem(credential), 0o644);
   }
+  if (!keyDir) return files;
   const client = pki.credentials.client;
   const p12 = await buildPkcs12({
     certificate: client.leaf.cert.rawData,
@@ -37,6 +42,6 @@ export async function writePki(pki: Pki, dir: string): Promise<PkiFiles> {
     password: CLIENT_P12_PASSWORD,
     friendlyName: "authorized-client",
   });
-  await put("client.p12", p12, 0o600);
-  return { dir, files };
+  await put(keyDir, "client.p12", p12, 0o600);
+  return files;
 }

@@ -1,6 +1,6 @@
 // The run's PKI checked by an independent oracle: OpenSSL's own verify and x509 commands.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ const path = (name: string) => join(dir, name);
 beforeAll(async () => {
   pki = await buildPki({ serverHosts: HOSTS });
   dir = mkdtempSync(join(tmpdir(), "pki-test-"));
-  await writePki(pki, dir);
+  await writePki(pki, { certDir: dir, keyDir: dir });
 });
 
 describe("the guide's certificates", () => {
@@ -103,6 +103,16 @@ describe("the variants fail or pass verification as the scenarios assume", () =>
 });
 
 describe("files and fingerprints", () => {
+  it("without a key directory no private key is written, only certificates", async () => {
+    const certDir = mkdtempSync(join(tmpdir(), "pki-certs-"));
+    const files = await writePki(pki, { certDir });
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      expect(f.endsWith(".crt")).toBe(true);
+      expect(readFileSync(f, "utf8")).not.toMatch(/PRIVATE KEY/);
+    }
+  });
+
   it("SHA-256 fingerprints equal openssl's", () => {
     for (const c of [pki.ca, pki.server, pki.credentials.client.leaf, pki.credentials["client-expired"].leaf]) {
       const out = openssl("x509", "-in", path(`${c.name}.crt`), "-noout", "-fingerprint", "-sha256");

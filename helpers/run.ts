@@ -7,11 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
-import { selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
+import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
 import { onCleanup } from "./cleanup.ts";
 import { ConfigError } from "./errors.ts";
 import {
   certificateEvidence,
+  controlEvidence,
   EVIDENCE_SCHEMA_VERSION,
   findings,
   policyEvidence,
@@ -50,6 +51,8 @@ export interface RunOptions {
   alterManifests?: (manifests: Manifests) => Manifests;
   /** A target per suite (a cluster per suite for k3s) instead of one shared by all suites. */
   isolate?: boolean;
+  /** Where to write the run's private keys and client.p12 (outside the report directory); none by default. */
+  keysDir?: string;
 }
 
 export interface RunOutcome {
@@ -88,6 +91,9 @@ export async function planRun(options: RunOptions): Promise<{ scenarios: Scenari
   if (problems.length) throw new ConfigError(`the scenario catalogue is invalid:\n  ${problems.join("\n  ")}`);
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
   if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
+  if (options.keysDir && !relative(resolve(options.reportDir), resolve(options.keysDir)).startsWith("..")) {
+    throw new ConfigError("--keys-dir must be outside the report directory: reports are evidence and hold no private key");
+  }
   const choice = await chooseTarget(options.target, options.targetOptions);
   return { scenarios, choice, catalogue };
 }
@@ -129,7 +135,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
   lap("pkiMs", tPki);
   const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
-  const pkiWritten = writePki(pki, join(reportDir, "pki"));
+  // Certificates are evidence; private keys never go into the report directory.
+  const pkiWritten = writePki(pki, { certDir: join(reportDir, "pki"), keyDir: options.keysDir });
   pkiWritten.catch(() => undefined);
 
   const artifacts: Record<string, string> = { pki: "pki/" };
@@ -219,6 +226,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       scenarios: scenarioResults,
       certificates: allCertificates(pki).map(certificateEvidence),
       caBundleSha256: sha256(pki.ca.certPem + "\n"),
+      crlSha256: null,
+      controls: controlEvidence(controlCoverage(catalogue, scenarios), scenarioResults),
       findings: findings(scenarioResults),
       artifacts,
       runErrors: reporter.runErrors,

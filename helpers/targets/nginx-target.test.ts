@@ -27,7 +27,7 @@ beforeAll(async () => {
   const base = mkdtempSync(join(tmpdir(), "nginx-target-test-"));
   pkiDir = join(base, "pki");
   reportDir = join(base, "report");
-  await writePki(pki, pkiDir);
+  await writePki(pki, { certDir: pkiDir, keyDir: pkiDir });
   const manifests = buildManifests({ namespace: "default", policies: catalogue.policies, pki });
   target = await new NginxTarget().start({ manifests, workDir: base, reportDir, log: () => undefined });
 });
