@@ -1,0 +1,106 @@
+// Signing and verifying a real report directory; OpenSSL checks the Ed25519 signature and the key
+// fingerprint independently of this code.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, pae, PUBLIC_KEY_FILE, signReportDir, TEST_RESULT_PREDICATE, verifyReportDir, type DsseEnvelope } from "./attestation.ts";
+import { ConfigError } from "./errors.ts";
+import type { Evidence } from "./evidence.ts";
+import { runConformance } from "./run.ts";
+
+let dir: string;
+let evidence: Evidence;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "attest-"));
+  // A real run's report directory (the run itself signs it; sign again here to test the pieces).
+  evidence = (await runConformance({ target: "nginx", reportDir: dir, only: "guide,MTLS-CLIENT-00?", command: "test", log: () => undefined })).evidence;
+});
+
+const copyOf = (from: string) => {
+  const to = mkdtempSync(join(tmpdir(), "attest-copy-"));
+  cpSync(from, to, { recursive: true });
+  return to;
+};
+
+describe("signing", () => {
+  it("signs every artifact; verify passes; OpenSSL agrees on the key fingerprint and the signature", async () => {
+    const signed = await signReportDir(dir, evidence);
+    const v = await verifyReportDir(dir);
+    expect(v.problems).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.fingerprint).toBe(signed.fingerprint);
+    expect(v.checkedFiles).toBe((await listArtifacts(dir)).length);
+
+    const der = execFileSync("openssl", ["pkey", "-pubin", "-in", join(dir, PUBLIC_KEY_FILE), "-outform", "DER"]);
+    expect(execFileSync("sha256sum", { input: der, encoding: "utf8" }).split(" ")[0]).toBe(signed.fingerprint);
+
+    const envelope = JSON.parse(readFileSync(join(dir, ENVELOPE_FILE), "utf8")) as DsseEnvelope;
+    const work = mkdtempSync(join(tmpdir(), "dsse-"));
+    writeFileSync(join(work, "pae.bin"), pae(envelope.payloadType, Buffer.from(envelope.payload, "base64")));
+    writeFileSync(join(work, "sig.bin"), Buffer.from(envelope.signatures[0]!.sig, "base64"));
+    const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(dir, PUBLIC_KEY_FILE), "-rawin", "-in", join(work, "pae.bin"), "-sigfile", join(work, "sig.bin")], { encoding: "utf8" });
+    expect(out).toContain("Signature Verified Successfully");
+  });
+
+  it("the envelope carries an in-toto test-result statement over every artifact, with the run's verdicts", () => {
+    const envelope = JSON.parse(readFileSync(join(dir, ENVELOPE_FILE), "utf8")) as DsseEnvelope;
+    expect(envelope.payloadType).toBe("application/vnd.in-toto+json");
+    const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+    expect(statement._type).toBe("https://in-toto.io/Statement/v1");
+    expect(statement.predicateType).toBe(TEST_RESULT_PREDICATE);
+    expect(statement.predicate.result).toBe("PASSED");
+    expect(statement.predicate.passedTests).toEqual(evidence.scenarios.map((s) => s.id));
+    expect(statement.subject.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(["evidence.json", "junit.xml", MANIFEST_FILE]));
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8"));
+    const evidenceEntry = manifest.files.find((f: { path: string }) => f.path === "evidence.json");
+    expect(evidenceEntry.sha256).toBe(execFileSync("sha256sum", [join(dir, "evidence.json")], { encoding: "utf8" }).split(" ")[0]);
+  });
+
+  it("a single changed byte in any artifact fails verify, naming that file first", async () => {
+    const files = [...(await listArtifacts(dir)), ENVELOPE_FILE, PUBLIC_KEY_FILE];
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const copy = copyOf(dir);
+      const bytes = readFileSync(join(copy, file));
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = bytes[at]! ^ 0x01;
+      writeFileSync(join(copy, file), bytes);
+      const v = await verifyReportDir(copy);
+      expect(v.ok, file).toBe(false);
+      expect(v.problems[0], file).toContain(file);
+    }
+  });
+
+  it("a file added after signing, or one removed, fails verify", async () => {
+    const added = copyOf(dir);
+    writeFileSync(join(added, "notes.txt"), "added later");
+    expect((await verifyReportDir(added)).problems).toEqual(["notes.txt: not in the signed manifest"]);
+    const removed = copyOf(dir);
+    execFileSync("rm", [join(removed, "junit.xml")]);
+    expect((await verifyReportDir(removed)).problems).toEqual(["junit.xml: missing"]);
+  });
+
+  it("--signing-key signs with the team's key; verify with that key passes, with another key fails", async () => {
+    const keys = mkdtempSync(join(tmpdir(), "keys-"));
+    execFileSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", join(keys, "team.pem")]);
+    execFileSync("openssl", ["pkey", "-in", join(keys, "team.pem"), "-pubout", "-out", join(keys, "team.pub.pem")]);
+    execFileSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", join(keys, "other.pem")]);
+    execFileSync("openssl", ["pkey", "-in", join(keys, "other.pem"), "-pubout", "-out", join(keys, "other.pub.pem")]);
+    const copy = copyOf(dir);
+    const signed = await signReportDir(copy, evidence, join(keys, "team.pem"));
+    expect(signed.generatedKey).toBe(false);
+    const good = await verifyReportDir(copy, join(keys, "team.pub.pem"));
+    expect(good.ok).toBe(true);
+    expect(good.keyFromReport).toBe(false);
+    const bad = await verifyReportDir(copy, join(keys, "other.pub.pem"));
+    expect(bad.problems[0]).toMatch(/attestation\.dsse\.json: the signature does not verify/);
+  });
+
+  it("a signing key that is not Ed25519 is a configuration error", async () => {
+    const keys = mkdtempSync(join(tmpdir(), "keys-"));
+    execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", join(keys, "ec.pem")]);
+    await expect(signReportDir(copyOf(dir), evidence, join(keys, "ec.pem"))).rejects.toThrow(ConfigError);
+  });
+});
