@@ -60,13 +60,23 @@ export async function listArtifacts(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** Throws ConfigError unless `file` holds an Ed25519 private key: checked before a run starts. */
+export async function checkSigningKey(file: string): Promise<void> {
+  await loadSigningKey(file);
+}
+
 async function loadSigningKey(file: string | undefined): Promise<{ privateKey: KeyObject; publicKey: KeyObject; generated: boolean }> {
   if (!file) {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     return { privateKey, publicKey, generated: true };
   }
   if (!existsSync(file)) throw new ConfigError(`--signing-key ${file}: no such file`);
-  const privateKey = createPrivateKey(await readFile(file));
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(await readFile(file));
+  } catch (error) {
+    throw new ConfigError(`--signing-key ${file}: not a private key (${(error as Error).message})`);
+  }
   if (privateKey.asymmetricKeyType !== "ed25519") {
     throw new ConfigError(`--signing-key ${file}: an Ed25519 private key (PKCS#8 PEM) is needed, not ${privateKey.asymmetricKeyType}`);
   }
@@ -166,6 +176,16 @@ export async function verifyReportDir(dir: string, publicKeyFile?: string): Prom
     return result();
   }
   const fingerprint = keyFingerprint(publicKey);
+  // The envelope names its signer's key: a mismatch says which side changed, or who signed.
+  const keyids = (envelope.signatures ?? []).map((s) => s.keyid);
+  if (!keyids.includes(fingerprint)) {
+    problems.push(
+      publicKeyFile
+        ? `${ENVELOPE_FILE}: signed by key ${keyids.join(", ") || "(none)"}, not by the given --public-key ${fingerprint}`
+        : `${PUBLIC_KEY_FILE}: changed (its key ${fingerprint} is not the signer's ${keyids.join(", ") || "(none)"})`,
+    );
+    return result(fingerprint);
+  }
 
   const payload = Buffer.from(envelope.payload ?? "", "base64");
   const signed =

@@ -45,7 +45,9 @@ export async function runAllCleanups(): Promise<void> {
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  // Inside a vitest worker (the project's own tests), vitest owns the signals; the exit fallback still applies.
+  const inTestWorker = process.env.VITEST_WORKER_ID !== undefined;
+  for (const [signal, code] of inTestWorker ? [] : ([["SIGINT", 130], ["SIGTERM", 143]] as const)) {
     process.once(signal, () => {
       process.stderr.write(`\n${signal}: stopping everything this run started...\n`);
       void runAllCleanups().finally(() => process.exit(code));

@@ -3,7 +3,10 @@
 //   list
 // Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad arguments or configuration.
 import { Command, CommanderError, Option } from "commander";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { verifyReportDir } from "./attestation.ts";
+import { diffReportDirs, formatDiffMarkdown, formatDiffText } from "./diff.ts";
 import { catalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios } from "./catalogue.ts";
 import { runAllCleanups } from "./cleanup.ts";
@@ -42,6 +45,7 @@ interface RunCliOptions {
   ingressAddress?: string;
   isolate?: boolean;
   keysDir?: string;
+  signingKey?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -59,6 +63,7 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <url>", "pull through this registry mirror (k3s registries.yaml)")
+  .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
   .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
@@ -82,6 +87,7 @@ program
         namespace: opts.namespace,
         isolate: opts.isolate,
         keysDir: opts.keysDir,
+        signingKey: opts.signingKey,
         command,
         targetOptions: {
           controllerVersion,
@@ -103,11 +109,43 @@ program
     // Upgrade validation: the same catalogue per controller version, one report directory each.
     if (opts.controllerManifest) throw new ConfigError("--controller-manifest names one file: use it with a single --controller-version");
     let worst = 0;
-    for (const version of versions) {
+    for (const [i, version] of versions.entries()) {
       process.stdout.write(`== ingress-nginx ${version} ==\n`);
       worst = Math.max(worst, (await runOnce(version, join(reportDir, version))).exitCode);
+      if (i > 0) {
+        // What changed between consecutive versions: the upgrade's effect on mTLS behaviour.
+        const d = await diffReportDirs(join(reportDir, versions[i - 1]!), join(reportDir, version));
+        await writeFile(join(reportDir, `diff-${versions[i - 1]}-${version}.md`), formatDiffMarkdown(d));
+        process.stdout.write(formatDiffText(d) + "\n");
+      }
     }
     process.exitCode = worst;
+  });
+
+program
+  .command("verify <report-dir>")
+  .description("check a report directory's signature and the SHA-256 of every file in it")
+  .option("--public-key <file>", "the Ed25519 public key (PEM) you trust; default: the one in the report, which proves integrity but not origin")
+  .action(async (dir: string, opts: { publicKey?: string }) => {
+    const v = await verifyReportDir(dir, opts.publicKey);
+    if (!v.ok) {
+      process.stderr.write(`verify FAILED: ${v.problems[0]}\n`);
+      for (const p of v.problems.slice(1)) process.stderr.write(`  also: ${p}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`verified: ${v.checkedFiles} files match the signed manifest; signed by Ed25519 key sha256:${v.fingerprint}\n`);
+    if (v.keyFromReport) process.stdout.write("note: checked with the key stored in the report; pass --public-key to check it came from a key you trust\n");
+  });
+
+program
+  .command("diff <report-dir-a> <report-dir-b>")
+  .description("what changed between two runs (e.g. before and after an upgrade); exit 1 when a verdict regressed")
+  .option("--markdown", "Markdown instead of text")
+  .action(async (a: string, b: string, opts: { markdown?: boolean }) => {
+    const d = await diffReportDirs(a, b);
+    process.stdout.write((opts.markdown ? formatDiffMarkdown(d) : formatDiffText(d)) + "\n");
+    process.exitCode = d.regressed ? 1 : 0;
   });
 
 program

@@ -1,6 +1,6 @@
 // Whole runs on the real nginx target: the catalogue passes on a correct ingress, and the same
 // catalogue FAILS when the deployed Ingress is broken (a suite that stays green is worthless).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,6 +66,25 @@ describe("full catalogue on the nginx target", () => {
     expect(evidence.certificates.map((c: { name: string }) => c.name)).toEqual(
       expect.arrayContaining(["ca", "server", "client", "client-expired", "intermediate-1", "intermediate-2", "other-ca"]),
     );
+  });
+
+  it("no key material and no Secret value other than certificates anywhere in the report directory", () => {
+    const files = readdirSync(outcome.reportDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(files.length).toBeGreaterThan(20);
+    const names = files.map((e) => e.name);
+    expect(names.filter((n) => /\.(key|p12|pfx)$/.test(n))).toEqual([]);
+    for (const e of files) {
+      const bytes = readFileSync(join(e.parentPath, e.name));
+      const text = bytes.toString("latin1");
+      // PEM keys, and the same base64-encoded as in a Secret's data.
+      expect(text, e.name).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+      expect(text, e.name).not.toContain("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t");
+      expect(text, e.name).not.toContain("LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVkt");
+    }
+    // The report's artifacts are the documented set, all signed.
+    for (const f of ["junit.xml", "evidence.json", "report.html", "summary.md", "manifest.json", "attestation.dsse.json", "signing-key.pub.pem"]) {
+      expect(names).toContain(f);
+    }
   });
 
   it("records that the guide's X-SSL-Client-Cert claim does not hold", () => {

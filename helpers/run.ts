@@ -1,14 +1,17 @@
 // One conformance run: catalogue -> PKI -> manifests -> target -> suites (probe + verdict) -> reports.
 // The CLI and the project's own tests both call runConformance().
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
+import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
 import { onCleanup } from "./cleanup.ts";
+import { renderReportHtml } from "./report-html.ts";
+import { renderSummaryMarkdown } from "./report-summary.ts";
 import { ConfigError } from "./errors.ts";
 import {
   certificateEvidence,
@@ -53,6 +56,8 @@ export interface RunOptions {
   isolate?: boolean;
   /** Where to write the run's private keys and client.p12 (outside the report directory); none by default. */
   keysDir?: string;
+  /** Ed25519 private key (PKCS#8 PEM) that signs the report; default: a key made for the run. */
+  signingKey?: string;
 }
 
 export interface RunOutcome {
@@ -94,6 +99,7 @@ export async function planRun(options: RunOptions): Promise<{ scenarios: Scenari
   if (options.keysDir && !relative(resolve(options.reportDir), resolve(options.keysDir)).startsWith("..")) {
     throw new ConfigError("--keys-dir must be outside the report directory: reports are evidence and hold no private key");
   }
+  if (options.signingKey) await checkSigningKey(options.signingKey);
   const choice = await chooseTarget(options.target, options.targetOptions);
   return { scenarios, choice, catalogue };
 }
@@ -233,11 +239,22 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       runErrors: reporter.runErrors,
       totals: sum,
     };
+    for (const f of ["evidence.json", "report.html", "summary.md", MANIFEST_FILE, ENVELOPE_FILE, PUBLIC_KEY_FILE]) artifacts[f] = f;
     const evidencePath = join(reportDir, "evidence.json");
     await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
+    await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
+    const summary = renderSummaryMarkdown(evidence);
+    await writeFile(join(reportDir, "summary.md"), summary);
+    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary + "\n").catch(() => undefined);
+    // Last: the signature covers every file written before it.
+    const signed = await signReportDir(reportDir, evidence, options.signingKey);
     log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`);
     for (const e of reporter.runErrors) log(`error: ${e}`);
-    log(`evidence: ${evidencePath}`);
+    log(`evidence: ${evidencePath} (report.html, summary.md)`);
+    log(
+      `signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` +
+        (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""),
+    );
     for (const g of groups) log(`junit:    ${g.junitPath}`);
     return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath: groups[0]!.junitPath, timings };
   } finally {

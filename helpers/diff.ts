@@ -1,0 +1,254 @@
+// Compares two runs' evidence.json: which scenarios changed verdict or behaviour, and which
+// versions changed underneath them. Used to validate an ingress-nginx upgrade (run before, run
+// after, diff). Only what is stable between two runs of the same configuration is compared: the
+// PKI, ports, run ids, timings and forwarding headers are new on every run and never compared.
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Evidence, ScenarioEvidence } from "./evidence.ts";
+import type { ScenarioVerdict } from "./progress-reporter.ts";
+import type { ObservedSummary } from "./run-context.ts";
+
+export type Verdict = ScenarioVerdict;
+
+export interface ScenarioChange {
+  id: string;
+  name: string;
+  /** Verdict in A; undefined when the scenario is only in B (added). */
+  before?: Verdict;
+  /** Verdict in B; undefined when the scenario is only in A (removed). */
+  after?: Verdict;
+  kind: "regressed" | "fixed" | "changed-verdict" | "changed-behaviour" | "added" | "removed";
+  /** Observed behaviour that differs, one item each, e.g. `status 400 -> 200`. */
+  details: string[];
+}
+
+export interface RunSide {
+  runId: string;
+  target: string;
+  versions: Record<string, string>;
+}
+
+export interface EvidenceDiff {
+  a: RunSide;
+  b: RunSide;
+  /** `target` (the target kind) and every key of `target.versions` whose value differs. */
+  versionChanges: Array<{ key: string; before?: string; after?: string }>;
+  changes: ScenarioChange[];
+  /** True when any scenario regressed. */
+  regressed: boolean;
+}
+
+const NONE = "(none)";
+
+/**
+ * The kind of a verdict change. A regression is anything that passed in A and no longer passes in
+ * B: pass -> fail, and also pass -> skip (a scenario that stops running no longer proves what it
+ * proved, which an upgrade must not hide). `fixed` is fail -> pass. Every other verdict change
+ * (skip -> fail, skip -> pass, fail -> skip) lost nothing that A had proven and is
+ * `changed-verdict`, which does not set `regressed`. Added and removed scenarios never set
+ * `regressed` either: they mean the catalogue or the selection differs, which the report shows.
+ */
+function verdictChangeKind(before: Verdict, after: Verdict): ScenarioChange["kind"] {
+  if (before === "pass") return "regressed";
+  if (before === "fail" && after === "pass") return "fixed";
+  return "changed-verdict";
+}
+
+/** One comparable fact about an observation: a label and a value stable between runs. */
+type Fact = { label: string; value: string };
+
+function headerValue(o: ObservedSummary, name: string): string {
+  const v = o.upstreamHeaders?.[name];
+  return v === undefined ? "(absent)" : v;
+}
+
+function clientCertFact(o: ObservedSummary): string {
+  const present = o.upstreamHeaders?.["ssl-client-cert"] !== undefined || o.upstreamClientCert !== undefined;
+  if (!present) return "absent";
+  const n = o.upstreamClientCert?.certificates;
+  return n === undefined ? "present" : `present (${n} certificate${n === 1 ? "" : "s"})`;
+}
+
+/**
+ * The facts of one observation that two runs of the same configuration reproduce. The upstream
+ * headers are compared only when both sides reached the backend (otherwise `upstream` already says
+ * what changed, and "(absent)" on every header would only repeat it).
+ */
+function facts(o: ObservedSummary, other: ObservedSummary, marker: string | undefined): Fact[] {
+  const out: Fact[] = [
+    { label: "status", value: o.status === undefined ? NONE : String(o.status) },
+    // The transport error only matters when there was no response; its message may name ports.
+    { label: "transport error", value: o.status === undefined ? (o.error?.code ?? "unknown") : NONE },
+    { label: "upstream", value: o.upstreamReached ? "reached" : "not reached" },
+  ];
+  if (o.upstreamReached && other.upstreamReached) {
+    for (const h of ["ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn"]) out.push({ label: h, value: headerValue(o, h) });
+    out.push({ label: "ssl-client-cert", value: clientCertFact(o) });
+    out.push({ label: "x-ssl-client-cert", value: o.upstreamHeaders?.["x-ssl-client-cert"] === undefined ? "absent" : "present" });
+  }
+  if (marker !== undefined) out.push({ label: `body marker ${JSON.stringify(marker)}`, value: (o.bodyExcerpt ?? "").includes(marker) ? "present" : "absent" });
+  return out;
+}
+
+/** `label before -> after` for every fact whose value differs; empty when the behaviour is the same. */
+export function behaviourDetails(a: ScenarioEvidence, b: ScenarioEvidence): string[] {
+  if (!a.observed || !b.observed) {
+    // One side has no observation at all (not run): say which, and what the other side saw.
+    const describe = (o: ObservedSummary | undefined) =>
+      !o ? "not run" : o.status !== undefined ? `status ${o.status}` : `transport error ${o.error?.code ?? "unknown"}`;
+    const [da, db] = [describe(a.observed), describe(b.observed)];
+    return da === db ? [] : [`${da} -> ${db}`];
+  }
+  const marker = a.expected?.bodyIncludes ?? b.expected?.bodyIncludes;
+  const fa = facts(a.observed, b.observed, marker);
+  const fb = new Map(facts(b.observed, a.observed, marker).map((f) => [f.label, f.value]));
+  const details: string[] = [];
+  for (const x of fa) {
+    const y = fb.get(x.label);
+    if (y !== undefined && y !== x.value) details.push(`${x.label} ${x.value} -> ${y}`);
+  }
+  return details;
+}
+
+function side(e: Evidence): RunSide {
+  return { runId: e.run?.id ?? "(unknown)", target: e.target?.kind ?? "(unknown)", versions: { ...(e.target?.versions ?? {}) } };
+}
+
+export function diffEvidence(a: Evidence, b: Evidence): EvidenceDiff {
+  const sa = side(a);
+  const sb = side(b);
+
+  const versionChanges: EvidenceDiff["versionChanges"] = [];
+  if (sa.target !== sb.target) versionChanges.push({ key: "target", before: sa.target, after: sb.target });
+  const keys = [...new Set([...Object.keys(sa.versions), ...Object.keys(sb.versions)])];
+  for (const key of keys) {
+    const before = sa.versions[key];
+    const after = sb.versions[key];
+    if (before !== after) versionChanges.push({ key, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) });
+  }
+
+  const inB = new Map(b.scenarios.map((s) => [s.id, s]));
+  const inA = new Set(a.scenarios.map((s) => s.id));
+  const changes: ScenarioChange[] = [];
+  for (const x of a.scenarios) {
+    const y = inB.get(x.id);
+    if (!y) {
+      changes.push({ id: x.id, name: x.name, before: x.verdict, kind: "removed", details: [] });
+      continue;
+    }
+    const details = behaviourDetails(x, y);
+    if (x.verdict !== y.verdict) {
+      changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind: verdictChangeKind(x.verdict, y.verdict), details });
+    } else if (details.length > 0) {
+      changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind: "changed-behaviour", details });
+    }
+  }
+  for (const y of b.scenarios) {
+    if (!inA.has(y.id)) changes.push({ id: y.id, name: y.name, after: y.verdict, kind: "added", details: [] });
+  }
+
+  return { a: sa, b: sb, versionChanges, changes, regressed: changes.some((c) => c.kind === "regressed") };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const versionsText = (v: Record<string, string>) => Object.entries(v).map(([k, x]) => `${k}=${x}`).join(", ");
+const runText = (s: RunSide) => `${s.runId} (${s.target}${Object.keys(s.versions).length ? ` ${versionsText(s.versions)}` : ""})`;
+const verdictsText = (c: ScenarioChange) =>
+  c.kind === "changed-behaviour" ? `${c.before}` : `${c.before ?? NONE} -> ${c.after ?? NONE}`;
+
+function summaryLine(d: EvidenceDiff): string {
+  if (d.changes.length === 0) return "no change";
+  const r = d.changes.filter((c) => c.kind === "regressed").length;
+  return `${d.changes.length} change(s), ${r} regression(s)`;
+}
+
+/** Plain text: header, version changes, one line per scenario change, a summary line. */
+export function formatDiffText(d: EvidenceDiff): string {
+  const lines = [`A ${runText(d.a)} -> B ${runText(d.b)}`];
+  for (const v of d.versionChanges) lines.push(`version ${v.key}: ${v.before ?? NONE} -> ${v.after ?? NONE}`);
+  for (const c of d.changes) {
+    lines.push(`${c.kind.toUpperCase()} ${c.id} ${c.name}: ${[verdictsText(c), ...c.details].join("; ")}`);
+  }
+  lines.push(summaryLine(d));
+  return lines.join("\n") + "\n";
+}
+
+/** A Markdown table cell: no line breaks, `|` escaped, no raw HTML. */
+function cell(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\r?\n/g, " ");
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];
+}
+
+/** Markdown (for a PR comment or a job summary): the same content as the text, as a heading and tables. */
+export function formatDiffMarkdown(d: EvidenceDiff): string {
+  const out: string[] = [`## mTLS conformance diff: ${cell(d.a.runId)} -> ${cell(d.b.runId)}`, ""];
+  out.push(
+    ...table(
+      ["run", "id", "target", "versions"],
+      [
+        ["A", d.a.runId, d.a.target, versionsText(d.a.versions)],
+        ["B", d.b.runId, d.b.target, versionsText(d.b.versions)],
+      ],
+    ),
+    "",
+  );
+  if (d.versionChanges.length) {
+    out.push("### Version changes", "", ...table(["key", "A", "B"], d.versionChanges.map((v) => [v.key, v.before ?? NONE, v.after ?? NONE])), "");
+  }
+  if (d.changes.length) {
+    out.push(
+      "### Scenario changes",
+      "",
+      ...table(
+        ["change", "scenario", "name", "A", "B", "details"],
+        d.changes.map((c) => [c.kind.toUpperCase(), c.id, c.name, c.before ?? NONE, c.after ?? NONE, c.details.join("; ")]),
+      ),
+      "",
+    );
+  }
+  out.push(`**${summaryLine(d)}**`, "");
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** Reads `<dir>/evidence.json` (or the file itself when `dir` names a file); throws saying which file and why. */
+export async function readEvidence(dir: string): Promise<Evidence> {
+  let path = resolve(dir, "evidence.json");
+  try {
+    if ((await stat(dir)).isFile()) path = resolve(dir);
+  } catch (e) {
+    throw new Error(`cannot read ${join(dir, "evidence.json")}: ${dir} does not exist (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file (is this a run's --report-dir?)" : (e as Error).message;
+    throw new Error(`cannot read ${path}: ${why}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`cannot read ${path}: not JSON (${(e as Error).message})`);
+  }
+  const ev = parsed as Partial<Evidence> | null;
+  if (!ev || typeof ev !== "object" || !Array.isArray(ev.scenarios) || typeof ev.run !== "object" || typeof ev.target !== "object") {
+    throw new Error(`cannot read ${path}: not an mtls-conformance evidence.json (no run, target or scenarios)`);
+  }
+  return ev as Evidence;
+}
+
+/** Diffs the evidence.json of two report directories (A = before, B = after). */
+export async function diffReportDirs(dirA: string, dirB: string): Promise<EvidenceDiff> {
+  const [a, b] = await Promise.all([readEvidence(dirA), readEvidence(dirB)]);
+  return diffEvidence(a, b);
+}

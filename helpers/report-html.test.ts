@@ -1,0 +1,348 @@
+// The HTML report and the Markdown step summary, rendered from the evidence of real runs on the
+// nginx target (one that passes, one with a deliberately broken Ingress), checked as text and
+// in a real headless Chromium opened from file://.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ANNOTATION_PREFIX } from "./catalogue.ts";
+import type { Evidence } from "./evidence.ts";
+import type { Manifests } from "./manifests.ts";
+import { certificateValidity, diagnosticArtifacts, escapeHtml, renderReportHtml } from "./report-html.ts";
+import { renderSummaryMarkdown } from "./report-summary.ts";
+import { ROOT, runConformance } from "./run.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const INJECTED = "<script>alert(1)</script>";
+
+interface Run {
+  evidence: Evidence;
+  reportDir: string;
+}
+
+async function run(only?: string, alterManifests?: (m: Manifests) => Manifests): Promise<Run> {
+  const reportDir = mkdtempSync(join(tmpdir(), "report-html-test-"));
+  const outcome = await runConformance({ target: "nginx", reportDir, only, command: `mtls-conformance run --target nginx --report-dir ${reportDir}`, log: () => undefined, alterManifests });
+  return { evidence: outcome.evidence, reportDir };
+}
+
+const depth2 = (m: Manifests): Manifests => {
+  const ing = m.ingresses.find((i) => i.metadata?.name === "test-localhost")!;
+  ing.metadata!.annotations![ANNOTATION_PREFIX + "auth-tls-verify-depth"] = "2";
+  return m;
+};
+
+/** Every `src`/`href`/`@import`/`url(` in the page, which must load nothing remote. */
+function resourceReferences(html: string): { src: string[]; href: string[]; imports: number; urls: number } {
+  return {
+    src: [...html.matchAll(/\ssrc\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]!),
+    href: [...html.matchAll(/\shref\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]!),
+    imports: (html.match(/@import/gi) ?? []).length,
+    urls: (html.match(/url\s*\(/gi) ?? []).length,
+  };
+}
+
+const tableRows = (md: string, heading: string): string[] => {
+  const section = md.split(`### ${heading}\n`)[1]!.split("\n### ")[0]!;
+  return section.split("\n").filter((l) => l.startsWith("| ")).slice(1);
+};
+/** Cells of a Markdown table row, splitting on pipes that are not escaped. */
+const cells = (row: string): string[] => row.slice(2, -2).split(/(?<!\\)\|/).map((c) => c.trim());
+
+let passing: Run;
+let failing: Run;
+
+beforeAll(async () => {
+  passing = await run();
+  failing = await run("MTLS-CLIENT-009,MTLS-CLIENT-010", depth2);
+}, 120_000);
+
+describe("renderReportHtml", () => {
+  it("the runs are what the checks below assume: one passes fully, one fails on MTLS-CLIENT-010", () => {
+    expect(passing.evidence.totals.fail).toBe(0);
+    expect(passing.evidence.totals.pass).toBe(passing.evidence.totals.total);
+    expect(failing.evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id)).toEqual(["MTLS-CLIENT-010"]);
+  });
+
+  it("states the verdict, totals, target, why it was chosen, versions and the run", () => {
+    const ev = passing.evidence;
+    const html = renderReportHtml(ev);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toMatch(/<div id="verdict" class="verdict pass" data-verdict="pass">PASS<\/div>/);
+    expect(renderReportHtml(failing.evidence)).toMatch(/id="verdict"[^>]*data-verdict="fail">FAIL</);
+    expect(html).toContain(`<span class="n">${ev.totals.total}</span><span class="l">total</span>`);
+    expect(ev.target.description).toContain("this is not the ingress-nginx controller");
+    expect(html).toContain(escapeHtml(ev.target.description));
+    expect(html).toContain(escapeHtml(ev.target.selection));
+    expect(html).toContain(ev.target.versions.nginx!);
+    for (const s of [ev.run.id, ev.run.startedAt, ev.run.finishedAt, ev.tool.version, ev.tool.node]) expect(html).toContain(s);
+  });
+
+  it("shows controller image digests when the target recorded them", () => {
+    const ev = structuredClone(passing.evidence);
+    const imageID = `registry.k8s.io/ingress-nginx/controller@sha256:${"ab".repeat(32)}`;
+    ev.target.controllerImages = [{ pod: "ingress-nginx-controller-x", container: "controller", image: "registry.k8s.io/ingress-nginx/controller:v1.15.1", imageID }];
+    expect(renderReportHtml(ev)).toContain(imageID);
+  });
+
+  it("loads nothing: no src, no remote href, no @import, no url()", () => {
+    for (const r of [passing, failing]) {
+      const refs = resourceReferences(renderReportHtml(r.evidence));
+      expect(refs.src).toEqual([]);
+      expect(refs.imports).toBe(0);
+      expect(refs.urls).toBe(0);
+      expect(refs.href.length).toBeGreaterThan(0);
+      for (const href of refs.href) expect(href).not.toMatch(/^([a-z][a-z0-9+.-]*:|\/\/)/i);
+      expect(renderReportHtml(r.evidence)).not.toMatch(/<(script|link|img|iframe|object|embed)\b/i);
+    }
+  });
+
+  it("escapes every string from the evidence: an injected script stays text", () => {
+    const ev = structuredClone(passing.evidence);
+    const s = ev.scenarios.find((x) => x.observed?.bodyExcerpt !== undefined)!;
+    s.observed!.bodyExcerpt = INJECTED;
+    s.verdict = "fail";
+    s.mismatches = [`body: expected x, observed ${INJECTED}`];
+    ev.target.description = INJECTED;
+    ev.run.command = `mtls-conformance run ${INJECTED}`;
+    ev.policies[0]!.annotations[INJECTED] = INJECTED;
+    ev.certificates[0]!.subject = INJECTED;
+    ev.artifacts[INJECTED] = `javascript:alert(1)`;
+    const html = renderReportHtml(ev);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    // The body excerpt, the mismatch, description, command, annotation and subject: each escaped.
+    expect(html.split("&lt;script&gt;alert(1)&lt;/script&gt;").length - 1).toBeGreaterThanOrEqual(7);
+    expect(html).not.toMatch(/href="javascript:/i);
+  });
+
+  it("escapes every string and key anywhere in the evidence", () => {
+    const MARK = `<i class="evil">'"&</i>`;
+    // Every string value is tainted, and so are the keys of the free-form maps (annotations,
+    // versions, headers seen and expected, artifacts, options, timings).
+    const FREE_FORM = new Set([
+      "policies.annotations",
+      "target.versions",
+      "artifacts",
+      "run.options",
+      "run.timingsMs",
+      "scenarios.observed.upstreamHeaders",
+      "scenarios.expected.upstreamHeaders.headers",
+    ]);
+    const taint = (v: unknown, path = ""): unknown =>
+      typeof v === "string"
+        ? v + MARK
+        : Array.isArray(v)
+          ? v.map((x) => taint(x, path))
+          : v && typeof v === "object"
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [FREE_FORM.has(path) ? k + MARK : k, taint(x, path ? `${path}.${k}` : k)]))
+            : v;
+    const tainted = taint(structuredClone(failing.evidence)) as Evidence;
+    // Tainted header names, expected and observed, still reach the matrix.
+    expect(Object.keys(tainted.scenarios[0]!.expected.upstreamHeaders!.headers!)[0]).toContain(MARK);
+    expect(Object.keys(tainted.scenarios[0]!.observed!.upstreamHeaders!)[0]).toContain(MARK);
+    const html = renderReportHtml(tainted);
+    const md = renderSummaryMarkdown(tainted);
+    expect(html).not.toContain("<i");
+    expect(html).toContain("&lt;i class=&quot;evil&quot;&gt;&#39;&quot;&amp;&lt;/i&gt;");
+    // Outside the fenced command block (literal there), no tag survives in the Markdown either.
+    expect(md.replace(/```sh\n[\s\S]*?\n```/, "")).not.toContain("<i");
+    expect(md).toContain("```sh\n" + tainted.run.command + "\n```");
+  });
+
+  it("lists exactly the failed scenarios under #failures, with their mismatches and the diagnostics", () => {
+    const ev = failing.evidence;
+    const html = renderReportHtml(ev);
+    const failures = html.split('<section id="failures"')[1]!.split("</section>")[0]!;
+    expect([...failures.matchAll(/class="failure" data-scenario-id="([^"]+)"/g)].map((m) => m[1])).toEqual(["MTLS-CLIENT-010"]);
+    const s = ev.scenarios.find((x) => x.id === "MTLS-CLIENT-010")!;
+    expect(failures).toContain(escapeHtml(s.must));
+    expect(s.mismatches).toContain("status: expected 400, observed 200");
+    expect(failures).toContain("status: expected 400, observed 200");
+    const diagnostics = diagnosticArtifacts(ev);
+    expect(diagnostics).toContain("nginx/nginx.conf");
+    expect(diagnostics.some((d) => /^(junit|manifests|pki)/.test(d))).toBe(false);
+    expect(diagnostics).not.toContain("evidence.json");
+    for (const d of diagnostics) expect(failures).toContain(`<a href="${d}">`);
+
+    const ok = renderReportHtml(passing.evidence).split('<section id="failures"')[1]!.split("</section>")[0]!;
+    expect(ok).toContain("No failures.");
+    expect(ok).not.toContain('class="failure"');
+  });
+
+  it("has one matrix row per scenario, grouped by suite in catalogue order, expected beside observed", () => {
+    const ev = passing.evidence;
+    const html = renderReportHtml(ev);
+    const rows = [...html.matchAll(/<tr class="scenario (pass|fail|skip)" id="[^"]+" data-scenario-id="([^"]+)"/g)];
+    expect(rows.map((m) => m[2])).toEqual(["guide", "client-auth", "upstream-headers"].flatMap((suite) => ev.scenarios.filter((s) => s.suite === suite).map((s) => s.id)));
+    expect([...html.matchAll(/<table class="matrix" data-suite="([^"]+)"/g)].map((m) => m[1])).toEqual(["guide", "client-auth", "upstream-headers"]);
+    // The guide's subject header: expected value and observed value both shown.
+    const row = html.split('id="scenario-MTLS-GUIDE-002"')[1]!.split("</tr>\n")[0]!;
+    expect(row.match(/O=MyOrganization,CN=authorized-client/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(row).toContain("ssl-client-verify");
+    // A rejected request: the body marker beside the observed excerpt.
+    const rejected = html.split('id="scenario-MTLS-GUIDE-001"')[1]!.split("</tr>\n")[0]!;
+    expect(rejected).toContain("contains <q>No required SSL certificate was sent</q>");
+    expect(rejected).toContain('class="excerpt"');
+    expect(rejected).toContain("not reached");
+
+    // The failed row has its status comparison flagged.
+    const failed = renderReportHtml(failing.evidence).split('id="scenario-MTLS-CLIENT-010"')[1]!.split("</tr>\n")[0]!;
+    expect(failed).toMatch(/<tr class="mismatch"><th scope="row">status<\/th><td><code>400<\/code><\/td><td><code>200<\/code><\/td><\/tr>/);
+  });
+
+  it("shows a skipped scenario's reason", () => {
+    const ev = structuredClone(passing.evidence);
+    const s = ev.scenarios[0]!;
+    s.verdict = "skip";
+    s.skipReason = "needs a CRL the target cannot load";
+    ev.totals = { ...ev.totals, pass: ev.totals.pass - 1, skip: 1 };
+    const html = renderReportHtml(ev);
+    expect(html).toContain("skipped: needs a CRL the target cannot load");
+    expect(html).toContain('data-verdict="pass"');
+  });
+
+  it("flags the deliberately expired certificate, and one that expires within 30 days", () => {
+    const ev = passing.evidence;
+    const html = renderReportHtml(ev);
+    const expired = html.split('data-cert="client-expired"')[1]!.split("</tr>")[0]!;
+    expect(html).toMatch(/<tr class="cert expired" data-cert="client-expired">/);
+    expect(expired).toMatch(/expired \d+ days? ago/);
+    expect(expired).toContain("test variant, on purpose");
+    expect(html).toContain("expired or not yet valid on purpose");
+    expect(html).toMatch(/<tr class="cert " data-cert="client">/);
+
+    const client = ev.certificates.find((c) => c.name === "client")!;
+    const now = new Date(Date.parse(client.notAfter) - 10 * 86_400_000 - 3_600_000);
+    expect(certificateValidity(client, now)).toMatchObject({ expiring: true, expired: false, daysLeft: 10 });
+    expect(renderReportHtml(ev, { now })).toMatch(/<tr class="cert expiring" data-cert="client">[\s\S]*?expires in 10 days/);
+    const later = new Date(Date.parse(client.notAfter) + 1000);
+    expect(certificateValidity(client, later)).toMatchObject({ expired: true, expiring: false });
+  });
+
+  it("has controls, findings, policies and the command to reproduce", () => {
+    const ev = passing.evidence;
+    const html = renderReportHtml(ev);
+    expect(ev.controls.length).toBeGreaterThan(0);
+    for (const c of ev.controls) expect(html).toContain(`<tr class="control ${c.verdict}"><td><code>${c.id}</code></td>`);
+    for (const f of ev.findings) expect(html).toContain(f.statement);
+    expect(html).toContain("does not hold");
+    for (const p of ev.policies) {
+      expect(html).toContain(p.ingress);
+      for (const [k, v] of Object.entries(p.annotations)) expect(html).toContain(`<th scope="row"><code>${k}</code></th><td><code>${v}</code></td>`);
+    }
+    expect(html).toContain(ev.caBundleSha256);
+    expect(html).toMatch(/CRL SHA-256<\/th><td>none</);
+    expect(html).toContain(`<pre class="cmd">${ev.run.command}</pre>`);
+    expect(html).toContain("mtls-conformance verify &lt;dir&gt;");
+  });
+});
+
+describe("renderSummaryMarkdown", () => {
+  it("starts with the verdict line and says there are no failures on a passing run", () => {
+    const ev = passing.evidence;
+    const md = renderSummaryMarkdown(ev);
+    const t = ev.totals;
+    expect(md.split("\n")[0]).toBe(`## mTLS conformance: PASS (${t.pass} passed, 0 failed, 0 skipped of ${t.total}) on nginx`);
+    expect(md).toContain(`nginx ${ev.target.versions.nginx}`);
+    expect(md).toMatch(/### Failures\n\nNo failures\./);
+    const scenarioRows = tableRows(md, "Scenarios");
+    expect(scenarioRows.map((r) => cells(r)[0])).toEqual(ev.scenarios.map((s) => s.id));
+    expect(scenarioRows.every((r) => cells(r)[1] === "✅")).toBe(true);
+    expect(tableRows(md, "Controls").map((r) => cells(r)[0])).toEqual(ev.controls.map((c) => c.id));
+    expect(md).toContain("```sh\n" + ev.run.command + "\n```");
+  });
+
+  it("tables the failure with its mismatches on a failing run", () => {
+    const ev = failing.evidence;
+    const md = renderSummaryMarkdown(ev);
+    expect(md.split("\n")[0]).toBe("## mTLS conformance: FAIL (1 passed, 1 failed, 0 skipped of 2) on nginx");
+    const failures = tableRows(md, "Failures");
+    expect(failures).toHaveLength(1);
+    const [id, name, mismatches] = cells(failures[0]!);
+    expect(id).toBe("MTLS-CLIENT-010");
+    expect(name).toBe(ev.scenarios.find((s) => s.id === "MTLS-CLIENT-010")!.name.replace(/_/g, "\\_"));
+    expect(mismatches).toContain("status: expected 400, observed 200");
+    expect(tableRows(md, "Scenarios").map((r) => cells(r).slice(0, 2))).toEqual([
+      ["MTLS-CLIENT-009", "✅"],
+      ["MTLS-CLIENT-010", "❌"],
+    ]);
+  });
+
+  it("escapes pipes, newlines and HTML inside table cells", () => {
+    const ev = structuredClone(failing.evidence);
+    const s = ev.scenarios.find((x) => x.verdict === "fail")!;
+    s.mismatches = ["body: expected a|b, observed\nline two", INJECTED];
+    const md = renderSummaryMarkdown(ev);
+    const [row] = tableRows(md, "Failures");
+    expect(cells(row!)).toHaveLength(3);
+    expect(row).toContain("a\\|b");
+    expect(row).toContain("observed<br>line two<br>&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(md).not.toContain("<script>");
+  });
+});
+
+describe("the report in a real browser", () => {
+  it.for([
+    ["passing", () => passing],
+    ["failing", () => failing],
+  ] as const)("the %s run's report.html opens from file:// in headless Chromium, fetches nothing and shows every section", async ([label, get], ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip("chromium not installed: apt-get install chromium");
+    const { evidence, reportDir } = get();
+    const htmlPath = join(reportDir, "report.html");
+    writeFileSync(htmlPath, renderReportHtml(evidence));
+    const url = pathToFileURL(htmlPath).href;
+
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto(url, { waitUntil: "load" });
+
+      const verdict = page.locator("#verdict");
+      expect(await verdict.isVisible()).toBe(true);
+      const expected = evidence.totals.fail === 0 ? "pass" : "fail";
+      expect((await verdict.textContent())?.trim()).toBe(expected.toUpperCase());
+      expect(await verdict.getAttribute("data-verdict")).toBe(expected);
+      // Green for PASS, red for FAIL.
+      const bg = await verdict.evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(bg).toBe(expected === "pass" ? "rgb(26, 127, 55)" : "rgb(207, 34, 46)");
+
+      const failures = page.locator("#failures");
+      expect(await failures.isVisible()).toBe(true);
+      const failedIds = evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id);
+      expect(await failures.locator(".failure").evaluateAll((els) => els.map((el) => el.getAttribute("data-scenario-id")))).toEqual(failedIds);
+      if (failedIds.length) expect(await failures.locator(".failure").first().innerText()).toContain("status: expected 400, observed 200");
+      else expect(await failures.innerText()).toContain("No failures.");
+
+      expect(await page.locator("#scenarios tr.scenario").count()).toBe(evidence.scenarios.length);
+      expect(await page.locator("#scenarios tr.scenario").first().isVisible()).toBe(true);
+      for (const id of ["#certificates", "#controls", "#reproduce"]) expect(await page.locator(id).isVisible(), id).toBe(true);
+      expect(await page.locator("#certificates tr.cert.expired").evaluateAll((els) => els.map((el) => el.getAttribute("data-cert")))).toContain("client-expired");
+      expect((await page.locator("#reproduce pre").textContent())?.trim()).toBe(evidence.run.command);
+      expect(await page.locator("#controls tr.control").count()).toBe(evidence.controls.length);
+
+      // The page itself is the only request: no fonts, images, scripts or styles from anywhere.
+      expect(requests).toEqual([url]);
+
+      const png = join(reportDir, "report.png");
+      await page.screenshot({ path: png, fullPage: true });
+      const bytes = readFileSync(png);
+      expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      expect(bytes.length).toBeGreaterThan(10_000);
+      if (label === "passing" && process.env.UPDATE_REPORT_SCREENSHOT === "1") {
+        // The README shows the top of the page: verdict, target, failures and the first scenarios.
+        mkdirSync(join(ROOT, "docs"), { recursive: true });
+        await page.screenshot({ path: join(ROOT, "docs", "report-screenshot.png"), clip: { x: 0, y: 0, width: 1280, height: 1500 } });
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});

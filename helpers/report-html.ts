@@ -1,0 +1,555 @@
+// report.html: the evidence of one run as a single self-contained page (inline CSS, no scripts,
+// nothing fetched), readable from file:// and printable. Every string that comes from the
+// evidence is escaped: it holds response bodies and headers from the system under test.
+import type { CertificateEvidence, Evidence, ScenarioEvidence } from "./evidence.ts";
+
+const DAY_MS = 86_400_000;
+/** A certificate whose notAfter is this close (or already past) is flagged. */
+export const EXPIRY_WARNING_DAYS = 30;
+const SUITE_ORDER = ["guide", "client-auth", "upstream-headers"];
+
+export interface ReportHtmlOptions {
+  /** The instant certificate validity is judged against; default the run's finishedAt. */
+  now?: Date;
+}
+
+/** HTML-escapes text for element content and quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+const e = escapeHtml;
+
+/** PASS when nothing failed and every scenario passed or was skipped with a reason. */
+export function overallVerdict(evidence: Evidence): "pass" | "fail" {
+  const t = evidence.totals;
+  return t.fail === 0 && t.pass + t.skip === t.total ? "pass" : "fail";
+}
+
+/**
+ * Artifacts worth opening when something failed: everything but JUnit, the manifests, the PKI
+ * and the run's own reports (evidence, this page, the summary, the signed manifest and its
+ * signature), which say what the run observed rather than why.
+ */
+export function diagnosticArtifacts(evidence: Evidence): string[] {
+  const reportOutputs = /^(junit[^/]*\.xml|manifests[^/]*\.ya?ml|pki|evidence\.json|report\.(html|png)|summary\.md|manifest\.json|attestation[^/]*|signing-key[^/]*)$/i;
+  return [...new Set(Object.values(evidence.artifacts))].filter((path) => {
+    const p = path.replace(/\/+$/, "");
+    return !reportOutputs.test(p) && !/^pki\//i.test(p);
+  });
+}
+
+export interface CertificateValidity {
+  /** Already past notAfter. */
+  expired: boolean;
+  /** notAfter within EXPIRY_WARNING_DAYS of now (and not yet past). */
+  expiring: boolean;
+  notYetValid: boolean;
+  /** Whole days until notAfter (negative once expired). */
+  daysLeft: number;
+  label?: string;
+}
+
+export function certificateValidity(c: CertificateEvidence, now: Date): CertificateValidity {
+  const notAfter = Date.parse(c.notAfter);
+  const notBefore = Date.parse(c.notBefore);
+  const msLeft = notAfter - now.getTime();
+  const expired = msLeft < 0;
+  const expiring = !expired && msLeft <= EXPIRY_WARNING_DAYS * DAY_MS;
+  const notYetValid = notBefore > now.getTime();
+  const daysLeft = expired ? -Math.floor(-msLeft / DAY_MS) : Math.floor(msLeft / DAY_MS);
+  const plural = (n: number) => `${n} ${n === 1 ? "day" : "days"}`;
+  let label: string | undefined;
+  if (expired) label = `expired ${plural(-daysLeft)} ago`;
+  else if (expiring) label = daysLeft === 0 ? "expires in less than a day" : `expires in ${plural(daysLeft)}`;
+  if (notYetValid) {
+    const until = Math.ceil((notBefore - now.getTime()) / DAY_MS);
+    label = [label, `not yet valid (valid in ${plural(until)})`].filter(Boolean).join("; ");
+  }
+  return { expired, expiring, notYetValid, daysLeft, label };
+}
+
+/** Certificates the run makes invalid on purpose, to check the ingress refuses them. */
+const isDeliberateVariant = (name: string) => /expired|not-yet-valid/i.test(name);
+
+/** A link to a file in the report directory; anything that looks like a URL or absolute path stays text. */
+function artifactLink(path: string): string {
+  const safe = !/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[\\/]/.test(path);
+  return safe ? `<a href="${e(encodeURI(path))}"><code>${e(path)}</code></a>` : `<code>${e(path)}</code>`;
+}
+
+const badge = (verdict: string) => `<span class="badge ${e(verdict)}">${e(verdict.toUpperCase())}</span>`;
+const scenarioAnchor = (id: string) => `scenario-${id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+const scenarioLink = (id: string) => `<a href="#${e(scenarioAnchor(id))}">${e(id)}</a>`;
+const none = `<span class="muted">(none)</span>`;
+
+/** An instant as `2026-11-28 07:31:31 UTC`, the exact ISO value kept in the datetime attribute. */
+function time(iso: string): string {
+  const d = new Date(iso);
+  const shown = Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  return `<time datetime="${e(iso)}">${e(shown)}</time>`;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+function keyValueTable(rows: Array<[string, string]>, cls = "kv"): string {
+  return `<table class="${cls}"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join("")}</tbody></table>`;
+}
+
+function renderHeader(ev: Evidence): string {
+  const verdict = overallVerdict(ev);
+  const t = ev.totals;
+  const stat = (cls: string, n: number, label: string) => `<div class="stat ${cls}"><span class="n">${e(n)}</span><span class="l">${label}</span></div>`;
+  return `<header class="top ${verdict}">
+  <div class="title">
+    <p class="kicker">${e(ev.tool.name)} · per-Ingress mutual TLS conformance</p>
+    <h1>mTLS conformance report</h1>
+    <p class="sub">target <strong>${e(ev.target.kind)}</strong> · run <code>${e(ev.run.id)}</code></p>
+  </div>
+  <div class="summary">
+    <div id="verdict" class="verdict ${verdict}" data-verdict="${verdict}">${verdict.toUpperCase()}</div>
+    <div class="stats" id="totals">
+      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("total", t.total, "total")}
+    </div>
+  </div>
+</header>`;
+}
+
+function renderRunAndTarget(ev: Evidence): string {
+  const versions = Object.entries(ev.target.versions ?? {});
+  const images = Array.isArray(ev.target.controllerImages)
+    ? (ev.target.controllerImages as Array<Record<string, unknown>>).filter((i) => i && typeof i === "object")
+    : [];
+  const isolated = Array.isArray(ev.target.isolated) ? (ev.target.isolated as Array<Record<string, unknown>>) : [];
+  const deployError = typeof ev.target.deployError === "string" ? ev.target.deployError : undefined;
+  const timings = Object.entries(ev.run.timingsMs ?? {});
+
+  const targetRows: Array<[string, string]> = [
+    ["kind", `<strong>${e(ev.target.kind)}</strong>`],
+    ["what answered", `<span class="desc">${e(ev.target.description)}</span>`],
+    ["why this target", e(ev.target.selection)],
+  ];
+  if (deployError) targetRows.push(["deploy error", `<span class="bad-text">${e(deployError)}</span>`]);
+  targetRows.push([
+    "versions",
+    versions.length ? `<ul class="plain">${versions.map(([k, v]) => `<li><span class="k">${e(k)}</span> <code>${e(v)}</code></li>`).join("")}</ul>` : none,
+  ]);
+  if (images.length) {
+    targetRows.push([
+      "controller images",
+      `<ul class="plain">${images
+        .map((i) => `<li><span class="k">${e(i.container ?? i.pod ?? "")}</span> <code>${e(i.image ?? "")}</code><br><code class="hash">${e(i.imageID ?? "")}</code></li>`)
+        .join("")}</ul>`,
+    ]);
+  }
+  if (isolated.length) {
+    targetRows.push([
+      "targets (--isolate)",
+      `<ul class="plain">${isolated
+        .map((t) => {
+          const suites = Array.isArray(t.suites) ? t.suites.join(", ") : "";
+          const err = typeof t.deployError === "string" ? ` <span class="bad-text">${e(t.deployError)}</span>` : "";
+          return `<li><span class="k">${e(suites)}</span>: ${e(t.kind)}, ${e(t.description)}${err}</li>`;
+        })
+        .join("")}</ul>`,
+    ]);
+  }
+
+  const runRows: Array<[string, string]> = [
+    ["run id", `<code>${e(ev.run.id)}</code>`],
+    ["started", time(ev.run.startedAt)],
+    ["finished", time(ev.run.finishedAt)],
+    ["tool", `${e(ev.tool.name)} <code>${e(ev.tool.version)}</code>`],
+    ["Node.js", `<code>${e(ev.tool.node)}</code>`],
+    ["evidence schema", `<code>${e(ev.schemaVersion)}</code>`],
+  ];
+  if (timings.length) runRows.push(["timings", timings.map(([k, v]) => `${e(k.replace(/Ms$/, ""))} ${e(formatMs(Number(v)))}`).join(" · ")]);
+
+  return `<section id="overview" class="grid2">
+  <div class="card"><h2>Target</h2>${keyValueTable(targetRows)}</div>
+  <div class="card"><h2>Run</h2>${keyValueTable(runRows)}</div>
+</section>`;
+}
+
+function renderFailures(ev: Evidence): string {
+  const failed = ev.scenarios.filter((s) => s.verdict === "fail");
+  const diagnostics = diagnosticArtifacts(ev);
+  const runErrors = ev.runErrors.length
+    ? `<div class="run-errors"><h3>Run errors</h3><ul>${ev.runErrors.map((r) => `<li><pre class="wrap">${e(r)}</pre></li>`).join("")}</ul></div>`
+    : "";
+  const body = failed.length
+    ? `<ol class="failure-list">${failed
+        .map(
+          (s) => `<li class="failure" data-scenario-id="${e(s.id)}">
+  <h3>${scenarioLink(s.id)} <span class="name">${e(s.name)}</span></h3>
+  <p class="must">${e(s.must)}</p>
+  <ul class="mismatches">${(s.mismatches.length ? s.mismatches : ["(no mismatch recorded)"]).map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>
+  <p class="diag"><span class="k">Diagnostics:</span> ${diagnostics.length ? diagnostics.map(artifactLink).join(" · ") : none}</p>
+</li>`,
+        )
+        .join("")}</ol>`
+    : `<p class="ok-text">No failures.</p>`;
+  return `<section id="failures" class="card ${failed.length ? "has-failures" : "no-failures"}">
+<h2>Failures <span class="count">${e(failed.length)}</span></h2>
+${body}${runErrors}
+</section>`;
+}
+
+/** Which comparison rows the oracle flagged, from its "<what>: expected …, observed …" lines. */
+function mismatchKeys(s: ScenarioEvidence): Set<string> {
+  const keys = new Set<string>();
+  for (const m of s.mismatches) {
+    const header = /^upstream header ([^:]+):/.exec(m);
+    if (header) keys.add(`header:${header[1]}`);
+    else {
+      const k = /^(status|body|upstream):/.exec(m);
+      if (k) keys.add(k[1]!);
+      else keys.add("other");
+    }
+  }
+  return keys;
+}
+
+function comparisonTable(s: ScenarioEvidence): string {
+  const exp = s.expected;
+  const obs = s.observed;
+  const bad = mismatchKeys(s);
+  const rows: Array<{ what: string; expected: string; observed: string; key: string }> = [];
+
+  const observedStatus = obs
+    ? obs.status !== undefined
+      ? `<code>${e(obs.status)}</code>`
+      : `no HTTP response${obs.error ? `: <code>${e(obs.error.code)}</code> ${e(obs.error.message)}` : ""}`
+    : `<span class="muted">not observed</span>`;
+  rows.push({ what: "status", expected: `<code>${e(exp.status)}</code>`, observed: observedStatus, key: "status" });
+
+  if (exp.bodyIncludes !== undefined || obs?.bodyExcerpt !== undefined) {
+    rows.push({
+      what: "body",
+      expected: exp.bodyIncludes !== undefined ? `contains <q>${e(exp.bodyIncludes)}</q>` : `<span class="muted">any</span>`,
+      observed: obs?.bodyExcerpt !== undefined ? `<span class="excerpt">${e(obs.bodyExcerpt)}</span>` : `<span class="muted">(echo backend answer)</span>`,
+      key: "body",
+    });
+  }
+
+  rows.push({
+    what: "upstream",
+    expected: exp.upstream === "reached" ? "reached" : "not reached",
+    observed: obs ? (obs.upstreamReached ? "reached" : "not reached") : `<span class="muted">not observed</span>`,
+    key: "upstream",
+  });
+
+  const want = exp.upstreamHeaders;
+  const got = obs?.upstreamHeaders;
+  const names = new Set<string>([
+    ...Object.keys(want?.headers ?? {}),
+    ...(want?.absent ?? []),
+    ...(want?.clientCertIsPresentedLeaf ? ["ssl-client-cert"] : []),
+    ...Object.keys(got ?? {}).filter((h) => h.startsWith("ssl-client-")),
+  ]);
+  for (const name of names) {
+    let expected: string;
+    if (want?.headers && name in want.headers) expected = `<code>${e(want.headers[name])}</code>`;
+    else if (want?.absent?.includes(name)) expected = `<span class="k">absent</span>`;
+    else if (name === "ssl-client-cert" && want?.clientCertIsPresentedLeaf) {
+      expected = `the presented leaf${s.credentialSha256 ? ` <code class="hash">sha256 ${e(s.credentialSha256)}</code>` : ""}`;
+    } else expected = `<span class="muted">not checked</span>`;
+
+    let observed: string;
+    if (!obs?.upstreamReached) observed = `<span class="muted">backend not reached</span>`;
+    else if (got?.[name] === undefined) observed = `<span class="muted">absent</span>`;
+    else if (name === "ssl-client-cert" && obs.upstreamClientCert) {
+      const c = obs.upstreamClientCert;
+      observed = `${e(c.certificates)} certificate${c.certificates === 1 ? "" : "s"}${c.sha256 ? ` <code class="hash">sha256 ${e(c.sha256)}</code>` : ""}`;
+    } else observed = `<code>${e(got[name])}</code>`;
+    rows.push({ what: `<code>${e(name)}</code>`, expected, observed, key: `header:${name}` });
+  }
+
+  return `<table class="cmp"><thead><tr><th></th><th>expected</th><th>observed</th></tr></thead><tbody>${rows
+    .map((r) => `<tr class="${bad.has(r.key) ? "mismatch" : ""}"><th scope="row">${r.what}</th><td>${r.expected}</td><td>${r.observed}</td></tr>`)
+    .join("")}</tbody></table>`;
+}
+
+function renderScenarios(ev: Evidence): string {
+  const suites = [...new Set([...SUITE_ORDER.filter((s) => ev.scenarios.some((x) => x.suite === s)), ...ev.scenarios.map((s) => s.suite)])];
+  const groups = suites
+    .map((suite) => {
+      const list = ev.scenarios.filter((s) => s.suite === suite);
+      const counts = (["pass", "fail", "skip"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
+      const rows = list
+        .map(
+          (s) => `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}">
+  <td class="scn"><div class="id">${e(s.id)}</div><div class="name">${e(s.name)}</div>
+    <p class="must">${e(s.must)}</p>
+    ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
+    <p class="meta">policy <code>${e(s.policy)}</code>${s.host ? ` · host <code>${e(s.host)}</code>` : ""} · credential <code>${e(s.credential)}</code>${
+      s.controls.length ? ` · controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : ""
+    }</p></td>
+  <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
+  <td class="cmpcell">${comparisonTable(s)}${
+    s.verdict === "fail" && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
+  }</td>
+  <td class="dur">${e(formatMs(s.durationMs))}</td>
+</tr>`,
+        )
+        .join("\n");
+      return `<h3 class="suite">${e(suite)} <span class="muted">${list.length} scenario${list.length === 1 ? "" : "s"}${counts.length ? ` · ${counts.map(([v, n]) => `${n} ${v}`).join(", ")}` : ""}</span></h3>
+<table class="matrix" data-suite="${e(suite)}"><colgroup><col class="c-scn"><col class="c-v"><col class="c-cmp"><col class="c-dur"></colgroup>
+<thead><tr><th>scenario</th><th>verdict</th><th>expected vs observed</th><th>time</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+    })
+    .join("\n");
+  return `<section id="scenarios" class="card"><h2>Scenarios <span class="count">${e(ev.scenarios.length)}</span></h2>
+<p class="hint">Rows the oracle flagged are highlighted. Observed <code>ssl-client-*</code> headers are those the echo backend received; <code>ssl-client-cert</code> is shown by the SHA-256 of the certificate it carries.</p>
+${groups}</section>`;
+}
+
+function renderCertificates(ev: Evidence, now: Date): string {
+  const rows = ev.certificates
+    .map((c) => {
+      const v = certificateValidity(c, now);
+      const classes = [v.expired ? "expired" : "", v.expiring ? "expiring" : "", v.notYetValid ? "not-yet-valid" : ""].filter(Boolean);
+      const flagged = classes.length > 0;
+      const flag = flagged
+        ? `<span class="flag">${e(v.label)}</span>${isDeliberateVariant(c.name) ? ` <span class="deliberate">test variant, on purpose</span>` : ""}`
+        : "";
+      return `<tr class="cert ${classes.join(" ")}" data-cert="${e(c.name)}">
+  <td><strong>${e(c.name)}</strong>${c.publicKey ? `<div class="muted">${e(c.publicKey)}</div>` : ""}</td>
+  <td>${e(c.subject)}</td><td>${e(c.issuer)}</td><td><code class="hash">${e(c.serial)}</code></td>
+  <td>${time(c.notBefore)}</td><td>${time(c.notAfter)}${flag ? `<div>${flag}</div>` : ""}</td>
+  <td><code class="hash">${e(c.sha256)}</code></td>
+</tr>`;
+    })
+    .join("\n");
+  const deliberate = ev.certificates.filter((c) => isDeliberateVariant(c.name)).map((c) => `<code>${e(c.name)}</code>`);
+  return `<section id="certificates" class="card"><h2>Certificates <span class="count">${e(ev.certificates.length)}</span></h2>
+<p class="hint">Validity judged at ${time(now.toISOString())}; anything that expires within ${EXPIRY_WARNING_DAYS} days or has expired is flagged.${
+    deliberate.length
+      ? ` The test variants ${deliberate.join(", ")} are expired or not yet valid on purpose: the scenarios check that the ingress refuses them.`
+      : ""
+  } Private keys are never part of the evidence.</p>
+<table class="certs"><thead><tr><th>name</th><th>subject</th><th>issuer</th><th>serial</th><th>not before</th><th>not after</th><th>SHA-256</th></tr></thead>
+<tbody>${rows}</tbody></table></section>`;
+}
+
+function renderControls(ev: Evidence): string {
+  const rows = ev.controls
+    .map(
+      (c) => `<tr class="control ${e(c.verdict)}"><td><code>${e(c.id)}</code></td><td>${e(c.title)}</td><td class="ids">${c.scenarios.map(scenarioLink).join(" ")}</td><td>${badge(c.verdict)}</td></tr>`,
+    )
+    .join("\n");
+  return `<section id="controls" class="card"><h2>Control coverage</h2>
+${ev.controls.length ? `<table class="controls"><thead><tr><th>control</th><th>title</th><th>scenarios</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>` : `<p>No control is evidenced by the selected scenarios.</p>`}
+</section>`;
+}
+
+function renderFindings(ev: Evidence): string {
+  const holds = (h: boolean | null) =>
+    h === true ? `<span class="badge pass">holds</span>` : h === false ? `<span class="badge fail">does not hold</span>` : `<span class="badge skip">not checked</span>`;
+  const rows = ev.findings
+    .map((f) => `<tr><td>${e(f.statement)}<div class="muted"><code>${e(f.id)}</code></div></td><td>${scenarioLink(f.scenario)}</td><td>${holds(f.holds)}</td></tr>`)
+    .join("\n");
+  return `<section id="findings" class="card"><h2>Findings</h2>
+<p class="hint">Claims from the guide and common folklore, checked by the run's observations.</p>
+${ev.findings.length ? `<table class="findings"><thead><tr><th>statement</th><th>scenario</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>` : `<p>No findings for the selected scenarios.</p>`}
+</section>`;
+}
+
+function renderPolicies(ev: Evidence): string {
+  const items = ev.policies
+    .map(
+      (p) => `<div class="policy"><h3><code>${e(p.ingress)}</code> <span class="muted">policy ${e(p.name)} · host <code>${e(p.host)}</code></span></h3>
+<p>${e(p.description)}</p>
+<table class="kv annotations"><tbody>${Object.entries(p.annotations)
+        .map(([k, v]) => `<tr><th scope="row"><code>${e(k)}</code></th><td><code>${e(v)}</code></td></tr>`)
+        .join("")}</tbody></table></div>`,
+    )
+    .join("\n");
+  return `<section id="policies" class="card"><h2>Policies under test</h2>
+${items}
+${keyValueTable([
+  ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
+  ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
+])}
+</section>`;
+}
+
+function renderReproduce(ev: Evidence): string {
+  return `<section id="reproduce" class="card"><h2>How to reproduce</h2>
+<pre class="cmd">${e(ev.run.command)}</pre>
+<p>The same command against the same target reproduces this run; <code>mtls-conformance verify &lt;dir&gt;</code> checks the signed manifest of the report directory.</p>
+</section>`;
+}
+
+function renderAppendix(ev: Evidence): string {
+  const { kind: _k, description: _d, selection: _s, versions: _v, controllerImages: _c, isolated: _i, deployError: _e, ...details } = ev.target;
+  const value = (v: unknown) =>
+    typeof v === "string" ? e(v) : `<code class="json">${e(JSON.stringify(v))}</code>`;
+  const rows: Array<[string, string]> = [
+    ["run options", keyValueTable(Object.entries(ev.run.options).map(([k, v]) => [e(k), value(v)]), "kv inner")],
+  ];
+  if (Object.keys(details).length) {
+    const detailRows = Object.entries(details).map(([k, v]): [string, string] =>
+      Array.isArray(v) && v.every((x) => x && typeof x === "object")
+        ? [e(k), `<ul class="plain">${v.map((x) => `<li>${value(x)}</li>`).join("")}</ul>`]
+        : [e(k), value(v)],
+    );
+    rows.push(["target details", keyValueTable(detailRows, "kv inner")]);
+  }
+  const artifacts = Object.values(ev.artifacts);
+  if (artifacts.length) rows.push(["artifacts", artifacts.map(artifactLink).join(" · ")]);
+  return `<section id="appendix" class="card"><h2>Configuration and artifacts</h2>${keyValueTable(rows)}</section>`;
+}
+
+const CSS = `
+:root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+*{box-sizing:border-box}
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1280px;margin:0 auto;padding:0 20px 40px}
+code,pre,.hash{font-family:var(--mono);font-size:12px}
+code{overflow-wrap:anywhere}
+.hash{word-break:break-all}
+a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
+h1{margin:2px 0 4px;font-size:26px}
+h2{margin:0 0 12px;font-size:18px;border-bottom:1px solid var(--line);padding-bottom:6px}
+h3{margin:16px 0 8px;font-size:15px}
+.muted{color:var(--muted);font-weight:normal}
+.count{display:inline-block;min-width:1.8em;padding:0 6px;border-radius:10px;background:var(--bg);border:1px solid var(--line);font-size:12px;text-align:center;vertical-align:middle;color:var(--muted)}
+header.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:16px;padding:20px max(20px,calc((100% - 1240px)/2));background:var(--card);border-bottom:4px solid var(--line);margin-bottom:20px}
+header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-color:var(--fail)}
+.kicker{margin:0;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.06em}
+.sub{margin:0;color:var(--muted)}
+.summary{display:flex;align-items:center;gap:18px;flex-wrap:wrap}
+.verdict{font-size:34px;font-weight:800;letter-spacing:.08em;padding:8px 26px;border-radius:10px;color:#fff}
+.verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+.stats{display:flex;gap:8px}
+.stat{display:flex;flex-direction:column;align-items:center;min-width:64px;padding:6px 10px;border-radius:8px;border:1px solid var(--line);background:var(--bg)}
+.stat .n{font-size:22px;font-weight:700}.stat .l{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
+.stat.pass .n{color:var(--pass)}.stat.fail .n{color:var(--fail)}.stat.skip .n{color:var(--skip)}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin-bottom:20px}
+.grid2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:20px;margin-bottom:0}
+.grid2>.card{margin-bottom:20px}
+@media (max-width:900px){.grid2{grid-template-columns:minmax(0,1fr)}}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+thead th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:var(--bg);white-space:nowrap;overflow-wrap:normal}
+table.kv th{width:150px;color:var(--muted);font-weight:600;white-space:nowrap}
+table.kv tr:last-child>*{border-bottom:none}
+ul.plain{list-style:none;margin:0;padding:0}ul.plain li{margin:0 0 2px}
+.k{color:var(--muted);font-weight:600}
+.desc{font-weight:600}
+.bad-text{color:var(--fail)}.ok-text{color:var(--pass);font-weight:600}
+.badge{display:inline-block;padding:1px 8px;border-radius:12px;font-size:11px;font-weight:700;letter-spacing:.04em;white-space:nowrap;border:1px solid transparent}
+.badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}
+#failures.has-failures{border-left:5px solid var(--fail)}#failures.no-failures{border-left:5px solid var(--pass)}
+.failure-list{margin:0;padding-left:20px}
+.failure{margin-bottom:14px}.failure h3{margin:4px 0}
+.failure .name{font-weight:normal;color:var(--muted)}
+.must{margin:2px 0 6px}
+.mismatches{margin:6px 0;padding-left:18px}
+.mismatches li{color:var(--fail);margin-bottom:2px}
+.mismatches code{color:var(--fail);white-space:pre-wrap}
+.diag{margin:4px 0 0;font-size:13px}
+.run-errors pre{margin:0}
+.hint{color:var(--muted);margin:0 0 10px;font-size:13px}
+h3.suite{margin:18px 0 6px;padding:4px 8px;background:var(--bg);border-radius:6px;font-size:14px}
+table.matrix{table-layout:fixed}
+col.c-scn{width:31%}col.c-v{width:92px}col.c-dur{width:72px}
+table.matrix>tbody>tr.scenario>td{border-bottom:1px solid var(--line)}
+tr.scenario.fail>td:first-child{box-shadow:inset 4px 0 0 var(--fail)}
+tr.scenario.skip>td:first-child{box-shadow:inset 4px 0 0 var(--skip)}
+tr.scenario.pass>td:first-child{box-shadow:inset 4px 0 0 var(--pass)}
+.scn .id{font-family:var(--mono);font-weight:700;font-size:13px}
+.scn .name{color:var(--muted);font-size:13px}
+.scn .must{font-size:13px;margin:4px 0}
+.scn .note{font-size:12px;color:var(--muted);margin:4px 0;font-style:italic}
+.scn .meta{font-size:12px;color:var(--muted);margin:4px 0 0}
+.skip-reason{font-size:12px;color:var(--skip);margin:4px 0 0}
+.dur{white-space:nowrap;color:var(--muted);font-size:12px;text-align:right}
+table.cmp{font-size:12px;border:1px solid var(--line);border-radius:6px}
+table.cmp th,table.cmp td{padding:3px 6px}
+table.cmp thead th{font-size:11px}
+table.cmp{table-layout:fixed}
+table.cmp thead th:nth-child(1){width:19%}table.cmp thead th:nth-child(2){width:33%}table.cmp thead th:nth-child(3){width:48%}
+table.cmp tbody th{font-weight:600;color:var(--muted)}
+table.cmp tr.mismatch>*{background:var(--fail-bg)}
+table.cmp tr.mismatch>th{color:var(--fail);box-shadow:inset 3px 0 0 var(--fail)}
+.excerpt{font-family:var(--mono);font-size:11px;color:var(--muted);overflow-wrap:anywhere}
+table.certs{table-layout:fixed;font-size:12px}
+table.certs th:nth-child(1){width:13%}table.certs th:nth-child(2),table.certs th:nth-child(3){width:17%}table.certs th:nth-child(4){width:13%}table.certs th:nth-child(5),table.certs th:nth-child(6){width:12%}table.certs th:nth-child(7){width:16%}
+tr.cert.expired>td,tr.cert.expiring>td,tr.cert.not-yet-valid>td{background:#fff8c5}
+.flag{display:inline-block;margin-top:3px;padding:0 6px;border-radius:4px;background:var(--fail);color:#fff;font-weight:700;font-size:11px}
+tr.cert.expiring:not(.expired) .flag{background:var(--skip)}
+.deliberate{display:inline-block;margin-top:3px;font-size:11px;color:var(--muted);font-style:italic}
+table.controls{table-layout:fixed}
+table.controls th:nth-child(1){width:170px}table.controls th:nth-child(2){width:30%}table.controls th:nth-child(4){width:92px}
+table.controls td:first-child code{white-space:nowrap}
+table.findings th:nth-child(2){width:160px}table.findings th:nth-child(3){width:130px}
+td.ids a{font-family:var(--mono);font-size:12px;margin-right:6px;white-space:nowrap}
+.policy{margin-bottom:12px}.policy h3{margin:6px 0 2px}.policy p{margin:0 0 6px}
+table.annotations{width:auto;min-width:60%}
+table.annotations th{width:auto;color:var(--ink);font-weight:normal;padding-right:32px}
+pre{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:0 0 8px}
+pre.cmd{white-space:pre-wrap;word-break:break-all;font-size:13px;font-weight:600}
+pre.wrap{white-space:pre-wrap;word-break:break-word}
+table.kv.inner{width:auto}
+table.kv.inner th{width:auto;padding:2px 12px 2px 0;font-weight:normal}
+table.kv.inner td{padding:2px 0}
+table.kv.inner th,table.kv.inner td{border-bottom:none}
+code.json{font-size:11px;color:var(--muted);word-break:break-word}
+footer{color:var(--muted);font-size:12px;text-align:center;margin-top:10px}
+@media print{
+  body{background:#fff;font-size:11px}
+  main{max-width:none;padding:0}
+  header.top{padding:0 0 10px;margin-bottom:12px}
+  .card{border:none;border-radius:0;padding:0;margin-bottom:16px;break-inside:auto}
+  #failures.has-failures,#failures.no-failures{border-left:none}
+  tr,.failure,.policy{break-inside:avoid}
+  thead{display:table-header-group}
+  h2,h3{break-after:avoid}
+  a{color:inherit}
+}
+`;
+
+/** The run's evidence as one self-contained HTML page. */
+export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions = {}): string {
+  const finished = new Date(evidence.run.finishedAt);
+  const now = options.now ?? (Number.isNaN(finished.getTime()) ? new Date() : finished);
+  const verdict = overallVerdict(evidence);
+  const t = evidence.totals;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="referrer" content="no-referrer">
+<title>${e(verdict.toUpperCase())} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed, ${e(evidence.target.kind)})</title>
+<style>${CSS}</style>
+</head>
+<body>
+${renderHeader(evidence)}
+<main>
+${renderRunAndTarget(evidence)}
+${renderFailures(evidence)}
+${renderScenarios(evidence)}
+${renderCertificates(evidence, now)}
+${renderControls(evidence)}
+${renderFindings(evidence)}
+${renderPolicies(evidence)}
+${renderReproduce(evidence)}
+${renderAppendix(evidence)}
+<footer>${e(evidence.tool.name)} ${e(evidence.tool.version)} · evidence schema ${e(evidence.schemaVersion)} · run ${e(evidence.run.id)}</footer>
+</main>
+</body>
+</html>
+`;
+}
