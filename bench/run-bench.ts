@@ -47,7 +47,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 const run = stats(runTimes);
 console.log(`full catalogue, nginx target (${catalogue.scenarios.length} scenarios, process start to exit): ${fmt(run)}`);
-for (const phase of ["startupMs", "pkiMs", "deployMs", "suitesMs"]) {
+for (const phase of ["startupMs", "pkiMs", "deployMs", "suitesMs", "reportsMs"]) {
   console.log(`  ${phase.replace("Ms", "").padEnd(8)} ${fmt(stats(phases.map((p) => p[phase] ?? 0)))}`);
 }
 if (rssKb.length) console.log(`peak RSS of the CLI process: ${fmt(stats(rssKb)).replaceAll("ms", "KiB")}`);

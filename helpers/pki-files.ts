@@ -2,7 +2,6 @@
 // and client.p12 for browsers only where asked, never into a report directory, which is evidence.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildPkcs12 } from "./pkcs12.ts";
 import { chainPem, type IssuedCert, type Pki } from "./pki.ts";
 
 /** Password of client.p12; a throwaway test credential, printed in the README. */
@@ -35,6 +34,8 @@ export async function writePki(pki: Pki, dirs: PkiDirs): Promise<string[]> {
   }
   if (!keyDir) return files;
   const client = pki.credentials.client;
+  // pkijs loads slowly and is only needed here, when keys are asked for.
+  const { buildPkcs12 } = await import("./pkcs12.ts");
   const p12 = await buildPkcs12({
     certificate: client.leaf.cert.rawData,
     chain: [pki.ca.cert.rawData],

@@ -10,8 +10,6 @@ import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
 import { onCleanup } from "./cleanup.ts";
-import { renderReportHtml } from "./report-html.ts";
-import { renderSummaryMarkdown } from "./report-summary.ts";
 import { ConfigError } from "./errors.ts";
 import {
   certificateEvidence,
@@ -211,6 +209,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     const scenarioResults = scenarioEvidence(scenarios, policies, reporter.results, reporter.runErrors);
     const sum = totals(scenarioResults);
     lap("totalMs", t0);
+    const tReports = performance.now();
     const [first] = targets;
     const evidence: Evidence = {
       schemaVersion: EVIDENCE_SCHEMA_VERSION,
@@ -242,12 +241,14 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     for (const f of ["evidence.json", "report.html", "summary.md", MANIFEST_FILE, ENVELOPE_FILE, PUBLIC_KEY_FILE]) artifacts[f] = f;
     const evidencePath = join(reportDir, "evidence.json");
     await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
+    const [{ renderReportHtml }, { renderSummaryMarkdown }] = await Promise.all([import("./report-html.ts"), import("./report-summary.ts")]);
     await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
     const summary = renderSummaryMarkdown(evidence);
     await writeFile(join(reportDir, "summary.md"), summary);
     if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary + "\n").catch(() => undefined);
     // Last: the signature covers every file written before it.
     const signed = await signReportDir(reportDir, evidence, options.signingKey);
+    lap("reportsMs", tReports);
     log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`);
     for (const e of reporter.runErrors) log(`error: ${e}`);
     log(`evidence: ${evidencePath} (report.html, summary.md)`);

@@ -16,10 +16,9 @@ import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, serverBlocksFor, type Timeouts 
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
 
-/** Kubernetes 1.35, the newest ingress-nginx v1.15.1 supports. */
-export const DEFAULT_K3S_IMAGE = "rancher/k3s:v1.35.0-k3s1";
-/** testcontainers' reaper, started before any container unless TESTCONTAINERS_RYUK_DISABLED=true. */
-export const RYUK_IMAGE = "testcontainers/ryuk:0.14.0";
+import { DEFAULT_K3S_IMAGE, RYUK_IMAGE } from "./defaults.ts";
+
+export { DEFAULT_K3S_IMAGE, RYUK_IMAGE };
 
 export interface K3sTargetOptions {
   image?: string;

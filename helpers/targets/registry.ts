@@ -1,12 +1,13 @@
 // Which target runs, built from the command line's options. `auto` prefers the real controller
 // (k3s) where a container engine answers and can get the images, else the local nginx data plane.
-import { getContainerRuntimeClient, ImageName } from "testcontainers";
+// The k3s and cluster targets pull in testcontainers and @kubernetes/client-node, which take
+// about a second to load: they are imported only when chosen.
 import { ConfigError } from "../errors.ts";
 import { canInstallPackages, ensureTools } from "../ensure-tools.ts";
 import { parseControllerVersion } from "../controller-manifest.ts";
-import { ClusterTarget, type ClusterTargetOptions } from "./cluster-target.ts";
+import type { ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngineAnswers } from "./engine.ts";
-import { K3sTarget, type K3sTargetOptions } from "./k3s-target.ts";
+import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import type { Target } from "./target.ts";
 
@@ -35,6 +36,7 @@ async function nginxChoice(why: string): Promise<TargetChoice> {
 async function k3sImagesObtainable(k3s: K3sTarget): Promise<{ ok: boolean; detail: string }> {
   const missing = await k3s.imagesMissingLocally();
   if (missing.length === 0) return { ok: true, detail: "the host has the k3s images" };
+  const { getContainerRuntimeClient, ImageName } = await import("testcontainers");
   const client = await getContainerRuntimeClient();
   for (const ref of missing) {
     try {
@@ -56,11 +58,13 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
     case "nginx":
       return nginxChoice("requested with --target nginx");
     case "cluster": {
+      const { ClusterTarget } = await import("./cluster-target.ts");
       const cluster = new ClusterTarget(options);
       cluster.validate();
       return { target: cluster, why: `requested with --target cluster; ${(await cluster.check()).reason}` };
     }
     case "k3s": {
+      const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
       const availability = await k3s.check();
       if (!availability.available) throw new ConfigError(availability.reason);
@@ -68,6 +72,7 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
     }
     default: {
       if (!(await containerEngineAnswers())) return nginxChoice("auto: no container engine answers, so the local nginx data plane runs");
+      const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
       const images = await k3sImagesObtainable(k3s).catch((error: Error) => ({ ok: false, detail: error.message }));
       if (images.ok) return { target: k3s, why: `auto: a container engine answers and ${images.detail}` };
