@@ -22,6 +22,8 @@ export interface UpstreamExpectation {
   headers?: Record<string, string>;
   /** Headers the backend must not receive. */
   absent?: string[];
+  /** Headers whose value must start with the given text (e.g. `FAILED:`). */
+  prefixes?: Record<string, string>;
   /** `ssl-client-cert` must percent-decode to exactly the presented leaf (SHA-256 compared). */
   clientCertIsPresentedLeaf?: boolean;
 }
@@ -30,6 +32,10 @@ export interface Expectation {
   status: number;
   /** A marker the response body must contain. */
   bodyIncludes?: string;
+  /** The whole response body, exactly. */
+  bodyEquals?: string;
+  /** Response headers with exact values (names lower-case), e.g. location. */
+  responseHeaders?: Record<string, string>;
   /**
    * `reached`: the request must arrive at the echo backend (checked on its JSON answer);
    * `not-reached`: nginx must answer itself, the backend must not see the request.
@@ -53,6 +59,23 @@ export interface Scenario {
   controls: string[];
   /** Why the scenario exists, when the MUST alone does not say (guide claims, folklore). */
   note?: string;
+  /**
+   * Documented controller behaviour that weakens mTLS. `expect` describes that behaviour; when it
+   * is observed the verdict is `finding` (not a failure, exit code 0), when not, `fail`.
+   */
+  finding?: { id: string; statement: string };
+  /** How the request differs from a plain GET / over HTTPS with SNI = Host. */
+  request?: ProbeOptions;
+}
+
+export interface ProbeOptions {
+  /** SNI different from the Host header. */
+  servername?: string;
+  /** Extra request headers (spoofing attempts). */
+  headers?: Record<string, string>;
+  /** Plain HTTP to the target's port 80 instead of HTTPS. */
+  scheme?: "https" | "http";
+  path?: string;
 }
 
 export interface Catalogue {

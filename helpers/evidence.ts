@@ -36,6 +36,8 @@ export interface ScenarioEvidence {
   durationMs: number;
   note?: string;
   skipReason?: string;
+  /** Set for scenarios that document a weakness (verdict `finding` when observed). */
+  finding?: { id: string; statement: string };
 }
 
 export interface Evidence {
@@ -54,7 +56,8 @@ export interface Evidence {
   findings: Array<{ id: string; scenario: string; statement: string; holds: boolean | null }>;
   artifacts: Record<string, string>;
   runErrors: string[];
-  totals: { pass: number; fail: number; skip: number; total: number };
+  /** pass + fail + skip + finding = total. */
+  totals: { pass: number; fail: number; skip: number; finding: number; total: number };
 }
 
 export function certificateEvidence(c: IssuedCert): CertificateEvidence {
@@ -95,6 +98,7 @@ export function scenarioEvidence(
       credential: s.credential,
       expected: s.expect,
       note: s.note,
+      finding: s.finding,
     };
     if (!r) {
       return {
@@ -118,7 +122,7 @@ export function scenarioEvidence(
 
 export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   const count = (v: ScenarioVerdict) => scenarios.filter((s) => s.verdict === v).length;
-  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), total: scenarios.length };
+  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), total: scenarios.length };
 }
 
 /** Claims from the guide (and folklore) that scenarios check; `holds` comes from the observation. */
@@ -141,6 +145,16 @@ export function findings(scenarios: ScenarioEvidence[]): Evidence["findings"] {
       scenario: depth.id,
       statement: "auth-tls-verify-depth 1 accepts only client certificates signed directly by the CA.",
       holds: depth.observed?.status === undefined ? null : depth.observed.status !== 200,
+    });
+  }
+  // Every finding scenario: documented controller behaviour that weakens mTLS, observed or not.
+  for (const s of scenarios) {
+    if (!s.finding) continue;
+    out.push({
+      id: s.finding.id,
+      scenario: s.id,
+      statement: s.finding.statement,
+      holds: s.verdict === "finding" ? true : s.verdict === "skip" || !s.observed ? null : false,
     });
   }
   return out;
@@ -168,7 +182,13 @@ export function controlEvidence(
     .filter((c) => c.scenarios.length > 0)
     .map((c) => {
       const verdicts = c.scenarios.map((id) => scenarios.find((s) => s.id === id)?.verdict ?? "fail");
-      const verdict: ScenarioVerdict = verdicts.includes("fail") ? "fail" : verdicts.every((v) => v === "skip") ? "skip" : "pass";
+      const verdict: ScenarioVerdict = verdicts.includes("fail")
+        ? "fail"
+        : verdicts.every((v) => v === "skip")
+          ? "skip"
+          : verdicts.includes("finding")
+            ? "finding"
+            : "pass";
       return { ...c, verdict };
     });
 }

@@ -39,6 +39,13 @@ export function judge(expect: Expectation, observed: Observation, presentedLeafS
     return { pass: false, mismatches: m };
   }
   if (observed.status !== expect.status) m.push(`status: expected ${expect.status}, observed ${observed.status}`);
+  if (expect.bodyEquals !== undefined && observed.body !== expect.bodyEquals) {
+    m.push(`body: expected exactly ${show(expect.bodyEquals)}, observed ${show((observed.body ?? "").slice(0, 200))}`);
+  }
+  for (const [name, value] of Object.entries(expect.responseHeaders ?? {})) {
+    const got = observed.responseHeaders?.[name];
+    if (got !== value) m.push(`response header ${name}: expected ${show(value)}, observed ${show(got)}`);
+  }
   if (expect.bodyIncludes !== undefined && !(observed.body ?? "").includes(expect.bodyIncludes)) {
     m.push(`body: expected to contain ${show(expect.bodyIncludes)}, observed ${show((observed.body ?? "").slice(0, 200))}`);
   }
@@ -53,6 +60,9 @@ export function judge(expect: Expectation, observed: Observation, presentedLeafS
       const want = expect.upstreamHeaders ?? {};
       for (const [name, value] of Object.entries(want.headers ?? {})) {
         if (got[name] !== value) m.push(`upstream header ${name}: expected ${show(value)}, observed ${show(got[name])}`);
+      }
+      for (const [name, prefix] of Object.entries(want.prefixes ?? {})) {
+        if (!got[name]?.startsWith(prefix)) m.push(`upstream header ${name}: expected to start with ${show(prefix)}, observed ${show(got[name])}`);
       }
       for (const name of want.absent ?? []) {
         if (got[name] !== undefined) m.push(`upstream header ${name}: expected absent, observed ${show(got[name].slice(0, 80))}`);

@@ -13,6 +13,8 @@ export interface ProbeCredential {
 
 export interface ProbeRequest {
   endpoint: { address: string; port: number };
+  /** Plain HTTP (no TLS at all) instead of HTTPS. */
+  scheme?: "https" | "http";
   host: string;
   /** SNI; defaults to `host`. */
   servername?: string;
@@ -85,7 +87,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
   });
 
   try {
-    const res = await request(`https://${req.endpoint.address}:${req.endpoint.port}${req.path ?? "/"}`, {
+    const res = await request(`${req.scheme ?? "https"}://${req.endpoint.address}:${req.endpoint.port}${req.path ?? "/"}`, {
       method: "GET",
       dispatcher: agent,
       headers: { host: req.host, ...req.headers },

@@ -3,7 +3,11 @@
 import type { Reporter, SerializedError, TestCase, TestModule } from "vitest/node";
 import type { ScenarioRecord } from "./run-context.ts";
 
-export type ScenarioVerdict = "pass" | "fail" | "skip";
+/**
+ * `finding`: the scenario observed exactly the documented controller behaviour it describes, and
+ * that behaviour weakens mTLS. Not a failure of the target against its documentation; reported apart.
+ */
+export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding";
 
 export interface CollectedResult {
   id: string;
@@ -35,7 +39,8 @@ export class ProgressReporter implements Reporter {
     if (!id) return;
     const result = testCase.result();
     const record = testCase.meta().mtls;
-    const verdict: ScenarioVerdict = result.state === "passed" ? "pass" : result.state === "failed" ? "fail" : "skip";
+    const verdict: ScenarioVerdict =
+      result.state === "passed" ? (record?.finding ? "finding" : "pass") : result.state === "failed" ? "fail" : "skip";
     const errors = (result.errors ?? []).map((e) => e.message ?? String(e));
     const durationMs = record?.durationMs ?? Math.round(testCase.diagnostic()?.duration ?? 0);
     const skipReason = result.state === "skipped" ? result.note ?? "skipped" : undefined;
@@ -43,7 +48,7 @@ export class ProgressReporter implements Reporter {
 
     this.done++;
     const counter = `[${String(this.done).padStart(String(this.total).length)}/${this.total}]`;
-    const label = verdict === "pass" ? "PASS" : verdict === "fail" ? "FAIL" : "SKIP";
+    const label = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND" }[verdict];
     const status = record?.observed.status ?? record?.observed.error?.code ?? "-";
     this.write(`${counter} ${label} ${testCase.name}  (${status}, ${durationMs} ms)`);
     if (verdict === "fail") {
@@ -51,6 +56,7 @@ export class ProgressReporter implements Reporter {
       for (const line of lines) for (const l of line.split("\n")) this.write(`        ${l}`);
     }
     if (verdict === "skip") this.write(`        skipped: ${skipReason}`);
+    if (verdict === "finding" && record?.findingStatement) this.write(`        finding: ${record.findingStatement}`);
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {

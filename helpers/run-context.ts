@@ -14,6 +14,8 @@ export interface RunContext {
   target: { kind: TargetKind; description: string };
   /** host -> where to connect. */
   endpoints: Record<string, Endpoint>;
+  /** host -> where plain HTTP reaches it (port 80), when the target has such a listener. */
+  httpEndpoints: Record<string, Endpoint>;
   caPem: string;
   serverSha256: string;
   credentials: Record<string, RunCredential>;
@@ -31,6 +33,9 @@ export interface ScenarioRecord {
   observed: ObservedSummary;
   mismatches: string[];
   durationMs: number;
+  /** The scenario documents a weakness and observed it: verdict `finding`. */
+  finding?: boolean;
+  findingStatement?: string;
 }
 
 /** An observation as it goes into evidence: headers kept, bodies shortened, the cert header reduced to its fingerprint. */

@@ -172,6 +172,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         runId,
         target: { kind: choice.target.kind, description: target?.description ?? "did not come up" },
         endpoints: target ? Object.fromEntries(group.policies.map((p) => [p.host, target.endpointFor(p.host)])) : {},
+        httpEndpoints: target?.httpEndpointFor
+          ? Object.fromEntries(group.policies.flatMap((p) => {
+              const e = target.httpEndpointFor!(p.host);
+              return e ? [[p.host, e]] : [];
+            }))
+          : {},
         caPem: pki.ca.certPem,
         serverSha256: pki.server.sha256,
         credentials: Object.fromEntries(
@@ -249,7 +255,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     // Last: the signature covers every file written before it.
     const signed = await signReportDir(reportDir, evidence, options.signingKey);
     lap("reportsMs", tReports);
-    log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`);
+    log(
+      `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`,
+    );
     for (const e of reporter.runErrors) log(`error: ${e}`);
     log(`evidence: ${evidencePath} (report.html, summary.md)`);
     log(
@@ -257,7 +265,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""),
     );
     for (const g of groups) log(`junit:    ${g.junitPath}`);
-    return { exitCode: sum.fail > 0 || sum.pass + sum.skip < sum.total ? 1 : 0, evidence, evidencePath, junitPath: groups[0]!.junitPath, timings };
+    // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
+    return { exitCode: sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total ? 1 : 0, evidence, evidencePath, junitPath: groups[0]!.junitPath, timings };
   } finally {
     await vitestReady?.then((v) => v.close()).catch(() => undefined);
     if (started) await started.stop();

@@ -26,11 +26,17 @@ export function defineScenarioSuite(suite: SuiteName): void {
         for (const control of s.controls) await annotate(control, "control");
 
         if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
-        const endpoint = run.endpoints[policy.host];
-        if (!endpoint) throw new Error(`the target returned no endpoint for ${policy.host}`);
+        const scheme = s.request?.scheme ?? "https";
+        const endpoint = scheme === "http" ? run.httpEndpoints[policy.host] : run.endpoints[policy.host];
+        if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${policy.host}`);
+        if (s.finding) await annotate(s.finding.statement, "finding");
         const observation = await probe({
           endpoint,
+          scheme,
           host: policy.host,
+          servername: s.request?.servername,
+          path: s.request?.path,
+          headers: s.request?.headers,
           caPem: run.caPem,
           serverSha256: run.serverSha256,
           credential,
@@ -44,8 +50,10 @@ export function defineScenarioSuite(suite: SuiteName): void {
           observed: summarize(observation, certHeader === undefined ? undefined : decodeClientCertHeader(certHeader)),
           mismatches: verdict.mismatches,
           durationMs: Math.round(observation.durationMs * 10) / 10,
+          ...(s.finding && verdict.pass ? { finding: true, findingStatement: s.finding.statement } : {}),
         };
         task.meta.mtls = record;
+        if (record.finding) await annotate("finding", "verdict");
         if (!verdict.pass) throw new Error(formatFailure(s, verdict.mismatches));
       });
     }

@@ -34,6 +34,8 @@ export interface StartedTarget {
   /** Extra facts for the evidence (ports, files saved, emulation notes). */
   details: Record<string, unknown>;
   endpointFor(host: string): Endpoint;
+  /** Where plain HTTP (the controller's port 80) reaches a host, when the target has such a listener. */
+  httpEndpointFor?(host: string): Endpoint | undefined;
   /** Saves what helps explain a failure into the report directory; returns the files written. */
   collectDiagnostics(): Promise<string[]>;
   /** Stops and removes everything the target started; safe to call twice. */
