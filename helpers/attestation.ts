@@ -108,13 +108,19 @@ export async function signReportDir(dir: string, evidence: Evidence, signingKeyF
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
   const manifestBytes = await readFile(join(dir, MANIFEST_FILE));
 
-  const byVerdict = (v: string) => evidence.scenarios.filter((s) => s.verdict === v).map((s) => s.id);
+  const byVerdict = (...v: string[]) => evidence.scenarios.filter((s) => v.includes(s.verdict)).map((s) => s.id);
+  const failedTests = byVerdict("fail");
+  // A skipped scenario proves nothing, and a finding observed a documented weakness: both are
+  // reported as warned, never as passed.
+  const warnedTests = byVerdict("skip", "finding");
+  const t = evidence.totals;
+  const result = t.fail > 0 || failedTests.length > 0 ? "FAILED" : t.skip + (t.finding ?? 0) > 0 || warnedTests.length > 0 ? "WARNED" : "PASSED";
   const statement: Statement = {
     _type: STATEMENT_TYPE,
     subject: [...files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } })), { name: MANIFEST_FILE, digest: { sha256: sha256(manifestBytes) } }],
     predicateType: TEST_RESULT_PREDICATE,
     predicate: {
-      result: evidence.totals.fail > 0 ? "FAILED" : evidence.totals.skip > 0 ? "WARNED" : "PASSED",
+      result,
       configuration: [
         {
           name: "command",
@@ -123,9 +129,8 @@ export async function signReportDir(dir: string, evidence: Evidence, signingKeyF
         { name: "evidence.json", digest: { sha256: files.find((f) => f.path === "evidence.json")?.sha256 ?? "" } },
       ],
       passedTests: byVerdict("pass"),
-      // A skipped scenario proves nothing: it is reported as warned, never as passed.
-      warnedTests: byVerdict("skip"),
-      failedTests: byVerdict("fail"),
+      warnedTests,
+      failedTests,
     },
   };
   const payload = Buffer.from(JSON.stringify(statement), "utf8");

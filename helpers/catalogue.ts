@@ -13,9 +13,17 @@ export interface Policy {
   /** Annotations without the prefix; `$(NAMESPACE)` is replaced by the deploy namespace. */
   annotations: Record<string, string>;
   description: string;
+  /**
+   * An extra CA secret this policy's auth-tls-secret names (ca.crt = the run's CA, plus ca.crl);
+   * without it the policy uses the guide's ca-secret.
+   */
+  caSecret?: { name: string; crl?: "crl-revoking" | "crl-expired" };
+  /** false: the Ingress has no `tls:` section (no ssl-redirect on port 80). Default true. */
+  tls?: boolean;
 }
 
-export type SuiteName = "guide" | "client-auth" | "upstream-headers";
+export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing"] as const;
+export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {
   /** Headers the backend must receive with exactly these values (names lower-case). */
@@ -29,7 +37,8 @@ export interface UpstreamExpectation {
 }
 
 export interface Expectation {
-  status: number;
+  /** The status, or the statuses any of which is acceptable (where nginx versions differ). */
+  status: number | number[];
   /** A marker the response body must contain. */
   bodyIncludes?: string;
   /** The whole response body, exactly. */

@@ -42,15 +42,18 @@ const NONE = "(none)";
 
 /**
  * The kind of a verdict change. A regression is anything that passed in A and no longer passes in
- * B: pass -> fail, and also pass -> skip (a scenario that stops running no longer proves what it
- * proved, which an upgrade must not hide). `fixed` is fail -> pass. Every other verdict change
- * (skip -> fail, skip -> pass, fail -> skip) lost nothing that A had proven and is
- * `changed-verdict`, which does not set `regressed`. Added and removed scenarios never set
+ * B: pass -> fail, pass -> skip (a scenario that stops running no longer proves what it proved,
+ * which an upgrade must not hide) and pass -> finding (a documented weakness appeared). A finding
+ * that becomes a failure regressed too: finding -> fail. `fixed` is fail -> pass and also
+ * finding -> pass (the weakness is gone). Every other verdict change (skip -> fail, skip -> pass,
+ * fail -> skip, fail -> finding, finding -> skip, skip -> finding) lost nothing that A had proven
+ * and is `changed-verdict`, which does not set `regressed`. Added and removed scenarios never set
  * `regressed` either: they mean the catalogue or the selection differs, which the report shows.
  */
-function verdictChangeKind(before: Verdict, after: Verdict): ScenarioChange["kind"] {
+export function verdictChangeKind(before: Verdict, after: Verdict): ScenarioChange["kind"] {
   if (before === "pass") return "regressed";
-  if (before === "fail" && after === "pass") return "fixed";
+  if (before === "finding" && after === "fail") return "regressed";
+  if ((before === "fail" || before === "finding") && after === "pass") return "fixed";
   return "changed-verdict";
 }
 

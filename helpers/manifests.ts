@@ -55,6 +55,15 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     data: { "tls.crt": b64(pki.server.certPem + "\n"), "tls.key": b64(pki.server.keyPem + "\n") },
   };
 
+  // Extra CA secrets (with CRLs) that some policies name, once each.
+  const extraCaSecrets = new Map<string, V1Secret>();
+  for (const p of policies) {
+    if (!p.caSecret || extraCaSecrets.has(p.caSecret.name)) continue;
+    const data: Record<string, string> = { "ca.crt": b64(pki.ca.certPem + "\n") };
+    if (p.caSecret.crl) data["ca.crl"] = b64(pki.crls[p.caSecret.crl].pem + "\n");
+    extraCaSecrets.set(p.caSecret.name, { apiVersion: "v1", kind: "Secret", metadata: metadata(p.caSecret.name), type: "Opaque", data });
+  }
+
   const ingresses = policies.map((policy): V1Ingress => {
     const annotations: Record<string, string> = {};
     for (const [key, value] of Object.entries(policy.annotations)) {
@@ -66,7 +75,7 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
       metadata: { ...metadata(policy.ingressName), annotations },
       spec: {
         ingressClassName: INGRESS_CLASS,
-        tls: [{ hosts: [policy.host], secretName: TLS_SECRET }],
+        ...(policy.tls === false ? {} : { tls: [{ hosts: [policy.host], secretName: TLS_SECRET }] }),
         rules: [
           {
             host: policy.host,
@@ -85,7 +94,7 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     };
   });
 
-  return { namespace, secrets: [caSecret, tlsSecret], ingresses, workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE) };
+  return { namespace, secrets: [caSecret, tlsSecret, ...extraCaSecrets.values()], ingresses, workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE) };
 }
 
 function echoWorkload(namespace: string, image: string): Manifests["workloads"] {

@@ -25,8 +25,11 @@ export const CREDENTIAL_NAMES = [
   "client-self-signed",
   "client-via-1-intermediate",
   "client-via-2-intermediates",
+  "client-via-3-intermediates",
   "client-missing-intermediate",
   "client-server-auth-only",
+  "client-revoked",
+  "client-match-cn-evil",
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
@@ -49,9 +52,21 @@ export interface Credential {
   chain: IssuedCert[];
 }
 
+/** A CRL issued by the run's CA (PEM labelled `X509 CRL`, the label OpenSSL loads). */
+export interface IssuedCrl {
+  name: string;
+  pem: string;
+  sha256: string;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  revokedSerials: string[];
+}
+
 export interface Pki {
   ca: IssuedCert;
   server: IssuedCert;
+  /** `crl-revoking` lists client-revoked; `crl-expired` passed its nextUpdate yesterday, listing nothing. */
+  crls: Record<"crl-revoking" | "crl-expired", IssuedCrl>;
   /** CAs that are not the trust anchor but sign credentials: impostor CA, intermediates. */
   others: IssuedCert[];
   credentials: Record<Exclude<CredentialName, "none">, Credential>;
@@ -171,7 +186,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
     generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
-    ...Array.from({ length: 12 }, () => generateKeys("p256")),
+    ...Array.from({ length: 15 }, () => generateKeys("p256")),
   ]);
   const nextP256 = (): CryptoKeyPair => {
     const keys = p256.shift();
@@ -199,10 +214,19 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
     ca: true,
   });
 
+  const intermediate3 = await issue({
+    name: "intermediate-3",
+    subject: "CN=Intermediate CA 3, O=MyOrganization",
+    keys: nextP256(),
+    issuer: intermediate2,
+    ...valid,
+    ca: true,
+  });
+
   const leaf = (name: string, subject: string, keys: CryptoKeyPair, issuer: IssuedCert | undefined, extra: Partial<CertSpec> = {}) =>
     issue({ name, subject, keys, issuer, ...valid, eku: CLIENT_AUTH, ...extra });
 
-  const [server, client, otherCaClient, expired, notYetValid, selfSigned, via1, via2, missingIntermediate, serverAuthOnly] =
+  const [server, client, otherCaClient, expired, notYetValid, selfSigned, via1, via2, missingIntermediate, serverAuthOnly, via3, revoked, matchCnEvil] =
     await Promise.all([
       issue({ name: "server", subject: `CN=${serverHosts[0]}`, keys: serverKeys, issuer: ca, ...valid, eku: SERVER_AUTH, dnsNames: serverHosts }),
       leaf("client", GUIDE_CLIENT_SUBJECT, clientKeys, ca),
@@ -220,7 +244,34 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
       leaf("client-via-2-intermediates", "CN=client-via-2-intermediates, O=MyOrganization", nextP256(), intermediate2),
       leaf("client-missing-intermediate", "CN=client-missing-intermediate, O=MyOrganization", nextP256(), intermediate1),
       leaf("client-server-auth-only", "CN=server-auth-only-client, O=MyOrganization", nextP256(), ca, { eku: SERVER_AUTH }),
+      leaf("client-via-3-intermediates", "CN=client-via-3-intermediates, O=MyOrganization", nextP256(), intermediate3),
+      leaf("client-revoked", "CN=revoked-client, O=MyOrganization", nextP256(), ca),
+      // The match-cn pitfall: another CN, with "CN=authorized-client" hidden in the O attribute.
+      leaf("client-match-cn-evil", "CN=intruder, O=CN=authorized-client-evil", nextP256(), ca),
     ]);
+
+  const crl = async (name: IssuedCrl["name"], thisUpdate: Date, nextUpdate: Date, revokedCerts: IssuedCert[]): Promise<IssuedCrl> => {
+    const generated = await x509.X509CrlGenerator.create({
+      issuer: ca.cert.subject,
+      thisUpdate,
+      nextUpdate,
+      entries: revokedCerts.map((c) => ({ serialNumber: c.cert.serialNumber, revocationDate: thisUpdate, reason: x509.X509CrlReason.keyCompromise })),
+      signingAlgorithm: signingAlgorithm(ca.keys.privateKey),
+      signingKey: ca.keys.privateKey,
+    });
+    return {
+      name,
+      pem: x509.PemConverter.encode(generated.rawData, "X509 CRL"),
+      sha256: Buffer.from(await crypto.subtle.digest("SHA-256", generated.rawData)).toString("hex"),
+      thisUpdate,
+      nextUpdate,
+      revokedSerials: revokedCerts.map((c) => c.cert.serialNumber),
+    };
+  };
+  const crls = {
+    "crl-revoking": await crl("crl-revoking", new Date(now.getTime() - HOUR), new Date(now.getTime() + 7 * DAY), [revoked]),
+    "crl-expired": await crl("crl-expired", new Date(now.getTime() - 30 * DAY), new Date(now.getTime() - DAY), []),
+  };
 
   const credential = (
     name: Credential["name"],
@@ -232,7 +283,8 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
   return {
     ca,
     server,
-    others: [otherCa, intermediate1, intermediate2],
+    others: [otherCa, intermediate1, intermediate2, intermediate3],
+    crls,
     serverHosts,
     credentials: {
       client: credential("client", "the guide's client certificate, signed by the guide's CA", client),
@@ -260,6 +312,18 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
         "client-missing-intermediate",
         "leaf signed by an intermediate CA, sent without it",
         missingIntermediate,
+      ),
+      "client-via-3-intermediates": credential(
+        "client-via-3-intermediates",
+        "leaf + 3 intermediate CAs, all sent",
+        via3,
+        [intermediate3, intermediate2, intermediate1],
+      ),
+      "client-revoked": credential("client-revoked", "signed by the guide's CA, listed in crl-revoking", revoked),
+      "client-match-cn-evil": credential(
+        "client-match-cn-evil",
+        "signed by the guide's CA, CN=intruder with O=CN=authorized-client-evil (the match-cn substring pitfall)",
+        matchCnEvil,
       ),
       "client-server-auth-only": credential(
         "client-server-auth-only",

@@ -25,11 +25,22 @@ export function escapeHtml(value: unknown): string {
 
 const e = escapeHtml;
 
-/** PASS when nothing failed and every scenario passed or was skipped with a reason. */
+/**
+ * PASS when nothing failed and every scenario passed, was skipped with a reason, or observed a
+ * documented weakness (a finding: reported apart, never a failure).
+ */
 export function overallVerdict(evidence: Evidence): "pass" | "fail" {
   const t = evidence.totals;
-  return t.fail === 0 && t.pass + t.skip === t.total ? "pass" : "fail";
+  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) === t.total ? "pass" : "fail";
 }
+
+/** Scenarios whose verdict is `finding` (0 for evidence written before the verdict existed). */
+export function findingCount(evidence: Evidence): number {
+  return evidence.totals.finding ?? 0;
+}
+
+/** `N finding(s)`, as the console summary and the step summary say it. */
+export const findingsLabel = (n: number) => `${n} finding(s)`;
 
 /**
  * Artifacts worth opening when something failed: everything but JUnit, the manifests, the PKI
@@ -106,17 +117,23 @@ function keyValueTable(rows: Array<[string, string]>, cls = "kv"): string {
 function renderHeader(ev: Evidence): string {
   const verdict = overallVerdict(ev);
   const t = ev.totals;
+  const findings = findingCount(ev);
   const stat = (cls: string, n: number, label: string) => `<div class="stat ${cls}"><span class="n">${e(n)}</span><span class="l">${label}</span></div>`;
-  return `<header class="top ${verdict}">
+  // Findings never turn the verdict: they stand beside it, in amber, so a PASS with findings is
+  // never read as a clean pass.
+  const findingsBadge = findings > 0
+    ? `<a id="findings-count" class="findings-badge" href="#findings" title="documented controller behaviour that weakens mTLS, observed">${e(findingsLabel(findings))}</a>`
+    : "";
+  return `<header class="top ${verdict}${findings > 0 ? " has-findings" : ""}">
   <div class="title">
     <p class="kicker">${e(ev.tool.name)} · per-Ingress mutual TLS conformance</p>
     <h1>mTLS conformance report</h1>
     <p class="sub">target <strong>${e(ev.target.kind)}</strong> · run <code>${e(ev.run.id)}</code></p>
   </div>
   <div class="summary">
-    <div id="verdict" class="verdict ${verdict}" data-verdict="${verdict}">${verdict.toUpperCase()}</div>
+    <div id="verdict" class="verdict ${verdict}" data-verdict="${verdict}">${verdict.toUpperCase()}</div>${findingsBadge}
     <div class="stats" id="totals">
-      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("total", t.total, "total")}
+      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${stat("total", t.total, "total")}
     </div>
   </div>
 </header>`;
@@ -202,6 +219,46 @@ ${body}${runErrors}
 </section>`;
 }
 
+/** The observed response of a scenario in one line: status (or transport error), upstream, body excerpt. */
+function observedExcerpt(s: ScenarioEvidence): string {
+  const o = s.observed;
+  if (!o) return `<span class="muted">not observed</span>`;
+  const status = o.status !== undefined ? `status <code>${e(o.status)}</code>` : `no HTTP response${o.error ? `: <code>${e(o.error.code)}</code>` : ""}`;
+  const upstream = o.upstreamReached ? "backend reached" : "backend not reached";
+  const verify = o.upstreamHeaders?.["ssl-client-verify"];
+  const body = o.bodyExcerpt !== undefined ? `<div class="excerpt">${e(o.bodyExcerpt)}</div>` : "";
+  return `${status} · ${upstream}${verify !== undefined ? ` · <code>ssl-client-verify: ${e(verify)}</code>` : ""}${body}`;
+}
+
+/** The statement of a finding scenario: its own, else the evidence's findings entry for it. */
+function findingStatement(ev: Evidence, s: ScenarioEvidence): string | undefined {
+  return s.finding?.statement ?? ev.findings.find((f) => f.scenario === s.id)?.statement;
+}
+
+/** Scenarios that observed a documented weakness: not failures, shown apart from passes. */
+function renderFindingScenarios(ev: Evidence): string {
+  const found = ev.scenarios.filter((s) => s.verdict === "finding");
+  const body = found.length
+    ? `<ol class="finding-list">${found
+        .map((s) => {
+          const statement = findingStatement(ev, s);
+          const findingId = s.finding?.id ?? ev.findings.find((f) => f.scenario === s.id)?.id;
+          return `<li class="finding-item" data-scenario-id="${e(s.id)}">
+  <h3>${scenarioLink(s.id)} <span class="name">${e(s.name)}</span>${findingId ? ` <code class="finding-id">${e(findingId)}</code>` : ""}</h3>
+  <p class="statement">${statement ? e(statement) : `<span class="muted">(no statement recorded)</span>`}</p>
+  <p class="must"><span class="k">MUST:</span> ${e(s.must)}</p>
+  <p class="observed"><span class="k">Observed:</span> ${observedExcerpt(s)}</p>
+</li>`;
+        })
+        .join("")}</ol>`
+    : `<p class="ok-text">No findings.</p>`;
+  return `<section id="findings" class="card ${found.length ? "has-findings" : "no-findings"}">
+<h2>Findings <span class="count">${e(found.length)}</span></h2>
+<p class="hint">Documented ingress-nginx behaviour that weakens mTLS, observed exactly as documented. A finding does not fail the run, but the protection it names is not there.</p>
+${body}
+</section>`;
+}
+
 /** Which comparison rows the oracle flagged, from its "<what>: expected …, observed …" lines. */
 function mismatchKeys(s: ScenarioEvidence): Set<string> {
   const keys = new Set<string>();
@@ -282,7 +339,7 @@ function renderScenarios(ev: Evidence): string {
   const groups = suites
     .map((suite) => {
       const list = ev.scenarios.filter((s) => s.suite === suite);
-      const counts = (["pass", "fail", "skip"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
+      const counts = (["pass", "fail", "skip", "finding"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
       const rows = list
         .map(
           (s) => `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}">
@@ -292,7 +349,9 @@ function renderScenarios(ev: Evidence): string {
     <p class="meta">policy <code>${e(s.policy)}</code>${s.host ? ` · host <code>${e(s.host)}</code>` : ""} · credential <code>${e(s.credential)}</code>${
       s.controls.length ? ` · controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : ""
     }</p></td>
-  <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
+  <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}${
+    s.verdict === "finding" ? `<p class="finding-note">${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""
+  }</td>
   <td class="cmpcell">${comparisonTable(s)}${
     s.verdict === "fail" && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
   }</td>
@@ -350,15 +409,16 @@ ${ev.controls.length ? `<table class="controls"><thead><tr><th>control</th><th>t
 </section>`;
 }
 
-function renderFindings(ev: Evidence): string {
+/** Claims from the guide and folklore, and every documented weakness, with whether the run saw them hold. */
+function renderClaims(ev: Evidence): string {
   const holds = (h: boolean | null) =>
     h === true ? `<span class="badge pass">holds</span>` : h === false ? `<span class="badge fail">does not hold</span>` : `<span class="badge skip">not checked</span>`;
   const rows = ev.findings
     .map((f) => `<tr><td>${e(f.statement)}<div class="muted"><code>${e(f.id)}</code></div></td><td>${scenarioLink(f.scenario)}</td><td>${holds(f.holds)}</td></tr>`)
     .join("\n");
-  return `<section id="findings" class="card"><h2>Findings</h2>
-<p class="hint">Claims from the guide and common folklore, checked by the run's observations.</p>
-${ev.findings.length ? `<table class="findings"><thead><tr><th>statement</th><th>scenario</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>` : `<p>No findings for the selected scenarios.</p>`}
+  return `<section id="claims" class="card"><h2>Claims checked</h2>
+<p class="hint">Claims from the guide and common folklore, and documented weaknesses, checked by the run's observations.</p>
+${ev.findings.length ? `<table class="claims"><thead><tr><th>statement</th><th>scenario</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>` : `<p>No claim is checked by the selected scenarios.</p>`}
 </section>`;
 }
 
@@ -409,7 +469,7 @@ function renderAppendix(ev: Evidence): string {
 }
 
 const CSS = `
-:root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+:root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--finding:#bc4c00;--finding-bg:#fff1e5;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -424,16 +484,18 @@ h3{margin:16px 0 8px;font-size:15px}
 .muted{color:var(--muted);font-weight:normal}
 .count{display:inline-block;min-width:1.8em;padding:0 6px;border-radius:10px;background:var(--bg);border:1px solid var(--line);font-size:12px;text-align:center;vertical-align:middle;color:var(--muted)}
 header.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:16px;padding:20px max(20px,calc((100% - 1240px)/2));background:var(--card);border-bottom:4px solid var(--line);margin-bottom:20px}
-header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-color:var(--fail)}
+header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-color:var(--fail)}header.top.pass.has-findings{border-bottom-color:var(--finding)}
 .kicker{margin:0;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.06em}
 .sub{margin:0;color:var(--muted)}
 .summary{display:flex;align-items:center;gap:18px;flex-wrap:wrap}
 .verdict{font-size:34px;font-weight:800;letter-spacing:.08em;padding:8px 26px;border-radius:10px;color:#fff}
 .verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+.findings-badge{align-self:center;padding:6px 14px;border-radius:16px;background:var(--finding);color:#fff;font-size:15px;font-weight:700;letter-spacing:.03em;white-space:nowrap}
+a.findings-badge:hover{text-decoration:none;filter:brightness(1.1)}
 .stats{display:flex;gap:8px}
 .stat{display:flex;flex-direction:column;align-items:center;min-width:64px;padding:6px 10px;border-radius:8px;border:1px solid var(--line);background:var(--bg)}
 .stat .n{font-size:22px;font-weight:700}.stat .l{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
-.stat.pass .n{color:var(--pass)}.stat.fail .n{color:var(--fail)}.stat.skip .n{color:var(--skip)}
+.stat.pass .n{color:var(--pass)}.stat.fail .n{color:var(--fail)}.stat.skip .n{color:var(--skip)}.stat.finding .n{color:var(--finding)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin-bottom:20px}
 .grid2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:20px;margin-bottom:0}
 .grid2>.card{margin-bottom:20px}
@@ -448,8 +510,16 @@ ul.plain{list-style:none;margin:0;padding:0}ul.plain li{margin:0 0 2px}
 .desc{font-weight:600}
 .bad-text{color:var(--fail)}.ok-text{color:var(--pass);font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:12px;font-size:11px;font-weight:700;letter-spacing:.04em;white-space:nowrap;border:1px solid transparent}
-.badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}
+.badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}.badge.finding{background:var(--finding-bg);color:var(--finding);border-color:#ffc799}
 #failures.has-failures{border-left:5px solid var(--fail)}#failures.no-failures{border-left:5px solid var(--pass)}
+#findings.has-findings{border-left:5px solid var(--finding)}#findings.no-findings{border-left:5px solid var(--pass)}
+.finding-list{margin:0;padding-left:20px}
+.finding-item{margin-bottom:14px}.finding-item h3{margin:4px 0}
+.finding-item .name{font-weight:normal;color:var(--muted)}
+.finding-item .statement{margin:2px 0 6px;color:var(--finding);font-weight:600}
+.finding-item .observed{margin:2px 0 0;font-size:13px}
+.finding-item .observed .excerpt{margin-top:2px}
+code.finding-id{font-weight:normal;color:var(--muted)}
 .failure-list{margin:0;padding-left:20px}
 .failure{margin-bottom:14px}.failure h3{margin:4px 0}
 .failure .name{font-weight:normal;color:var(--muted)}
@@ -467,12 +537,14 @@ table.matrix>tbody>tr.scenario>td{border-bottom:1px solid var(--line)}
 tr.scenario.fail>td:first-child{box-shadow:inset 4px 0 0 var(--fail)}
 tr.scenario.skip>td:first-child{box-shadow:inset 4px 0 0 var(--skip)}
 tr.scenario.pass>td:first-child{box-shadow:inset 4px 0 0 var(--pass)}
+tr.scenario.finding>td:first-child{box-shadow:inset 4px 0 0 var(--finding)}
 .scn .id{font-family:var(--mono);font-weight:700;font-size:13px}
 .scn .name{color:var(--muted);font-size:13px}
 .scn .must{font-size:13px;margin:4px 0}
 .scn .note{font-size:12px;color:var(--muted);margin:4px 0;font-style:italic}
 .scn .meta{font-size:12px;color:var(--muted);margin:4px 0 0}
 .skip-reason{font-size:12px;color:var(--skip);margin:4px 0 0}
+.finding-note{font-size:12px;color:var(--finding);margin:4px 0 0}
 .dur{white-space:nowrap;color:var(--muted);font-size:12px;text-align:right}
 table.cmp{font-size:12px;border:1px solid var(--line);border-radius:6px}
 table.cmp th,table.cmp td{padding:3px 6px}
@@ -492,7 +564,7 @@ tr.cert.expiring:not(.expired) .flag{background:var(--skip)}
 table.controls{table-layout:fixed}
 table.controls th:nth-child(1){width:170px}table.controls th:nth-child(2){width:30%}table.controls th:nth-child(4){width:92px}
 table.controls td:first-child code{white-space:nowrap}
-table.findings th:nth-child(2){width:160px}table.findings th:nth-child(3){width:130px}
+table.claims th:nth-child(2){width:160px}table.claims th:nth-child(3){width:130px}
 td.ids a{font-family:var(--mono);font-size:12px;margin-right:6px;white-space:nowrap}
 .policy{margin-bottom:12px}.policy h3{margin:6px 0 2px}.policy p{margin:0 0 6px}
 table.annotations{width:auto;min-width:60%}
@@ -511,8 +583,8 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:10px}
   main{max-width:none;padding:0}
   header.top{padding:0 0 10px;margin-bottom:12px}
   .card{border:none;border-radius:0;padding:0;margin-bottom:16px;break-inside:auto}
-  #failures.has-failures,#failures.no-failures{border-left:none}
-  tr,.failure,.policy{break-inside:avoid}
+  #failures.has-failures,#failures.no-failures,#findings.has-findings,#findings.no-findings{border-left:none}
+  tr,.failure,.finding-item,.policy{break-inside:avoid}
   thead{display:table-header-group}
   h2,h3{break-after:avoid}
   a{color:inherit}
@@ -532,7 +604,7 @@ export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="referrer" content="no-referrer">
-<title>${e(verdict.toUpperCase())} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed, ${e(evidence.target.kind)})</title>
+<title>${e(verdict.toUpperCase())} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed${findingCount(evidence) > 0 ? `, ${e(findingsLabel(findingCount(evidence)))}` : ""}, ${e(evidence.target.kind)})</title>
 <style>${CSS}</style>
 </head>
 <body>
@@ -540,10 +612,11 @@ ${renderHeader(evidence)}
 <main>
 ${renderRunAndTarget(evidence)}
 ${renderFailures(evidence)}
+${renderFindingScenarios(evidence)}
 ${renderScenarios(evidence)}
 ${renderCertificates(evidence, now)}
 ${renderControls(evidence)}
-${renderFindings(evidence)}
+${renderClaims(evidence)}
 ${renderPolicies(evidence)}
 ${renderReproduce(evidence)}
 ${renderAppendix(evidence)}

@@ -1,9 +1,10 @@
 // The run as GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY: verdict line, failures,
-// every scenario, control coverage and the command that reproduces it.
+// findings (documented weaknesses observed), every scenario, control coverage and the command
+// that reproduces it.
 import type { Evidence } from "./evidence.ts";
-import { overallVerdict } from "./report-html.ts";
+import { findingCount, findingsLabel, overallVerdict } from "./report-html.ts";
 
-const EMOJI: Record<string, string> = { pass: "✅", fail: "❌", skip: "⏭️" };
+const EMOJI: Record<string, string> = { pass: "✅", fail: "❌", skip: "⏭️", finding: "⚠️" };
 
 /** Text safe inside a Markdown table cell: no pipes, newlines, raw HTML or emphasis. */
 export function markdownCell(value: unknown): string {
@@ -34,7 +35,9 @@ export function renderSummaryMarkdown(evidence: Evidence): string {
   const t = evidence.totals;
   const verdict = overallVerdict(evidence).toUpperCase();
   const lines: string[] = [];
-  lines.push(`## mTLS conformance: ${verdict} (${t.pass} passed, ${t.fail} failed, ${t.skip} skipped of ${t.total}) on ${inline(evidence.target.kind)}`);
+  const findings = findingCount(evidence);
+  const counts = `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${findings > 0 ? `, ${findingsLabel(findings)}` : ""}`;
+  lines.push(`## mTLS conformance: ${verdict} (${counts} of ${t.total}) on ${inline(evidence.target.kind)}`);
   lines.push("");
   const versions = Object.entries(evidence.target.versions ?? {}).map(([k, v]) => `${inline(k)} ${inline(v)}`);
   lines.push(
@@ -57,6 +60,24 @@ export function renderSummaryMarkdown(evidence: Evidence): string {
     );
   }
   for (const err of evidence.runErrors) lines.push("", `> run error: ${inline(err)}`);
+  lines.push("");
+
+  // Not failures, but never to be read as passes: each names a protection that is not there.
+  lines.push("### Findings");
+  lines.push("");
+  const found = evidence.scenarios.filter((s) => s.verdict === "finding");
+  if (found.length === 0) lines.push("No findings.");
+  else {
+    lines.push(
+      table(
+        ["ID", "Statement"],
+        found.map((s) => [
+          markdownCell(s.id),
+          markdownCell(s.finding?.statement ?? evidence.findings.find((f) => f.scenario === s.id)?.statement ?? "(no statement recorded)"),
+        ]),
+      ),
+    );
+  }
   lines.push("");
 
   lines.push("### Scenarios");

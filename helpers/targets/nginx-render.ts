@@ -39,6 +39,8 @@ export interface RenderInput {
   prefix: string;
   listenAddress: string;
   httpsPort: number;
+  /** Plain-HTTP listener, as the controller's port 80. */
+  httpPort?: number;
   /** Where a Service's port is really served (the echo backend for the local target). */
   backendFor: (service: string, port: number | string) => string;
   /** Certificate for SNI names no Ingress claims, as the controller's fake certificate. */
@@ -157,6 +159,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
       server.push(`    server {`);
       server.push(`        server_name ${host};`);
       server.push(`        ${listen};`);
+      if (input.httpPort) server.push(`        listen ${input.listenAddress}:${input.httpPort};`);
       server.push(`        ssl_certificate ${certFile};`);
       server.push(`        ssl_certificate_key ${certFile};`);
 
@@ -204,6 +207,12 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
         server.push(`            set $ingress_name ${quote(ingressName)};`);
         server.push(`            set $service_name ${quote(svc.name)};`);
         server.push(`            set $service_port ${quote(String(port))};`);
+        if (tlsEntry) {
+          // ssl-redirect (on by default) for hosts with TLS; without `tls:` port 80 is served as is.
+          server.push(`            if ($scheme = http) {`);
+          server.push(`                return 308 https://$http_host$request_uri;`);
+          server.push(`            }`);
+        }
         server.push(`            proxy_set_header Host $host;`);
         if (caConfigured) {
           if (authTls!.passCertificateToUpstream) {
@@ -264,7 +273,7 @@ ${upstreamBlocks.join("\n")}
     # Catch-all for names no Ingress claims, as the controller's default server.
     server {
         server_name _;
-        ${listen} default_server;
+        ${listen} default_server;${input.httpPort ? `\n        listen ${input.listenAddress}:${input.httpPort} default_server;` : ""}
         ssl_certificate ${defaultPem};
         ssl_certificate_key ${defaultPem};
         location / {

@@ -138,6 +138,7 @@ export class NginxTarget implements Target {
     let child: ChildProcess | undefined;
     let servers: RenderedServer[] = [];
     let httpsPort = 0;
+    let httpPort = 0;
     let stopped = false;
     const diagnosticsDir = join(input.reportDir, "nginx");
 
@@ -182,12 +183,14 @@ export class NginxTarget implements Target {
       let lastError: Error | undefined;
       for (let attempt = 1; attempt <= 3 && !child; attempt++) {
         httpsPort = await freePort(listenAddress);
+        httpPort = await freePort(listenAddress);
         const rendered = renderNginxConfig({
           ingresses: input.manifests.ingresses,
           secrets: input.manifests.secrets,
           prefix,
           listenAddress,
           httpsPort,
+          httpPort,
           backendFor: () => `${echo!.host}:${echo!.port}`,
           defaultCertificate,
         });
@@ -224,6 +227,7 @@ export class NginxTarget implements Target {
           emulation: "ingress-nginx auth-tls rendering (server: ssl_client_certificate, ssl_verify_client, ssl_verify_depth, ssl_crl, error_page 495 496, match-cn; location: ssl-client-* headers)",
           nginxBinary: bin,
           listen: `${listenAddress}:${httpsPort}`,
+          listenHttp: `${listenAddress}:${httpPort}`,
           backend: "every Service is served by the echo backend (the guide's httpd demo-app is replaced by it)",
           servers: servers.map((s) => ({ host: s.host, ingress: s.ingress, authTls: s.authTls, warnings: s.warnings })),
         },
@@ -231,6 +235,7 @@ export class NginxTarget implements Target {
           if (!servers.some((s) => s.host === host)) throw new Error(`no Ingress serves host ${host}`);
           return { address: listenAddress, port: httpsPort };
         },
+        httpEndpointFor: (host) => (servers.some((s) => s.host === host) ? { address: listenAddress, port: httpPort } : undefined),
         collectDiagnostics: () => saveFiles(),
         stop: async () => {
           if (!stopped) await cleanup();
