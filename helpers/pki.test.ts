@@ -102,6 +102,46 @@ describe("the variants fail or pass verification as the scenarios assume", () =>
   });
 });
 
+describe("CRLs and the newer variants", () => {
+  const crlFile = (name: "crl-revoking" | "crl-expired") => {
+    const f = join(dir, `${name}.pem`);
+    writeFileSync(f, pki.crls[name].pem + "\n");
+    return f;
+  };
+
+  it("crl-revoking is a CRL OpenSSL loads, signed by the CA, listing exactly client-revoked", () => {
+    const text = openssl("crl", "-in", crlFile("crl-revoking"), "-noout", "-text");
+    expect(text).toMatch(/Serial Number: 0*([0-9A-F]+)/i);
+    const listed = [...text.matchAll(/Serial Number: ([0-9A-F]+)/gi)].map((m) => m[1]!.toLowerCase().replace(/^0+/, ""));
+    expect(listed).toEqual([pki.credentials["client-revoked"].leaf.cert.serialNumber.toLowerCase().replace(/^0+/, "")]);
+    const signature = spawnSync("openssl", ["crl", "-in", crlFile("crl-revoking"), "-noout", "-CAfile", path("ca.crt")], { encoding: "utf8" });
+    expect(signature.stderr).toContain("verify OK");
+    const revoked = verify(["-crl_check", "-CAfile", path("ca.crt"), "-CRLfile", crlFile("crl-revoking"), path("client-revoked.crt")]);
+    expect(revoked.ok).toBe(false);
+    expect(revoked.out).toContain("certificate revoked");
+    expect(verify(["-crl_check", "-CAfile", path("ca.crt"), "-CRLfile", crlFile("crl-revoking"), path("client.crt")]).ok).toBe(true);
+  });
+
+  it("crl-expired has passed its nextUpdate", () => {
+    const r = verify(["-crl_check", "-CAfile", path("ca.crt"), "-CRLfile", crlFile("crl-expired"), path("client.crt")]);
+    expect(r.ok).toBe(false);
+    expect(r.out).toContain("CRL has expired");
+  });
+
+  it("leaf + 3 intermediates exceeds depth 2", () => {
+    const untrusted = join(dir, "three.pem");
+    writeFileSync(untrusted, [1, 2, 3].map((i) => pki.others[i]!.certPem).join("\n") + "\n");
+    const args = (depth: string) => ["-purpose", "sslclient", "-verify_depth", depth, "-CAfile", path("ca.crt"), "-untrusted", untrusted, path("client-via-3-intermediates.crt")];
+    expect(verify(args("3")).ok).toBe(true);
+    expect(verify(args("2")).ok).toBe(false);
+  });
+
+  it("the match-cn trick certificate hides CN=authorized-client inside its O attribute", () => {
+    const subject = openssl("x509", "-in", path("client-match-cn-evil.crt"), "-noout", "-subject", "-nameopt", "RFC2253").trim();
+    expect(subject).toBe("subject=O=CN=authorized-client-evil,CN=intruder");
+  });
+});
+
 describe("files and fingerprints", () => {
   it("without a key directory no private key is written, only certificates", async () => {
     const certDir = mkdtempSync(join(tmpdir(), "pki-certs-"));

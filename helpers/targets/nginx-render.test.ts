@@ -652,3 +652,29 @@ describe("nginx -t on the rendered configuration", () => {
   });
 });
 
+
+describe("plain HTTP (the controller's port 80)", () => {
+  it("every server also listens on the HTTP port; only hosts with tls: redirect to HTTPS with 308", async () => {
+    const { catalogue } = await import("../../fixtures/catalogue.ts");
+    const { buildPki: build } = await import("../pki.ts");
+    const p = await build({ serverHosts: catalogue.policies.map((x) => x.host) });
+    const m = buildManifests({ namespace: "default", policies: catalogue.policies, pki: p });
+    const r = renderNginxConfig({
+      ingresses: m.ingresses,
+      secrets: m.secrets,
+      prefix: "/tmp/x",
+      listenAddress: "127.0.0.1",
+      httpsPort: 8443,
+      httpPort: 8080,
+      backendFor: () => "127.0.0.1:9",
+      defaultCertificate: { certPem: p.server.certPem, keyPem: p.server.keyPem },
+    });
+    const block = (host: string) => r.config.slice(r.config.indexOf(`## start server ${host}`), r.config.indexOf(`## end server ${host}`));
+    const redirect = "if ($scheme = http) {\n                return 308 https://$http_host$request_uri;\n            }";
+    expect(block("test.localdev.me")).toContain("listen 127.0.0.1:8080;");
+    expect(block("test.localdev.me")).toContain(redirect);
+    expect(block("no-tls-section.test.localdev.me")).toContain("listen 127.0.0.1:8080;");
+    expect(block("no-tls-section.test.localdev.me")).not.toContain("return 308");
+    expect(r.config).toContain("listen 127.0.0.1:8080 default_server;");
+  });
+});
