@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, pae, PUBLIC_KEY_FILE, signReportDir, TEST_RESULT_PREDICATE, verifyReportDir, type DsseEnvelope } from "./attestation.ts";
 import { ConfigError } from "./errors.ts";
-import type { Evidence } from "./evidence.ts";
+import { totals, type Evidence } from "./evidence.ts";
 import { runConformance } from "./run.ts";
 
 let dir: string;
@@ -56,6 +56,60 @@ describe("signing", () => {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8"));
     const evidenceEntry = manifest.files.find((f: { path: string }) => f.path === "evidence.json");
     expect(evidenceEntry.sha256).toBe(execFileSync("sha256sum", [join(dir, "evidence.json")], { encoding: "utf8" }).split(" ")[0]);
+  });
+
+  it("findings are warned, never passed: WARNED with findings (alone or with skips), FAILED once anything failed", async () => {
+    /** Signs a copy of the report directory holding `ev` as its evidence, verifies it, returns the signed predicate. */
+    const predicateOf = async (ev: Evidence) => {
+      const copy = copyOf(dir);
+      writeFileSync(join(copy, "evidence.json"), JSON.stringify(ev, null, 2) + "\n");
+      await signReportDir(copy, ev);
+      expect((await verifyReportDir(copy)).problems).toEqual([]);
+      const envelope = JSON.parse(readFileSync(join(copy, ENVELOPE_FILE), "utf8")) as DsseEnvelope;
+      return JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")).predicate as {
+        result: string;
+        passedTests: string[];
+        warnedTests: string[];
+        failedTests: string[];
+      };
+    };
+    /** A synthetic copy of the real run with the given verdicts, totals adjusted. */
+    const variant = (verdicts: Record<string, "finding" | "skip" | "fail">) => {
+      const ev = structuredClone(evidence);
+      for (const [id, verdict] of Object.entries(verdicts)) {
+        const s = ev.scenarios.find((x) => x.id === id)!;
+        s.verdict = verdict;
+        if (verdict === "finding") s.finding = { id: "x", statement: "Plain HTTP on port 80 reaches the backend without any client-certificate check." };
+        if (verdict === "skip") s.skipReason = "not supported by this target";
+      }
+      ev.totals = totals(ev.scenarios);
+      return ev;
+    };
+    const all = evidence.scenarios.map((s) => s.id);
+    const without = (...ids: string[]) => all.filter((id) => !ids.includes(id));
+
+    const finding = variant({ "MTLS-CLIENT-002": "finding" });
+    expect(finding.totals).toMatchObject({ pass: all.length - 1, fail: 0, skip: 0, finding: 1, total: all.length });
+    expect(await predicateOf(finding)).toEqual({
+      result: "WARNED",
+      configuration: expect.any(Array),
+      passedTests: without("MTLS-CLIENT-002"),
+      warnedTests: ["MTLS-CLIENT-002"],
+      failedTests: [],
+    });
+
+    // With a skip: both warned, in scenario order.
+    const withSkip = await predicateOf(variant({ "MTLS-CLIENT-004": "finding", "MTLS-GUIDE-001": "skip" }));
+    expect(withSkip).toMatchObject({ result: "WARNED", warnedTests: ["MTLS-GUIDE-001", "MTLS-CLIENT-004"], failedTests: [] });
+    expect(withSkip.passedTests).toEqual(without("MTLS-GUIDE-001", "MTLS-CLIENT-004"));
+
+    // With a failure: FAILED, the finding still warned.
+    const withFail = await predicateOf(variant({ "MTLS-CLIENT-002": "finding", "MTLS-CLIENT-003": "fail" }));
+    expect(withFail).toMatchObject({ result: "FAILED", warnedTests: ["MTLS-CLIENT-002"], failedTests: ["MTLS-CLIENT-003"] });
+    expect(withFail.passedTests).toEqual(without("MTLS-CLIENT-002", "MTLS-CLIENT-003"));
+
+    // The real run has neither: PASSED, nothing warned.
+    expect(await predicateOf(evidence)).toMatchObject({ result: "PASSED", passedTests: all, warnedTests: [], failedTests: [] });
   });
 
   it("a single changed byte in any artifact fails verify, naming that file first", async () => {

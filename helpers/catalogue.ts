@@ -20,9 +20,16 @@ export interface Policy {
   caSecret?: { name: string; crl?: "crl-revoking" | "crl-expired" };
   /** false: the Ingress has no `tls:` section (no ssl-redirect on port 80). Default true. */
   tls?: boolean;
+  /** The Ingress's path (Prefix); default "/". */
+  path?: string;
+  /**
+   * This Ingress deliberately shares its host with other policies that say so too: the
+   * per-host behaviour (one server block, the oldest resolvable CA wins) is what is tested.
+   */
+  sharedHost?: boolean;
 }
 
-export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing"] as const;
+export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {
@@ -103,7 +110,10 @@ export function validateCatalogue(catalogue: Catalogue): string[] {
   const hosts = new Set<string>();
   for (const p of catalogue.policies) {
     if (policyNames.has(p.name)) problems.push(`policy ${p.name} is defined twice`);
-    if (hosts.has(p.host)) problems.push(`host ${p.host} is used by two policies; client auth is per host`);
+    const sharing = catalogue.policies.filter((q) => q.host === p.host);
+    if (hosts.has(p.host) && !sharing.every((q) => q.sharedHost)) {
+      problems.push(`host ${p.host} is used by two policies; client auth is per host (mark both sharedHost to test exactly that)`);
+    }
     policyNames.add(p.name);
     hosts.add(p.host);
   }

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_PREFIX } from "./catalogue.ts";
-import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText } from "./diff.ts";
-import type { Evidence, ScenarioEvidence } from "./evidence.ts";
+import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText, verdictChangeKind, type ScenarioChange, type Verdict } from "./diff.ts";
+import { totals, type Evidence, type ScenarioEvidence } from "./evidence.ts";
 import type { Manifests } from "./manifests.ts";
 import { runConformance } from "./run.ts";
 
@@ -195,6 +195,87 @@ describe("synthetic changes on a real run", () => {
     ]);
     expect(d.regressed).toBe(true);
     expect(formatDiffText(d)).toContain("CHANGED-VERDICT MTLS-CLIENT-002 valid-client-cert: skip -> fail\n");
+  });
+
+  /** Marks a scenario of a synthetic copy as a finding (the documented weakness observed), totals adjusted. */
+  const markFinding = (e: Evidence, id: string) => {
+    const s = scenario(e, id);
+    s.verdict = "finding";
+    s.finding = { id: "x", statement: "Plain HTTP on port 80 reaches the backend without any client-certificate check." };
+    e.totals = totals(e.scenarios);
+  };
+  const setVerdict = (e: Evidence, id: string, v: Verdict) => {
+    scenario(e, id).verdict = v;
+    e.totals = totals(e.scenarios);
+  };
+
+  it("verdict kinds with findings: pass -> finding and finding -> fail regress, finding -> pass is fixed, the rest only change", () => {
+    const a = copy();
+    const b = copy();
+    markFinding(b, "MTLS-CLIENT-001"); // pass -> finding: a weakness appeared
+    markFinding(a, "MTLS-CLIENT-002");
+    setVerdict(b, "MTLS-CLIENT-002", "fail"); // finding -> fail
+    markFinding(a, "MTLS-CLIENT-003"); // finding -> pass: the weakness is gone
+    markFinding(a, "MTLS-CLIENT-004");
+    setVerdict(b, "MTLS-CLIENT-004", "skip"); // finding -> skip
+    setVerdict(a, "MTLS-CLIENT-005", "fail");
+    markFinding(b, "MTLS-CLIENT-005"); // fail -> finding
+    setVerdict(a, "MTLS-CLIENT-006", "skip");
+    markFinding(b, "MTLS-CLIENT-006"); // skip -> finding
+    markFinding(a, "MTLS-CLIENT-007");
+    markFinding(b, "MTLS-CLIENT-007"); // finding -> finding: no change
+    // On top of the findings the real run observed (the same on both sides, so never a change).
+    const base = A.evidence.totals;
+    expect(a.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1 });
+    expect(b.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1 });
+
+    const d = diffEvidence(a, b);
+    expect(d.changes.map((c) => [c.id, c.before, c.after, c.kind])).toEqual([
+      ["MTLS-CLIENT-001", "pass", "finding", "regressed"],
+      ["MTLS-CLIENT-002", "finding", "fail", "regressed"],
+      ["MTLS-CLIENT-003", "finding", "pass", "fixed"],
+      ["MTLS-CLIENT-004", "finding", "skip", "changed-verdict"],
+      ["MTLS-CLIENT-005", "fail", "finding", "changed-verdict"],
+      ["MTLS-CLIENT-006", "skip", "finding", "changed-verdict"],
+    ]);
+    expect(d.regressed).toBe(true);
+    const text = formatDiffText(d);
+    expect(text).toContain("REGRESSED MTLS-CLIENT-001 no-client-cert: pass -> finding\n");
+    expect(text).toContain("REGRESSED MTLS-CLIENT-002 valid-client-cert: finding -> fail\n");
+    expect(text).toMatch(/^FIXED MTLS-CLIENT-003 [^:]+: finding -> pass\n/m);
+    expect(text.trimEnd().split("\n").at(-1)).toBe("6 change(s), 2 regression(s)");
+    expect(formatDiffMarkdown(d)).toContain("| REGRESSED | MTLS-CLIENT-001 | no-client-cert | pass | finding |  |");
+
+    // A weakness that goes away, alone, is fixed and regresses nothing; one that stays is no change.
+    const fixed = diffEvidence(a, copy());
+    expect(fixed.changes.filter((c) => c.after === "pass" && c.before === "finding").map((c) => [c.id, c.kind])).toEqual([
+      ["MTLS-CLIENT-002", "fixed"],
+      ["MTLS-CLIENT-003", "fixed"],
+      ["MTLS-CLIENT-004", "fixed"],
+      ["MTLS-CLIENT-007", "fixed"],
+    ]);
+    expect(diffEvidence(b, b)).toMatchObject({ changes: [], regressed: false });
+    const onlyFixed = copy();
+    markFinding(onlyFixed, "MTLS-CLIENT-008");
+    expect(diffEvidence(onlyFixed, copy())).toMatchObject({ regressed: false, changes: [{ id: "MTLS-CLIENT-008", before: "finding", after: "pass", kind: "fixed" }] });
+  });
+
+  it("every verdict pair: what passed or was a finding and now fails regressed, pass -> anything else regressed", () => {
+    const kinds: Array<[Verdict, Verdict, ScenarioChange["kind"]]> = [
+      ["pass", "fail", "regressed"],
+      ["pass", "skip", "regressed"],
+      ["pass", "finding", "regressed"],
+      ["finding", "fail", "regressed"],
+      ["finding", "pass", "fixed"],
+      ["finding", "skip", "changed-verdict"],
+      ["fail", "pass", "fixed"],
+      ["fail", "skip", "changed-verdict"],
+      ["fail", "finding", "changed-verdict"],
+      ["skip", "pass", "changed-verdict"],
+      ["skip", "fail", "changed-verdict"],
+      ["skip", "finding", "changed-verdict"],
+    ];
+    for (const [before, after, kind] of kinds) expect(verdictChangeKind(before, after), `${before} -> ${after}`).toBe(kind);
   });
 
   it("same verdict, different observed behaviour: changed-behaviour with each difference", () => {

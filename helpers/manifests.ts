@@ -82,7 +82,7 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
             http: {
               paths: [
                 {
-                  path: "/",
+                  path: policy.path ?? "/",
                   pathType: "Prefix",
                   backend: { service: { name: BACKEND_SERVICE, port: { number: BACKEND_PORT } } },
                 },

@@ -1,15 +1,16 @@
 // The HTML report and the Markdown step summary, rendered from the evidence of real runs on the
-// nginx target (one that passes, one with a deliberately broken Ingress), checked as text and
-// in a real headless Chromium opened from file://.
+// nginx target (one that passes, one with a deliberately broken Ingress, and the whole catalogue,
+// whose finding scenarios observe documented weaknesses), checked as text and in a real headless
+// Chromium opened from file://.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_PREFIX } from "./catalogue.ts";
-import type { Evidence } from "./evidence.ts";
+import { controlEvidence, findings, totals, type Evidence } from "./evidence.ts";
 import type { Manifests } from "./manifests.ts";
-import { certificateValidity, diagnosticArtifacts, escapeHtml, renderReportHtml } from "./report-html.ts";
+import { certificateValidity, diagnosticArtifacts, escapeHtml, overallVerdict, renderReportHtml } from "./report-html.ts";
 import { renderSummaryMarkdown } from "./report-summary.ts";
 import { ROOT, runConformance } from "./run.ts";
 
@@ -33,6 +34,31 @@ const depth2 = (m: Manifests): Manifests => {
   return m;
 };
 
+const FINDING_ID = "MTLS-CLIENT-001";
+const FINDING = { id: "x", statement: "Plain HTTP on port 80 reaches the backend without any client-certificate check (<no TLS at all>)." };
+
+/**
+ * A synthetic copy of a real run in which `id` observed a documented weakness: verdict `finding`,
+ * the finding it documents, totals, controls and findings as the run would have written them.
+ */
+function withFinding(ev: Evidence, id = FINDING_ID): Evidence {
+  const copy = structuredClone(ev);
+  const s = copy.scenarios.find((x) => x.id === id)!;
+  const was = s.verdict;
+  s.verdict = "finding";
+  s.finding = { ...FINDING };
+  copy.totals = { ...copy.totals, [was]: copy.totals[was] - 1, finding: copy.totals.finding + 1 };
+  expect(copy.totals).toEqual(totals(copy.scenarios));
+  copy.controls = controlEvidence(copy.controls, copy.scenarios);
+  copy.findings = findings(copy.scenarios);
+  return copy;
+}
+
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The HTML of one `<section id="…">`. */
+const section = (html: string, id: string) => html.split(`<section id="${id}"`)[1]!.split("</section>")[0]!;
+
 /** Every `src`/`href`/`@import`/`url(` in the page, which must load nothing remote. */
 function resourceReferences(html: string): { src: string[]; href: string[]; imports: number; urls: number } {
   return {
@@ -50,19 +76,31 @@ const tableRows = (md: string, heading: string): string[] => {
 /** Cells of a Markdown table row, splitting on pipes that are not escaped. */
 const cells = (row: string): string[] => row.slice(2, -2).split(/(?<!\\)\|/).map((c) => c.trim());
 
+/** The suites that pass outright on nginx: no finding scenario among them. */
+const PASSING_SUITES = "guide,client-auth,upstream-headers";
+
 let passing: Run;
 let failing: Run;
+/** The whole catalogue: passes, with the findings its finding scenarios observe on nginx. */
+let full: Run;
 
 beforeAll(async () => {
-  passing = await run();
+  passing = await run(PASSING_SUITES);
   failing = await run("MTLS-CLIENT-009,MTLS-CLIENT-010", depth2);
-}, 120_000);
+  full = await run();
+}, 180_000);
 
 describe("renderReportHtml", () => {
   it("the runs are what the checks below assume: one passes fully, one fails on MTLS-CLIENT-010", () => {
     expect(passing.evidence.totals.fail).toBe(0);
     expect(passing.evidence.totals.pass).toBe(passing.evidence.totals.total);
     expect(failing.evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id)).toEqual(["MTLS-CLIENT-010"]);
+    // The whole catalogue: nothing fails, and every non-pass is a finding of a finding scenario.
+    const t = full.evidence.totals;
+    expect(t).toMatchObject({ fail: 0, skip: 0 });
+    expect(t.finding).toBeGreaterThan(0);
+    expect(t.pass + t.finding).toBe(t.total);
+    for (const s of full.evidence.scenarios.filter((x) => x.verdict === "finding")) expect(s.finding?.statement, s.id).toBeTruthy();
   });
 
   it("states the verdict, totals, target, why it was chosen, versions and the run", () => {
@@ -221,6 +259,123 @@ describe("renderReportHtml", () => {
     expect(certificateValidity(client, later)).toMatchObject({ expired: true, expiring: false });
   });
 
+  it("a finding: PASS with an amber \"1 finding(s)\" badge beside it, counted in the totals, never as a pass", () => {
+    const ev = withFinding(passing.evidence);
+    expect(overallVerdict(ev)).toBe("pass");
+    const html = renderReportHtml(ev);
+    expect(html).toMatch(/<div id="verdict" class="verdict pass" data-verdict="pass">PASS<\/div><a id="findings-count" class="findings-badge" href="#findings"[^>]*>1 finding\(s\)<\/a>/);
+    expect(html).toMatch(/<header class="top pass has-findings">/);
+    const t = ev.totals;
+    expect(t).toMatchObject({ pass: passing.evidence.totals.pass - 1, fail: 0, skip: 0, finding: 1, total: passing.evidence.totals.total });
+    expect(html).toContain(`<div class="stat pass"><span class="n">${t.pass}</span><span class="l">passed</span></div>`);
+    expect(html).toContain(`<div class="stat finding"><span class="n">1</span><span class="l">findings</span></div>`);
+    expect(html).toContain(`<span class="n">${t.total}</span><span class="l">total</span>`);
+    expect(html).toContain("1 finding(s)");
+    expect(html).toMatch(/<title>PASS · [^<]*1 finding\(s\)/);
+
+    // Findings and skips together still pass; a failure next to a finding fails; totals that do not add up fail.
+    const skipped = structuredClone(ev);
+    skipped.scenarios.find((x) => x.verdict === "pass")!.verdict = "skip";
+    skipped.totals = totals(skipped.scenarios);
+    expect(overallVerdict(skipped)).toBe("pass");
+    const failed = structuredClone(ev);
+    failed.scenarios.find((x) => x.verdict === "pass")!.verdict = "fail";
+    failed.totals = totals(failed.scenarios);
+    expect(overallVerdict(failed)).toBe("fail");
+    expect(renderReportHtml(failed)).toMatch(/id="verdict"[^>]*data-verdict="fail">FAIL</);
+    expect(overallVerdict({ ...ev, totals: { ...ev.totals, finding: 0 } })).toBe("fail");
+
+    // No finding: no badge, and the totals say 0 findings.
+    const clean = renderReportHtml(passing.evidence);
+    expect(clean).not.toContain('id="findings-count"');
+    expect(clean).not.toContain("finding(s)");
+    expect(clean).toContain(`<div class="stat finding"><span class="n">0</span><span class="l">findings</span></div>`);
+  });
+
+  it("lists each finding under #findings, after the failures and before the matrix: id, statement, MUST, observed excerpt", () => {
+    const ev = withFinding(passing.evidence);
+    const html = renderReportHtml(ev);
+    const ids = [...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.indexOf("findings")).toBe(ids.indexOf("failures") + 1);
+    expect(ids.indexOf("scenarios")).toBe(ids.indexOf("findings") + 1);
+    expect(ids.filter((id) => id === "findings")).toHaveLength(1);
+
+    const found = section(html, "findings");
+    expect(html).toContain('<section id="findings" class="card has-findings">');
+    expect([...found.matchAll(/class="finding-item" data-scenario-id="([^"]+)"/g)].map((m) => m[1])).toEqual([FINDING_ID]);
+    const s = ev.scenarios.find((x) => x.id === FINDING_ID)!;
+    expect(found).toContain(`<a href="#scenario-${FINDING_ID}">${FINDING_ID}</a>`);
+    expect(found).toContain(escapeHtml(FINDING.statement));
+    expect(found).not.toContain("<no TLS");
+    expect(found).toContain(`<code class="finding-id">${FINDING.id}</code>`);
+    expect(found).toContain(escapeHtml(s.must));
+    expect(s.observed?.bodyExcerpt).toBeTruthy();
+    expect(found).toContain(`<div class="excerpt">${escapeHtml(s.observed!.bodyExcerpt)}</div>`);
+    expect(found).toContain(`status <code>${s.observed!.status}</code>`);
+    // A finding is not a failure.
+    expect(section(html, "failures")).toContain("No failures.");
+
+    const none = section(renderReportHtml(passing.evidence), "findings");
+    expect(none).toContain("No findings.");
+    expect(none).not.toContain('class="finding-item"');
+    expect(renderReportHtml(passing.evidence)).toContain('<section id="findings" class="card no-findings">');
+  });
+
+  it("badges a finding scenario apart from pass, fail and skip, in its row, its suite's counts and its controls", () => {
+    const ev = withFinding(passing.evidence);
+    const html = renderReportHtml(ev);
+    const s = ev.scenarios.find((x) => x.id === FINDING_ID)!;
+    const row = html.split(`<tr class="scenario finding" id="scenario-${FINDING_ID}" data-scenario-id="${FINDING_ID}">`)[1]!.split("</tr>\n")[0]!;
+    expect(row).toContain('<span class="badge finding">FINDING</span>');
+    expect(row).toContain(`<p class="finding-note"><span class="k">finding:</span> ${escapeHtml(FINDING.statement)}</p>`);
+    expect(row).not.toContain('class="badge pass"');
+    expect(html.match(/<tr class="scenario finding"/g)).toHaveLength(1);
+    expect(html.match(/<tr class="scenario pass"/g)).toHaveLength(ev.totals.pass);
+    // Amber, not the colours of pass, fail or skip.
+    expect(html).toMatch(/--finding:#bc4c00/);
+    expect(html).toMatch(/\.badge\.finding\{background:var\(--finding-bg\);color:var\(--finding\)/);
+
+    const list = ev.scenarios.filter((x) => x.suite === s.suite);
+    expect(html).toContain(`<h3 class="suite">${s.suite} <span class="muted">${list.length} scenarios · ${list.length - 1} pass, 1 finding</span></h3>`);
+
+    const controls = ev.controls.filter((c) => c.scenarios.includes(FINDING_ID));
+    expect(controls.length).toBeGreaterThan(0);
+    for (const c of controls) {
+      expect(c.verdict).toBe("finding");
+      expect(html).toMatch(new RegExp(`<tr class="control finding"><td><code>${reEscape(c.id)}</code></td>.*?<span class="badge finding">FINDING</span></td></tr>`));
+    }
+    for (const c of ev.controls.filter((x) => !x.scenarios.includes(FINDING_ID))) expect(html).toContain(`<tr class="control pass"><td><code>${c.id}</code></td>`);
+
+    // The claims table says the documented weakness holds.
+    const claims = section(html, "claims");
+    expect(claims).toContain(escapeHtml(FINDING.statement));
+    expect(claims).toMatch(new RegExp(`<a href="#scenario-${FINDING_ID}">${FINDING_ID}</a></td><td><span class="badge pass">holds</span>`));
+  });
+
+  it("the whole catalogue on nginx: PASS beside an amber badge counting its real findings, each listed with its statement", () => {
+    const ev = full.evidence;
+    const found = ev.scenarios.filter((s) => s.verdict === "finding");
+    const html = renderReportHtml(ev);
+    expect(html).toMatch(new RegExp(`data-verdict="pass">PASS</div><a id="findings-count" class="findings-badge" href="#findings"[^>]*>${found.length} finding\\(s\\)</a>`));
+    expect(html).toContain(`<div class="stat finding"><span class="n">${found.length}</span><span class="l">findings</span></div>`);
+    const section_ = section(html, "findings");
+    expect([...section_.matchAll(/class="finding-item" data-scenario-id="([^"]+)"/g)].map((m) => m[1])).toEqual(found.map((s) => s.id));
+    for (const s of found) {
+      expect(section_).toContain(escapeHtml(s.finding!.statement));
+      expect(section_).toContain(escapeHtml(s.must));
+      expect(html).toContain(`<tr class="scenario finding" id="scenario-${s.id}"`);
+    }
+    expect(html.match(/<span class="badge finding">FINDING<\/span>/g)!.length).toBeGreaterThanOrEqual(found.length);
+    for (const c of ev.controls.filter((x) => x.verdict === "finding")) expect(html).toContain(`<tr class="control finding"><td><code>${c.id}</code></td>`);
+    // Every real finding the run recorded holds in the claims table.
+    for (const f of ev.findings.filter((x) => found.some((s) => s.id === x.scenario))) expect(f.holds).toBe(true);
+
+    const md = renderSummaryMarkdown(ev);
+    const t = ev.totals;
+    expect(md.split("\n")[0]).toBe(`## mTLS conformance: PASS (${t.pass} passed, 0 failed, 0 skipped, ${found.length} finding(s) of ${t.total}) on nginx`);
+    expect(tableRows(md, "Findings").map((r) => cells(r)[0])).toEqual(found.map((s) => s.id));
+  });
+
   it("has controls, findings, policies and the command to reproduce", () => {
     const ev = passing.evidence;
     const html = renderReportHtml(ev);
@@ -270,6 +425,36 @@ describe("renderSummaryMarkdown", () => {
     ]);
   });
 
+  it("a finding: counted in the verdict line, tabled under Findings with its statement, ⚠️ in the scenarios and controls", () => {
+    const ev = withFinding(passing.evidence);
+    const md = renderSummaryMarkdown(ev);
+    const t = ev.totals;
+    expect(md.split("\n")[0]).toBe(`## mTLS conformance: PASS (${t.pass} passed, 0 failed, 0 skipped, 1 finding(s) of ${t.total}) on nginx`);
+    expect(md).toMatch(/### Failures\n\nNo failures\./);
+    const found = tableRows(md, "Findings");
+    expect(md).toContain("### Findings\n\n| ID | Statement |");
+    expect(found.map(cells)).toEqual([[FINDING_ID, FINDING.statement.replace("<", "&lt;").replace(">", "&gt;")]]);
+    // Findings come after the failures and before the scenarios.
+    expect(md.indexOf("### Failures")).toBeLessThan(md.indexOf("### Findings"));
+    expect(md.indexOf("### Findings")).toBeLessThan(md.indexOf("### Scenarios"));
+    const scenarioRows = tableRows(md, "Scenarios").map(cells);
+    expect(scenarioRows.filter((r) => r[1] === "⚠️").map((r) => r[0])).toEqual([FINDING_ID]);
+    expect(scenarioRows.filter((r) => r[1] === "✅")).toHaveLength(t.pass);
+    const controlRows = tableRows(md, "Controls").map(cells);
+    expect(controlRows.filter((r) => r[3] === "⚠️").map((r) => r[0])).toEqual(ev.controls.filter((c) => c.verdict === "finding").map((c) => c.id));
+
+    // With a failure as well: FAIL, and the findings still counted.
+    const failed = structuredClone(ev);
+    failed.scenarios.find((x) => x.verdict === "pass")!.verdict = "fail";
+    failed.totals = totals(failed.scenarios);
+    expect(renderSummaryMarkdown(failed).split("\n")[0]).toBe(`## mTLS conformance: FAIL (${t.pass - 1} passed, 1 failed, 0 skipped, 1 finding(s) of ${t.total}) on nginx`);
+
+    // Without findings the line is as it always was, and the section says so.
+    const clean = renderSummaryMarkdown(passing.evidence);
+    expect(clean.split("\n")[0]).not.toContain("finding");
+    expect(clean).toMatch(/### Findings\n\nNo findings\./);
+  });
+
   it("escapes pipes, newlines and HTML inside table cells", () => {
     const ev = structuredClone(failing.evidence);
     const s = ev.scenarios.find((x) => x.verdict === "fail")!;
@@ -284,9 +469,16 @@ describe("renderSummaryMarkdown", () => {
 });
 
 describe("the report in a real browser", () => {
+  let findingRun: Run | undefined;
+  /** The passing run with one synthetic finding, rendered into a directory of its own. */
+  const withFindingRun = (): Run =>
+    (findingRun ??= { evidence: withFinding(passing.evidence), reportDir: mkdtempSync(join(tmpdir(), "report-html-finding-")) });
+
   it.for([
     ["passing", () => passing],
     ["failing", () => failing],
+    ["finding", withFindingRun],
+    ["full", () => full],
   ] as const)("the %s run's report.html opens from file:// in headless Chromium, fetches nothing and shows every section", async ([label, get], ctx) => {
     if (!existsSync(CHROMIUM)) ctx.skip("chromium not installed: apt-get install chromium");
     const { evidence, reportDir } = get();
@@ -323,6 +515,19 @@ describe("the report in a real browser", () => {
 
       expect(await page.locator("#scenarios tr.scenario").count()).toBe(evidence.scenarios.length);
       expect(await page.locator("#scenarios tr.scenario").first().isVisible()).toBe(true);
+      // Findings: an amber badge beside the verdict, and the finding scenarios listed apart.
+      const findingIds = evidence.scenarios.filter((s) => s.verdict === "finding").map((s) => s.id);
+      const findingsCount = page.locator("#findings-count");
+      if (findingIds.length) {
+        expect(await findingsCount.isVisible()).toBe(true);
+        expect((await findingsCount.textContent())?.trim()).toBe(`${findingIds.length} finding(s)`);
+        expect(await findingsCount.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(188, 76, 0)");
+        expect(await page.locator("#scenarios .badge.finding").evaluateAll((els) => els.map((el) => getComputedStyle(el).color))).toEqual(findingIds.map(() => "rgb(188, 76, 0)"));
+      } else expect(await findingsCount.count()).toBe(0);
+      expect(await page.locator("#findings").isVisible()).toBe(true);
+      expect(await page.locator("#findings .finding-item").evaluateAll((els) => els.map((el) => el.getAttribute("data-scenario-id")))).toEqual(findingIds);
+      expect(await page.locator("#totals .stat.finding .n").textContent()).toBe(String(findingIds.length));
+
       for (const id of ["#certificates", "#controls", "#reproduce"]) expect(await page.locator(id).isVisible(), id).toBe(true);
       expect(await page.locator("#certificates tr.cert.expired").evaluateAll((els) => els.map((el) => el.getAttribute("data-cert")))).toContain("client-expired");
       expect((await page.locator("#reproduce pre").textContent())?.trim()).toBe(evidence.run.command);

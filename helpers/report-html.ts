@@ -346,12 +346,11 @@ function renderScenarios(ev: Evidence): string {
   <td class="scn"><div class="id">${e(s.id)}</div><div class="name">${e(s.name)}</div>
     <p class="must">${e(s.must)}</p>
     ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
+    ${s.verdict === "finding" ? `<p class="finding-note"><span class="k">finding:</span> ${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""}
     <p class="meta">policy <code>${e(s.policy)}</code>${s.host ? ` · host <code>${e(s.host)}</code>` : ""} · credential <code>${e(s.credential)}</code>${
       s.controls.length ? ` · controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : ""
     }</p></td>
-  <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}${
-    s.verdict === "finding" ? `<p class="finding-note">${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""
-  }</td>
+  <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
   <td class="cmpcell">${comparisonTable(s)}${
     s.verdict === "fail" && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
   }</td>
@@ -544,7 +543,8 @@ tr.scenario.finding>td:first-child{box-shadow:inset 4px 0 0 var(--finding)}
 .scn .note{font-size:12px;color:var(--muted);margin:4px 0;font-style:italic}
 .scn .meta{font-size:12px;color:var(--muted);margin:4px 0 0}
 .skip-reason{font-size:12px;color:var(--skip);margin:4px 0 0}
-.finding-note{font-size:12px;color:var(--finding);margin:4px 0 0}
+.scn .finding-note{font-size:12px;color:var(--finding);margin:4px 0;font-weight:600}
+.scn .finding-note .k{color:var(--finding)}
 .dur{white-space:nowrap;color:var(--muted);font-size:12px;text-align:right}
 table.cmp{font-size:12px;border:1px solid var(--line);border-radius:6px}
 table.cmp th,table.cmp td{padding:3px 6px}

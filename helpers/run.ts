@@ -122,7 +122,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     () => rmSync(workDir, { recursive: true, force: true }),
   );
 
-  const policiesOf = (list: Scenario[]) => catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
+  // The policies the scenarios use, plus every policy sharing a host with one of them: a host's
+  // behaviour depends on all the Ingresses on it.
+  const policiesOf = (list: Scenario[]) => {
+    const used = catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
+    return catalogue.policies.filter((p) => used.some((u) => u.name === p.name || (u.host === p.host && p.sharedHost)));
+  };
   const policies = policiesOf(scenarios);
   const groups: Group[] = options.isolate
     ? [...new Set(scenarios.map((s) => s.suite))].map((suite) => {
@@ -136,7 +141,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(groups[0]!, reporter, choice.target.kind);
   vitestReady.catch(() => undefined);
   const tPki = performance.now();
-  const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
+  const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))] });
   lap("pkiMs", tPki);
   const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
   // Certificates are evidence; private keys never go into the report directory.

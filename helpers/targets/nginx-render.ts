@@ -126,78 +126,92 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
   const listen = `listen ${input.listenAddress}:${input.httpsPort} ssl http2`;
   const blocks: string[] = [];
 
+  // One server block per host. Several Ingresses may share a host: the oldest (first) Ingress whose
+  // CA secret resolves sets the host's client auth, and any unusable auth-tls secret on the host
+  // turns the whole host into 403 (shared/reference/ingress-nginx-auth-tls.md).
+  const byHost = new Map<string, Array<{ ing: V1Ingress; rule: NonNullable<NonNullable<V1Ingress["spec"]>["rules"]>[number] }>>();
   for (const ing of input.ingresses) {
-    const namespace = ing.metadata?.namespace ?? "default";
-    const ingressName = ing.metadata?.name ?? "";
     for (const rule of ing.spec?.rules ?? []) {
-      const host = rule.host;
-      if (!host) throw new Error(`Ingress ${namespace}/${ingressName}: rules without host are not supported by the nginx target`);
-      if (servers.some((s) => s.host === host)) {
-        throw new Error(`host ${host} appears in more than one Ingress rule; the nginx target renders one Ingress per host`);
-      }
-      const warnings: string[] = [];
-      const authTls = parseAuthTls(ing, input.secrets);
-      if (authTls?.brokenReason) warnings.push(`AnnotationParsingFailed: ${authTls.brokenReason}`);
+      const id = `${ing.metadata?.namespace ?? "default"}/${ing.metadata?.name ?? ""}`;
+      if (!rule.host) throw new Error(`Ingress ${id}: rules without host are not supported by the nginx target`);
+      byHost.set(rule.host, [...(byHost.get(rule.host) ?? []), { ing, rule }]);
+    }
+  }
 
-      const tlsEntry = ing.spec?.tls?.find((t) => t.hosts?.includes(host));
-      const tlsSecret = tlsEntry?.secretName ? findSecret(input.secrets, namespace, tlsEntry.secretName) : undefined;
-      let certFile = defaultPem;
-      if (tlsSecret) {
-        const data = secretData(tlsSecret);
-        if (data["tls.crt"] && data["tls.key"]) {
-          certFile = join(sslDir, `${namespace}-${tlsEntry!.secretName}.pem`);
-          if (!files.some((f) => f.path === certFile)) {
-            files.push({ path: certFile, content: `${data["tls.crt"].trim()}\n${data["tls.key"].trim()}\n`, mode: 0o600 });
-          }
+  for (const [host, entries] of byHost) {
+    const warnings: string[] = [];
+    const parsed = entries.map((e) => ({ ...e, id: `${e.ing.metadata?.namespace ?? "default"}/${e.ing.metadata?.name ?? ""}`, auth: parseAuthTls(e.ing, input.secrets) }));
+    for (const p of parsed) if (p.auth?.brokenReason) warnings.push(`AnnotationParsingFailed (Ingress ${p.id}): ${p.auth.brokenReason}`);
+    const broken = parsed.find((p) => p.auth?.brokenReason);
+    const owner = parsed.find((p) => p.auth && !p.auth.brokenReason && !p.auth.noCa);
+    const noCa = parsed.find((p) => p.auth?.noCa);
+    const authTls = broken?.auth ?? owner?.auth ?? noCa?.auth;
+
+    const withTls = parsed.find((p) => p.ing.spec?.tls?.some((t) => t.hosts?.includes(host)));
+    const tlsEntry = withTls?.ing.spec?.tls?.find((t) => t.hosts?.includes(host));
+    const tlsNamespace = withTls?.ing.metadata?.namespace ?? "default";
+    const tlsSecret = tlsEntry?.secretName ? findSecret(input.secrets, tlsNamespace, tlsEntry.secretName) : undefined;
+    let certFile = defaultPem;
+    if (tlsSecret) {
+      const data = secretData(tlsSecret);
+      if (data["tls.crt"] && data["tls.key"]) {
+        certFile = join(sslDir, `${tlsNamespace}-${tlsEntry!.secretName}.pem`);
+        if (!files.some((f) => f.path === certFile)) {
+          files.push({ path: certFile, content: `${data["tls.crt"].trim()}\n${data["tls.key"].trim()}\n`, mode: 0o600 });
         }
-      } else if (tlsEntry) {
-        warnings.push(`TLS secret ${namespace}/${tlsEntry.secretName} not found: the fake certificate is served`);
       }
+    } else if (tlsEntry) {
+      warnings.push(`TLS secret ${tlsNamespace}/${tlsEntry.secretName} not found: the fake certificate is served`);
+    }
 
-      const server: string[] = [];
-      server.push(`    ## start server ${host} (Ingress ${namespace}/${ingressName})`);
-      server.push(`    server {`);
-      server.push(`        server_name ${host};`);
-      server.push(`        ${listen};`);
-      if (input.httpPort) server.push(`        listen ${input.listenAddress}:${input.httpPort};`);
-      server.push(`        ssl_certificate ${certFile};`);
-      server.push(`        ssl_certificate_key ${certFile};`);
+    const server: string[] = [];
+    server.push(`    ## start server ${host} (Ingress ${parsed.map((p) => p.id).join(", ")})`);
+    server.push(`    server {`);
+    server.push(`        server_name ${host};`);
+    server.push(`        ${listen};`);
+    if (input.httpPort) server.push(`        listen ${input.listenAddress}:${input.httpPort};`);
+    server.push(`        ssl_certificate ${certFile};`);
+    server.push(`        ssl_certificate_key ${certFile};`);
 
-      // Client-certificate auth is per server block: these lines decide the host's mTLS.
-      let caConfigured = false;
-      if (authTls?.brokenReason) {
-        server.push(`        # auth-tls-secret unusable (${authTls.brokenReason}): the controller denies the whole host`);
-        server.push(`        return 403;`);
-      } else if (authTls?.noCa) {
-        server.push(`        # auth-tls-secret ${authTls.secretRef} has no ca.crt: no client-certificate auth`);
-      } else if (authTls) {
-        const [secretNamespace, secretName] = authTls.secretRef.split("/") as [string, string];
-        const data = secretData(findSecret(input.secrets, secretNamespace, secretName)!);
-        // With tls.crt in the same secret, the controller writes one combined file, so the
-        // server certificate becomes a trusted CA entry too.
-        const caFile = join(sslDir, `ca-${secretNamespace}-${secretName}.pem`);
-        const bundle = [data["tls.crt"], data["ca.crt"]].filter((x): x is string => !!x).map((x) => x.trim());
-        files.push({ path: caFile, content: bundle.join("\n") + "\n", mode: 0o644 });
-        caConfigured = true;
-        if (authTls.matchCn) {
-          server.push(`        if ($ssl_client_s_dn !~ ${quote(authTls.matchCn)}) {`);
-          server.push(`            return 403 "client certificate unauthorized";`);
-          server.push(`        }`);
-        }
-        server.push(`        ssl_client_certificate ${caFile};`);
-        server.push(`        ssl_verify_client ${authTls.verifyClient};`);
-        server.push(`        ssl_verify_depth ${authTls.verifyDepth};`);
-        if (data["ca.crl"]) {
-          const crlFile = join(sslDir, `crl-${secretNamespace}-${secretName}.pem`);
-          files.push({ path: crlFile, content: data["ca.crl"].trim() + "\n", mode: 0o644 });
-          server.push(`        ssl_crl ${crlFile};`);
-        }
-        if (authTls.errorPage) server.push(`        error_page 495 496 = ${authTls.errorPage};`);
+    // Client-certificate auth is per server block: these lines decide the host's mTLS.
+    let caConfigured = false;
+    if (broken) {
+      server.push(`        # auth-tls-secret unusable (${broken.auth!.brokenReason}): the controller denies the whole host`);
+      server.push(`        return 403;`);
+    } else if (owner) {
+      const auth = owner.auth!;
+      const [secretNamespace, secretName] = auth.secretRef.split("/") as [string, string];
+      const data = secretData(findSecret(input.secrets, secretNamespace, secretName)!);
+      // With tls.crt in the same secret, the controller writes one combined file, so the
+      // server certificate becomes a trusted CA entry too.
+      const caFile = join(sslDir, `ca-${secretNamespace}-${secretName}.pem`);
+      const bundle = [data["tls.crt"], data["ca.crt"]].filter((x): x is string => !!x).map((x) => x.trim());
+      if (!files.some((f) => f.path === caFile)) files.push({ path: caFile, content: bundle.join("\n") + "\n", mode: 0o644 });
+      caConfigured = true;
+      if (auth.matchCn) {
+        server.push(`        if ($ssl_client_s_dn !~ ${quote(auth.matchCn)}) {`);
+        server.push(`            return 403 "client certificate unauthorized";`);
+        server.push(`        }`);
       }
+      server.push(`        ssl_client_certificate ${caFile};`);
+      server.push(`        ssl_verify_client ${auth.verifyClient};`);
+      server.push(`        ssl_verify_depth ${auth.verifyDepth};`);
+      if (data["ca.crl"]) {
+        const crlFile = join(sslDir, `crl-${secretNamespace}-${secretName}.pem`);
+        if (!files.some((f) => f.path === crlFile)) files.push({ path: crlFile, content: data["ca.crl"].trim() + "\n", mode: 0o644 });
+        server.push(`        ssl_crl ${crlFile};`);
+      }
+      if (auth.errorPage) server.push(`        error_page 495 496 = ${auth.errorPage};`);
+    } else if (noCa) {
+      server.push(`        # auth-tls-secret ${noCa.auth!.secretRef} has no ca.crt: no client-certificate auth`);
+    }
 
+    for (const { ing, rule, id } of parsed) {
+      const namespace = ing.metadata?.namespace ?? "default";
+      const ingressName = ing.metadata?.name ?? "";
       for (const path of rule.http?.paths ?? []) {
         const svc = path.backend.service;
-        if (!svc) throw new Error(`Ingress ${namespace}/${ingressName}: only service backends are supported`);
+        if (!svc) throw new Error(`Ingress ${id}: only service backends are supported`);
         const port = svc.port?.number ?? svc.port?.name ?? 80;
         const upstreamName = `upstream-${namespace}-${svc.name}-${port}`;
         upstreams.set(upstreamName, input.backendFor(svc.name, port));
@@ -215,7 +229,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
         }
         server.push(`            proxy_set_header Host $host;`);
         if (caConfigured) {
-          if (authTls!.passCertificateToUpstream) {
+          if (owner!.auth!.passCertificateToUpstream) {
             server.push(`            proxy_set_header ssl-client-cert $ssl_client_escaped_cert;`);
           }
           server.push(`            proxy_set_header ssl-client-verify $ssl_client_verify;`);
@@ -231,11 +245,11 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
         server.push(`            proxy_pass http://${upstreamName};`);
         server.push(`        }`);
       }
-      server.push(`    }`);
-      server.push(`    ## end server ${host}`);
-      blocks.push(server.join("\n"));
-      servers.push({ host, ingress: `${namespace}/${ingressName}`, authTls, warnings });
     }
+    server.push(`    }`);
+    server.push(`    ## end server ${host}`);
+    blocks.push(server.join("\n"));
+    servers.push({ host, ingress: parsed.map((p) => p.id).join(", "), authTls, warnings });
   }
 
   const upstreamBlocks = [...upstreams].map(
