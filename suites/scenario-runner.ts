@@ -17,7 +17,7 @@ export function defineScenarioSuite(suite: SuiteName): void {
 
   describe.concurrent(suite, () => {
     for (const s of scenarios) {
-      test(`${s.id} ${s.name}`, async ({ task, annotate }) => {
+      test(`${s.id} ${s.name}`, async ({ task, annotate, skip }) => {
         const policy = policyByName(catalogue, s.policy);
         const credential = s.credential === "none" ? undefined : run.credentials[s.credential];
         await annotate(s.id, "scenario-id");
@@ -27,6 +27,7 @@ export function defineScenarioSuite(suite: SuiteName): void {
 
         if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
         const scheme = s.request?.scheme ?? "https";
+        if (scheme === "http" && !run.httpEndpoints[policy.host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${policy.host}`);
         const endpoint = scheme === "http" ? run.httpEndpoints[policy.host] : run.endpoints[policy.host];
         if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${policy.host}`);
         if (s.finding) await annotate(s.finding.statement, "finding");

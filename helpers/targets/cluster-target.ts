@@ -72,7 +72,9 @@ export class ClusterTarget implements Target {
     const namespace = input.manifests.namespace;
     const outDir = join(input.reportDir, "cluster");
     await mkdir(outDir, { recursive: true });
-    const hosts = input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!));
+    const hosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
+    // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
+    const tlsHosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.tls ?? []).flatMap((t) => t.hosts ?? [])))];
 
     let controllerManifest: { version: string; sha256: string; source: string } | undefined;
     if (this.options.installController) {
@@ -115,7 +117,7 @@ export class ClusterTarget implements Target {
       }
       const tlsCert = Buffer.from(input.manifests.secrets.find((s) => s.type === "kubernetes.io/tls")?.data?.["tls.crt"] ?? "", "base64").toString();
       const der = Buffer.from(tlsCert.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""), "base64");
-      await waitForHostCertificates(() => endpoint, hosts, createHash("sha256").update(der).digest("hex"), timeouts.certificatesMs, input.log);
+      await waitForHostCertificates(() => endpoint, tlsHosts, createHash("sha256").update(der).digest("hex"), timeouts.certificatesMs, input.log);
       const images = await kube.controllerImages();
       return {
         kind: "cluster",
@@ -123,6 +125,8 @@ export class ClusterTarget implements Target {
         versions: { kubernetes, controller: controllerImageVersion(images.map((i) => i.image)) },
         details: { context: this.options.context ?? null, namespace, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
+        // The load balancer's port 80; unknown when the address was given by hand.
+        httpEndpointFor: () => (this.options.ingressAddress ? undefined : { address: endpoint.address, port: 80 }),
         collectDiagnostics,
         stop: () => removeNamespace(),
       };

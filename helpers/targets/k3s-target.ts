@@ -97,7 +97,7 @@ export class K3sTarget implements Target {
     log(`ingress-nginx ${manifest.version} manifest (${manifest.origin}, sha256 ${manifest.sha256})`);
 
     let builder = new K3sContainer(this.image)
-      .withExposedPorts(443)
+      .withExposedPorts(443, 80)
       .withLabels({ "app.kubernetes.io/managed-by": "mtls-conformance" })
       .withCommand(["server", "--disable=traefik"]);
     if (this.options.registryMirror) {
@@ -133,7 +133,9 @@ export class K3sTarget implements Target {
     );
 
     let kube: Kube | undefined;
-    const hosts = input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!));
+    const hosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
+    // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
+    const tlsHosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.tls ?? []).flatMap((t) => t.hosts ?? [])))];
     const collectDiagnostics = async (): Promise<string[]> => (kube ? saveDiagnostics(kube, input, manifest, hosts, outDir) : []);
 
     try {
@@ -147,7 +149,7 @@ export class K3sTarget implements Target {
       await kube.deploy(input.manifests, timeouts);
       await kube.waitDeploymentReady(input.manifests.namespace, "demo-app", timeouts.backendReadyMs);
       const endpoint: Endpoint = { address: container.getHost(), port: container.getMappedPort(443) };
-      await waitForHostCertificates(() => endpoint, hosts, serverSha256(input), timeouts.certificatesMs, log);
+      await waitForHostCertificates(() => endpoint, tlsHosts, serverSha256(input), timeouts.certificatesMs, log);
 
       const [kubernetes, images] = await Promise.all([kube.serverVersion(), kube.controllerImages()]);
       await writeFile(join(outDir, "manifests-applied.yaml"), manifestsYaml(redactedManifests(input.manifests, sha256)));
@@ -164,6 +166,7 @@ export class K3sTarget implements Target {
           namespace: input.manifests.namespace,
         },
         endpointFor: () => endpoint,
+        httpEndpointFor: () => ({ address: container.getHost(), port: container.getMappedPort(80) }),
         collectDiagnostics,
         stop: () => stopContainer(),
       };
