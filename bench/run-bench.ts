@@ -1,16 +1,17 @@
 // npm run bench: wall time of PKI generation and of the full catalogue on the nginx target
 // (the CLI as users run it, excluding npm), with peak memory where /usr/bin/time exists.
-// Goal (issue 2): the whole catalogue under 3 s wall on a 2-core machine.
+// Goals: the whole catalogue under 3 s wall on a 2-core machine with the engine's 21 scenarios
+// (issue 2), under 5 s with the whole auth-tls surface (issue 5).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildPki } from "../helpers/pki.ts";
+import { allCertificates, buildPki } from "../helpers/pki.ts";
 import { catalogue } from "../fixtures/catalogue.ts";
 import { ROOT } from "../helpers/run.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const GOAL_MS = 3000;
+const GOAL_MS = 5000;
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -19,12 +20,14 @@ const stats = (xs: number[]) => {
 const fmt = (x: { min: number; median: number; max: number }) => `median ${x.median} ms (min ${x.min}, max ${x.max})`;
 
 const pkiTimes: number[] = [];
+let certificates = 0;
 for (let i = 0; i < RUNS; i++) {
   const t = performance.now();
-  await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  const pki = await buildPki({ serverHosts: [...new Set(catalogue.policies.map((p) => p.host))] });
   pkiTimes.push(Math.round(performance.now() - t));
+  certificates = allCertificates(pki).length;
 }
-console.log(`PKI generation (3 x RSA-4096 + 12 x P-256, 13 certificates): ${fmt(stats(pkiTimes))}`);
+console.log(`PKI generation (3 x RSA-4096 keys, the rest P-256; ${certificates} certificates, 2 CRLs): ${fmt(stats(pkiTimes))}`);
 
 const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 const runTimes: number[] = [];
@@ -47,7 +50,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 const run = stats(runTimes);
 console.log(`full catalogue, nginx target (${catalogue.scenarios.length} scenarios, process start to exit): ${fmt(run)}`);
-for (const phase of ["startupMs", "pkiMs", "deployMs", "suitesMs", "reportsMs"]) {
+for (const phase of ["startupMs", "pkiMs", "deployMs", "suitesMs"]) {
   console.log(`  ${phase.replace("Ms", "").padEnd(8)} ${fmt(stats(phases.map((p) => p[phase] ?? 0)))}`);
 }
 if (rssKb.length) console.log(`peak RSS of the CLI process: ${fmt(stats(rssKb)).replaceAll("ms", "KiB")}`);
