@@ -29,7 +29,7 @@ export interface Policy {
   sharedHost?: boolean;
 }
 
-export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation"] as const;
+export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation", "lifecycle"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {
@@ -82,6 +82,8 @@ export interface Scenario {
   finding?: { id: string; statement: string };
   /** How the request differs from a plain GET / over HTTPS with SNI = Host. */
   request?: ProbeOptions;
+  /** Lifecycle stage (fixtures/lifecycle.ts) the deployed objects must be in before the probe. */
+  stage?: string;
 }
 
 export interface ProbeOptions {

@@ -30,6 +30,7 @@ export const CREDENTIAL_NAMES = [
   "client-server-auth-only",
   "client-revoked",
   "client-match-cn-evil",
+  "client-ca-2",
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
@@ -186,7 +187,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
     generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
-    ...Array.from({ length: 15 }, () => generateKeys("p256")),
+    ...Array.from({ length: 17 }, () => generateKeys("p256")),
   ]);
   const nextP256 = (): CryptoKeyPair => {
     const keys = p256.shift();
@@ -214,6 +215,8 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
     ca: true,
   });
 
+  // A second CA, for rotation: the same organisation, a new name and key.
+  const ca2 = await issue({ name: "ca-2", subject: "CN=My Certificate Authority 2, O=MyOrganization", keys: nextP256(), ...valid, ca: true });
   const intermediate3 = await issue({
     name: "intermediate-3",
     subject: "CN=Intermediate CA 3, O=MyOrganization",
@@ -249,6 +252,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
       // The match-cn pitfall: another CN, with "CN=authorized-client" hidden in the O attribute.
       leaf("client-match-cn-evil", "CN=intruder, O=CN=authorized-client-evil", nextP256(), ca),
     ]);
+  const clientCa2 = await leaf("client-ca-2", "CN=authorized-client, O=MyOrganization", nextP256(), ca2);
 
   const crl = async (name: IssuedCrl["name"], thisUpdate: Date, nextUpdate: Date, revokedCerts: IssuedCert[]): Promise<IssuedCrl> => {
     const generated = await x509.X509CrlGenerator.create({
@@ -283,7 +287,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
   return {
     ca,
     server,
-    others: [otherCa, intermediate1, intermediate2, intermediate3],
+    others: [otherCa, intermediate1, intermediate2, intermediate3, ca2],
     crls,
     serverHosts,
     credentials: {
@@ -325,6 +329,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
         "signed by the guide's CA, CN=intruder with O=CN=authorized-client-evil (the match-cn substring pitfall)",
         matchCnEvil,
       ),
+      "client-ca-2": credential("client-ca-2", "the guide's client subject, signed by the second CA (after rotation)", clientCa2),
       "client-server-auth-only": credential(
         "client-server-auth-only",
         "signed by the guide's CA, extended key usage serverAuth only",

@@ -23,6 +23,10 @@ export interface RunContext {
   scenarioIds: string[];
   /** Set when the target did not come up: every scenario fails with this reason. */
   deployError?: string;
+  /** POST {controlUrl}/stage/<name> moves the deployed objects to a lifecycle stage. */
+  controlUrl?: string;
+  /** How long a lifecycle change may take to show on this target. */
+  settleMs: number;
 }
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */

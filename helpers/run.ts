@@ -10,6 +10,8 @@ import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
 import { onCleanup } from "./cleanup.ts";
+import { startControlServer } from "./control-server.ts";
+import { manifestsAtStage } from "../fixtures/lifecycle.ts";
 import { ConfigError } from "./errors.ts";
 import {
   certificateEvidence,
@@ -190,7 +192,21 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         ),
         scenarioIds: group.scenarios.map((s) => s.id),
         deployError,
+        settleMs: target?.settleMs ?? 0,
       };
+
+      // The lifecycle suite changes the deployed objects through the target while it runs.
+      let currentStage = "missing-secret";
+      const control =
+        target?.update && group.scenarios.some((s) => s.stage)
+          ? await startControlServer(async (stage) => {
+              if (stage === currentStage) return;
+              await target.update!(manifestsAtStage(manifests, pki, stage));
+              currentStage = stage;
+              log(`  lifecycle: objects moved to stage "${stage}"`);
+            })
+          : undefined;
+      context.controlUrl = control?.url;
 
       const tSuites = performance.now();
       const vitest = await (vitestReady ?? createSuiteRunner(group, reporter, choice.target.kind));
@@ -200,6 +216,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         await vitest.start();
       } finally {
         await vitest.close();
+        await control?.close();
       }
       lap("suitesMs", tSuites);
       artifacts[relative(reportDir, group.junitPath)] = relative(reportDir, group.junitPath);

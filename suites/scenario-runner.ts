@@ -15,7 +15,9 @@ export function defineScenarioSuite(suite: SuiteName): void {
   if (!run) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
   const scenarios = catalogue.scenarios.filter((s) => s.suite === suite && run.scenarioIds.includes(s.id));
 
-  describe.concurrent(suite, () => {
+  // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
+  const group = suite === "lifecycle" ? describe : describe.concurrent;
+  group(suite, () => {
     for (const s of scenarios) {
       test(`${s.id} ${s.name}`, async ({ task, annotate, skip }) => {
         const policy = policyByName(catalogue, s.policy);
@@ -31,18 +33,33 @@ export function defineScenarioSuite(suite: SuiteName): void {
         const endpoint = scheme === "http" ? run.httpEndpoints[policy.host] : run.endpoints[policy.host];
         if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${policy.host}`);
         if (s.finding) await annotate(s.finding.statement, "finding");
-        const observation = await probe({
-          endpoint,
-          scheme,
-          host: policy.host,
-          servername: s.request?.servername,
-          path: s.request?.path,
-          headers: s.request?.headers,
-          caPem: run.caPem,
-          serverSha256: run.serverSha256,
-          credential,
-        });
-        const verdict = judge(s.expect, observation, credential?.leafSha256);
+        if (s.stage) {
+          if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
+          await annotate(s.stage, "stage");
+          const res = await fetch(`${run.controlUrl}/stage/${s.stage}`, { method: "POST" });
+          if (!res.ok) throw new Error(`could not move the objects to stage ${s.stage}: ${await res.text()}`);
+        }
+        const once = () =>
+          probe({
+            endpoint,
+            scheme,
+            host: policy.host,
+            servername: s.request?.servername,
+            path: s.request?.path,
+            headers: s.request?.headers,
+            caPem: run.caPem,
+            serverSha256: run.serverSha256,
+            credential,
+          });
+        let observation = await once();
+        let verdict = judge(s.expect, observation, credential?.leafSha256);
+        // After a change, controllers that apply it eventually get until settleMs to show it.
+        const deadline = Date.now() + (s.stage ? run.settleMs : 0);
+        while (!verdict.pass && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 500));
+          observation = await once();
+          verdict = judge(s.expect, observation, credential?.leafSha256);
+        }
         const certHeader = observation.echo?.headers["ssl-client-cert"];
         const record: ScenarioRecord = {
           id: s.id,

@@ -125,6 +125,9 @@ export class ClusterTarget implements Target {
         versions: { kubernetes, controller: controllerImageVersion(images.map((i) => i.image)) },
         details: { context: this.options.context ?? null, namespace, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
+        // The controller applies changes on its next sync: scenarios get a minute to see them.
+        update: (manifests) => kube!.deploy(manifests, timeouts),
+        settleMs: 60_000,
         // The load balancer's port 80; unknown when the address was given by hand.
         httpEndpointFor: () => (this.options.ingressAddress ? undefined : { address: endpoint.address, port: 80 }),
         collectDiagnostics,

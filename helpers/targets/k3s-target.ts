@@ -166,6 +166,9 @@ export class K3sTarget implements Target {
           namespace: input.manifests.namespace,
         },
         endpointFor: () => endpoint,
+        // The controller applies changes on its next sync: scenarios get a minute to see them.
+        update: (manifests) => kube!.deploy(manifests, timeouts),
+        settleMs: 60_000,
         httpEndpointFor: () => ({ address: container.getHost(), port: container.getMappedPort(80) }),
         collectDiagnostics,
         stop: () => stopContainer(),

@@ -41,6 +41,8 @@ export interface RenderInput {
   httpsPort: number;
   /** Plain-HTTP listener, as the controller's port 80. */
   httpPort?: number;
+  /** Served by the default server at /__mtls-generation, so a reload can be seen to have happened. */
+  generation?: number;
   /** Where a Service's port is really served (the echo backend for the local target). */
   backendFor: (service: string, port: number | string) => string;
   /** Certificate for SNI names no Ingress claims, as the controller's fake certificate. */
@@ -292,7 +294,7 @@ ${upstreamBlocks.join("\n")}
         ssl_certificate_key ${defaultPem};
         location / {
             return 404;
-        }
+        }${input.generation !== undefined ? `\n        location = /__mtls-generation {\n            return 200 "${input.generation}";\n        }` : ""}
     }
 
 ${blocks.join("\n\n")}

@@ -165,3 +165,30 @@ describe("lifecycle", () => {
     }
   });
 });
+
+describe("update (the lifecycle suite's state changes)", () => {
+  it("applies changed objects with a reload; a configuration nginx refuses leaves the old one serving and says why", async () => {
+    const policies = catalogue.policies.slice(0, 1);
+    const manifests = buildManifests({ namespace: "default", policies, pki });
+    const base = mkdtempSync(join(tmpdir(), "nginx-update-"));
+    const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: () => undefined });
+    try {
+      const ask = () => probe({ endpoint: t.endpointFor(HOST), host: HOST, caPem: pki.ca.certPem, serverSha256: pki.server.sha256 });
+      expect((await ask()).status).toBe(400);
+      const off = structuredClone(manifests);
+      off.ingresses[0]!.metadata!.annotations!["nginx.ingress.kubernetes.io/auth-tls-verify-client"] = "off";
+      await t.update!(off);
+      const afterOff = await ask();
+      expect(afterOff.status).toBe(200);
+      expect(afterOff.echo?.headers["ssl-client-verify"]).toBe("NONE");
+
+      const invalid = structuredClone(manifests);
+      invalid.ingresses[0]!.metadata!.annotations!["nginx.ingress.kubernetes.io/auth-tls-verify-depth"] = "-1";
+      await expect(t.update!(invalid)).rejects.toThrow(/did not load the updated configuration.*ssl_verify_depth/s);
+      // nginx kept the last good configuration (verify off).
+      expect((await ask()).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { webcrypto } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -85,6 +86,20 @@ function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs:
       });
     };
     attempt();
+  });
+}
+
+/** The configuration generation the running workers serve (see renderNginxConfig). */
+function currentGeneration(address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: address, port, path: "/__mtls-generation", headers: { host: "generation.invalid" }, timeout: 1000 }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(Number(body) || 0));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
   });
 }
 
@@ -181,23 +196,28 @@ export class NginxTarget implements Target {
 
       // A port can be taken between choosing and binding it: retry with another one.
       let lastError: Error | undefined;
-      for (let attempt = 1; attempt <= 3 && !child; attempt++) {
-        httpsPort = await freePort(listenAddress);
-        httpPort = await freePort(listenAddress);
+      const confPath = join(prefix, "nginx.conf");
+      let generation = 1;
+      const writeConfig = async (manifests: DeployInput["manifests"]): Promise<void> => {
         const rendered = renderNginxConfig({
-          ingresses: input.manifests.ingresses,
-          secrets: input.manifests.secrets,
+          ingresses: manifests.ingresses,
+          secrets: manifests.secrets,
           prefix,
           listenAddress,
           httpsPort,
           httpPort,
+          generation,
           backendFor: () => `${echo!.host}:${echo!.port}`,
           defaultCertificate,
         });
         servers = rendered.servers;
         for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
-        const confPath = join(prefix, "nginx.conf");
         await writeFile(confPath, rendered.config);
+      };
+      for (let attempt = 1; attempt <= 3 && !child; attempt++) {
+        httpsPort = await freePort(listenAddress);
+        httpPort = await freePort(listenAddress);
+        await writeConfig(input.manifests);
         const errorLog = join(prefix, "logs", "error.log");
         const proc = spawn(bin, ["-p", prefix, "-c", confPath, "-e", errorLog], { stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
@@ -213,6 +233,8 @@ export class NginxTarget implements Target {
         }
       }
       if (!child) throw lastError ?? new Error("nginx did not start");
+      // Warnings are said once, not again on every update.
+      const warned = new Set(servers.flatMap((s) => s.warnings));
       for (const s of servers) for (const w of s.warnings) input.log(`warning: ${s.host}: ${w}`);
 
       const started: StartedTarget = {
@@ -235,6 +257,25 @@ export class NginxTarget implements Target {
           if (!servers.some((s) => s.host === host)) throw new Error(`no Ingress serves host ${host}`);
           return { address: listenAddress, port: httpsPort };
         },
+        update: async (manifests) => {
+          // Re-render, then SIGHUP: nginx starts workers on the new configuration, or keeps the old
+          // one and logs why. The default server reports the generation its workers run.
+          generation++;
+          await writeConfig(manifests);
+          for (const s of servers) for (const w of s.warnings) if (!warned.has(w)) input.log(`warning: ${s.host}: ${w}`);
+          child!.kill("SIGHUP");
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            const seen = await currentGeneration(listenAddress, httpPort).catch(() => 0);
+            if (seen === generation) return;
+            if (Date.now() > deadline) {
+              const log = await readFile(join(prefix, "logs", "error.log"), "utf8").catch(() => "");
+              throw new Error(`nginx did not load the updated configuration (generation ${generation}, serving ${seen}): ${log.split("\n").filter((l) => /emerg|error/.test(l)).slice(-3).join(" | ")}`);
+            }
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+        settleMs: 0,
         httpEndpointFor: (host) => (servers.some((s) => s.host === host) ? { address: listenAddress, port: httpPort } : undefined),
         collectDiagnostics: () => saveFiles(),
         stop: async () => {

@@ -36,6 +36,13 @@ export interface StartedTarget {
   endpointFor(host: string): Endpoint;
   /** Where plain HTTP (the controller's port 80) reaches a host, when the target has such a listener. */
   httpEndpointFor?(host: string): Endpoint | undefined;
+  /**
+   * Applies changed objects to the running target (the lifecycle suite). Resolves once the change
+   * is in effect, or, for controllers that apply it eventually, once it is submitted.
+   */
+  update?(manifests: Manifests): Promise<void>;
+  /** How long a submitted update may take to show (0: `update` already waits for it). */
+  settleMs?: number;
   /** Saves what helps explain a failure into the report directory; returns the files written. */
   collectDiagnostics(): Promise<string[]>;
   /** Stops and removes everything the target started; safe to call twice. */
