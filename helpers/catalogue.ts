@@ -29,7 +29,7 @@ export interface Policy {
   sharedHost?: boolean;
 }
 
-export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation", "lifecycle"] as const;
+export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation", "lifecycle", "guide-lint"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {
@@ -44,8 +44,8 @@ export interface UpstreamExpectation {
 }
 
 export interface Expectation {
-  /** The status, or the statuses any of which is acceptable (where nginx versions differ). */
-  status: number | number[];
+  /** The status, or the statuses any of which is acceptable (where nginx versions differ); none for lint checks. */
+  status?: number | number[];
   /** A marker the response body must contain. */
   bodyIncludes?: string;
   /** The whole response body, exactly. */
@@ -84,6 +84,8 @@ export interface Scenario {
   request?: ProbeOptions;
   /** Lifecycle stage (fixtures/lifecycle.ts) the deployed objects must be in before the probe. */
   stage?: string;
+  /** A static check of the guide's own objects (helpers/lint.ts) instead of a probe. */
+  lint?: "ca-key-in-secret" | "server-cert-without-san" | "deprecated-ingress-class-annotation";
 }
 
 export interface ProbeOptions {
@@ -131,6 +133,8 @@ export function validateCatalogue(catalogue: Catalogue): string[] {
     if (!/\bMUST\b/.test(s.must)) problems.push(`${s.id}: MUST statement lacks "MUST"`);
     if (s.controls.length === 0) problems.push(`${s.id}: maps to no control`);
     for (const c of s.controls) if (!catalogue.controls.some((k) => k.id === c)) problems.push(`${s.id}: unknown control ${c}`);
+    if (s.lint && !s.finding) problems.push(`${s.id}: a lint scenario reports a finding and needs one`);
+    if (!s.lint && s.expect.status === undefined) problems.push(`${s.id}: expects no status`);
     if (s.expect.upstreamHeaders && s.expect.upstream !== "reached") {
       problems.push(`${s.id}: upstream header expectations need upstream "reached"`);
     }

@@ -35,11 +35,11 @@ const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringif
 export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string): Verdict {
   const m: string[] = [];
   if (observed.status === undefined) {
-    m.push(`status: expected ${[expect.status].flat().join(" or ")}, observed no HTTP response (${observed.error?.code}: ${observed.error?.message})`);
+    m.push(`status: expected ${[expect.status ?? "a response"].flat().join(" or ")}, observed no HTTP response (${observed.error?.code}: ${observed.error?.message})`);
     return { pass: false, mismatches: m };
   }
-  const allowed = Array.isArray(expect.status) ? expect.status : [expect.status];
-  if (!allowed.includes(observed.status)) m.push(`status: expected ${allowed.join(" or ")}, observed ${observed.status}`);
+  const allowed = expect.status === undefined ? undefined : [expect.status].flat();
+  if (allowed && !allowed.includes(observed.status)) m.push(`status: expected ${allowed.join(" or ")}, observed ${observed.status}`);
   if (expect.bodyEquals !== undefined && observed.body !== expect.bodyEquals) {
     m.push(`body: expected exactly ${show(expect.bodyEquals)}, observed ${show((observed.body ?? "").slice(0, 200))}`);
   }

@@ -2,6 +2,7 @@
 import type { Observation } from "./probe.ts";
 import type { Endpoint, TargetKind } from "./targets/target.ts";
 import type { Expectation } from "./catalogue.ts";
+import type { LintResult } from "./lint.ts";
 
 export interface RunCredential {
   certChainPem: string;
@@ -27,6 +28,8 @@ export interface RunContext {
   controlUrl?: string;
   /** How long a lifecycle change may take to show on this target. */
   settleMs: number;
+  /** Results of the lint rules over the guide's objects as written. */
+  lint: Record<string, LintResult>;
 }
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */
@@ -51,6 +54,8 @@ export interface ObservedSummary {
   upstreamClientCert?: { sha256?: string; certificates: number };
   error?: { code: string; message: string };
   serverCertSha256?: string;
+  /** For lint scenarios: what the rule found. */
+  lint?: LintResult;
 }
 
 export const RUN_CONTEXT_KEY = "mtlsRun";

@@ -11,6 +11,8 @@ import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, ty
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
 import { onCleanup } from "./cleanup.ts";
 import { startControlServer } from "./control-server.ts";
+import { lintObjects } from "./lint.ts";
+import { guideAsWritten } from "../fixtures/guide-as-written.ts";
 import { manifestsAtStage } from "../fixtures/lifecycle.ts";
 import { ConfigError } from "./errors.ts";
 import {
@@ -193,6 +195,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         scenarioIds: group.scenarios.map((s) => s.id),
         deployError,
         settleMs: target?.settleMs ?? 0,
+        lint: group.scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {},
       };
 
       // The lifecycle suite changes the deployed objects through the target while it runs.

@@ -27,6 +27,24 @@ export function defineScenarioSuite(suite: SuiteName): void {
         await annotate(credential ? `sha256:${credential.leafSha256}` : "none", "credential-sha256");
         for (const control of s.controls) await annotate(control, "control");
 
+        if (s.lint) {
+          // A static check of the guide's objects: a finding when the rule triggers.
+          const result = run.lint[s.lint];
+          if (!result) throw new Error(`lint rule ${s.lint} was not run`);
+          const mismatches = result.triggered ? [] : [`lint ${s.lint}: expected the rule to trigger on the guide's objects, observed: ${result.detail}`];
+          task.meta.mtls = {
+            id: s.id,
+            expected: s.expect,
+            observed: { upstreamReached: false, lint: result },
+            mismatches,
+            durationMs: 0,
+            ...(result.triggered && s.finding ? { finding: true, findingStatement: s.finding.statement } : {}),
+          };
+          if (s.finding) await annotate(s.finding.statement, "finding");
+          if (!result.triggered) throw new Error(formatFailure(s, mismatches));
+          await annotate("finding", "verdict");
+          return;
+        }
         if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
         const scheme = s.request?.scheme ?? "https";
         if (scheme === "http" && !run.httpEndpoints[policy.host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${policy.host}`);
