@@ -184,7 +184,8 @@ program
       return;
     }
     for (const s of scenarios) {
-      process.stdout.write(`${s.id}  ${s.suite.padEnd(16)} ${s.name}\n    ${s.must}\n`);
+      const marks = [s.finding ? "finding" : "", s.stage ? `stage ${s.stage}` : "", s.lint ? "lint" : ""].filter(Boolean).join(", ");
+      process.stdout.write(`${s.id}  ${s.suite.padEnd(16)} ${s.name}${marks ? `  (${marks})` : ""}\n    ${s.must}\n    controls: ${s.controls.join(", ")}\n`);
     }
     process.stdout.write(`${scenarios.length} scenario(s)\n`);
   });
