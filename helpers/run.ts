@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
 import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
@@ -33,6 +34,7 @@ import type { RunContext } from "./run-context.ts";
 import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "./targets/registry.ts";
 import type { StartedTarget } from "./targets/target.ts";
+import type { MutantName } from "./targets/mutants.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
@@ -54,6 +56,8 @@ export interface RunOptions {
    * are: how the project's own tests simulate a broken ingress to prove the suite fails.
    */
   alterManifests?: (manifests: Manifests) => Manifests;
+  /** Run against a deliberately broken nginx data plane (the mutation self-test). */
+  mutant?: MutantName;
   /** A target per suite (a cluster per suite for k3s) instead of one shared by all suites. */
   isolate?: boolean;
   /** Where to write the run's private keys and client.p12 (outside the report directory); none by default. */
@@ -166,7 +170,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       const tDeploy = performance.now();
       let deployError: string | undefined;
       try {
-        started = await choice.target.start({ manifests, workDir, reportDir, log });
+        const mutation = options.mutant
+          ? { name: options.mutant, foreignCaPem: pki.others.find((c) => c.name === "other-ca")!.certPem }
+          : undefined;
+        if (mutation && choice.target.kind !== "nginx") throw new ConfigError("mutants exist only for the nginx target");
+        if (mutation) log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
+        started = await choice.target.start({ manifests, workDir, reportDir, log, mutation });
         log(`deployed ${manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
       } catch (error) {
         // The run goes on, so every scenario is reported as not run and the evidence says why.
@@ -321,5 +330,18 @@ async function createSuiteRunner(group: Group, reporter: ProgressReporter, targe
       maxWorkers: 1,
     },
     { logLevel: "error" },
+    // The run prints its own lines; vitest's (e.g. "JUNIT report written to") would only repeat them.
+    { stdout: quietStream(process.stdout), stderr: process.stderr },
   );
+}
+
+/** Forwards everything but vitest's report-file notices. */
+function quietStream(target: NodeJS.WriteStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const text = chunk.toString();
+      if (!/^\s*JUNIT report written to/.test(text)) target.write(text);
+      callback();
+    },
+  });
 }

@@ -6,6 +6,7 @@ import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { join } from "node:path";
 import { ANNOTATION_PREFIX } from "../catalogue.ts";
 import { secretData } from "../manifests.ts";
+import type { Mutation } from "./mutants.ts";
 
 export type VerifyClient = "on" | "off" | "optional" | "optional_no_ca";
 
@@ -43,6 +44,8 @@ export interface RenderInput {
   httpPort?: number;
   /** Served by the default server at /__mtls-generation, so a reload can be seen to have happened. */
   generation?: number;
+  /** A deliberately broken rendering, for the mutation self-test only. */
+  mutation?: Mutation;
   /** Where a Service's port is really served (the echo backend for the local target). */
   backendFor: (service: string, port: number | string) => string;
   /** Certificate for SNI names no Ingress claims, as the controller's fake certificate. */
@@ -126,6 +129,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
   });
 
   const listen = `listen ${input.listenAddress}:${input.httpsPort} ssl http2`;
+  const mutant = input.mutation?.name;
   const blocks: string[] = [];
 
   // One server block per host. Several Ingresses may share a host: the oldest (first) Ingress whose
@@ -187,23 +191,27 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
       // With tls.crt in the same secret, the controller writes one combined file, so the
       // server certificate becomes a trusted CA entry too.
       const caFile = join(sslDir, `ca-${secretNamespace}-${secretName}.pem`);
-      const bundle = [data["tls.crt"], data["ca.crt"]].filter((x): x is string => !!x).map((x) => x.trim());
+      const bundle = [data["tls.crt"], data["ca.crt"], mutant === "foreign-ca-trusted" ? input.mutation?.foreignCaPem : undefined]
+        .filter((x): x is string => !!x)
+        .map((x) => x.trim());
       if (!files.some((f) => f.path === caFile)) files.push({ path: caFile, content: bundle.join("\n") + "\n", mode: 0o644 });
       caConfigured = true;
-      if (auth.matchCn) {
+      if (auth.matchCn && mutant !== "match-cn-dropped") {
         server.push(`        if ($ssl_client_s_dn !~ ${quote(auth.matchCn)}) {`);
         server.push(`            return 403 "client certificate unauthorized";`);
         server.push(`        }`);
       }
       server.push(`        ssl_client_certificate ${caFile};`);
-      server.push(`        ssl_verify_client ${auth.verifyClient};`);
-      server.push(`        ssl_verify_depth ${auth.verifyDepth};`);
-      if (data["ca.crl"]) {
+      const verifyClient =
+        auth.verifyClient === "on" && mutant === "verify-off" ? "off" : auth.verifyClient === "on" && mutant === "optional-instead-of-on" ? "optional" : auth.verifyClient;
+      server.push(`        ssl_verify_client ${verifyClient};`);
+      server.push(`        ssl_verify_depth ${auth.verifyDepth + (mutant === "depth-raised" ? 1 : 0)};`);
+      if (data["ca.crl"] && mutant !== "crl-not-loaded") {
         const crlFile = join(sslDir, `crl-${secretNamespace}-${secretName}.pem`);
         if (!files.some((f) => f.path === crlFile)) files.push({ path: crlFile, content: data["ca.crl"].trim() + "\n", mode: 0o644 });
         server.push(`        ssl_crl ${crlFile};`);
       }
-      if (auth.errorPage) server.push(`        error_page 495 496 = ${auth.errorPage};`);
+      if (auth.errorPage && mutant !== "error-page-dropped") server.push(`        error_page 495 496 = ${auth.errorPage};`);
     } else if (noCa) {
       server.push(`        # auth-tls-secret ${noCa.auth!.secretRef} has no ca.crt: no client-certificate auth`);
     }
@@ -231,12 +239,16 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
         }
         server.push(`            proxy_set_header Host $host;`);
         if (caConfigured) {
-          if (owner!.auth!.passCertificateToUpstream) {
-            server.push(`            proxy_set_header ssl-client-cert $ssl_client_escaped_cert;`);
+          if (owner!.auth!.passCertificateToUpstream && mutant !== "cert-header-dropped") {
+            const variable =
+              mutant === "cert-header-unescaped" ? "$ssl_client_raw_cert" : mutant === "cert-header-wrong-variable" ? "$ssl_client_fingerprint" : "$ssl_client_escaped_cert";
+            server.push(`            proxy_set_header ssl-client-cert ${variable};`);
           }
-          server.push(`            proxy_set_header ssl-client-verify $ssl_client_verify;`);
-          server.push(`            proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;`);
-          server.push(`            proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;`);
+          if (mutant !== "spoofable-headers") {
+            server.push(`            proxy_set_header ssl-client-verify $ssl_client_verify;`);
+            server.push(`            proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;`);
+            server.push(`            proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;`);
+          }
         }
         server.push(`            proxy_set_header X-Forwarded-For $remote_addr;`);
         server.push(`            proxy_set_header X-Forwarded-Host $host;`);

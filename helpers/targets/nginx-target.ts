@@ -207,6 +207,7 @@ export class NginxTarget implements Target {
           httpsPort,
           httpPort,
           generation,
+          mutation: input.mutation,
           backendFor: () => `${echo!.host}:${echo!.port}`,
           defaultCertificate,
         });

@@ -1,6 +1,7 @@
 // What every target implements. Everything but deploying is shared: the catalogue, PKI,
 // manifests, probes, verdicts and reports are the same whatever runs the Ingress objects.
 import type { Manifests } from "../manifests.ts";
+import type { Mutation } from "./mutants.ts";
 
 export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";
 
@@ -23,6 +24,8 @@ export interface DeployInput {
   /** Report directory: targets save their logs and rendered configuration here. */
   reportDir: string;
   log: (line: string) => void;
+  /** A deliberately broken data plane (nginx target, mutation self-test only). */
+  mutation?: Mutation;
 }
 
 export interface StartedTarget {
