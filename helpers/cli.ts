@@ -43,6 +43,13 @@ interface RunCliOptions {
   ingressAddress?: string;
   isolate?: boolean;
   keysDir?: string;
+  url?: string;
+  ingress?: string;
+  caCert?: string;
+  caKey?: string;
+  serverCa?: string;
+  insecureServer?: boolean;
+  echo?: boolean;
   signingKey?: string;
 }
 
@@ -64,6 +71,13 @@ program
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
+  .option("--url <url>", "--target endpoint: the live deployment's HTTPS address, e.g. https://203.0.113.10:443")
+  .option("--ingress <file>", "--target endpoint: the Ingress deployed there (its host and auth-tls annotations are the declared policy)")
+  .option("--ca-cert <file>", "--target endpoint: the CA the deployment trusts for client certificates")
+  .option("--ca-key <file>", "--target endpoint: that CA's private key, to issue the run's client credentials")
+  .option("--server-ca <file>", "--target endpoint: the CA of the endpoint's server certificate")
+  .option("--insecure-server", "--target endpoint: do not verify the endpoint's server certificate")
+  .option("--echo", "--target endpoint: the upstream answers with the headers it received ({\"headers\":{…}})")
   .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
   .option("--context <name>", "kubeconfig context")
   .option("--install-controller", "install ingress-nginx in the existing cluster first")
@@ -98,6 +112,13 @@ program
           context: opts.context,
           installController: opts.installController,
           ingressAddress: opts.ingressAddress,
+          url: opts.url,
+          ingress: opts.ingress,
+          caCert: opts.caCert,
+          caKey: opts.caKey,
+          serverCa: opts.serverCa,
+          insecureServer: opts.insecureServer,
+          echo: opts.echo,
         },
       });
     if (versions.length <= 1) {

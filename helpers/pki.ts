@@ -79,6 +79,29 @@ export interface PkiOptions {
   serverHosts?: string[];
   /** Clock used for validity windows (tests pin it). */
   now?: Date;
+  /**
+   * An existing CA (a live deployment's) to issue the client credentials from, instead of a
+   * fresh one. Its "other CA" impostor still gets the existing CA's exact subject.
+   */
+  ca?: { certPem: string; keyPem: string };
+}
+
+/** Imports an existing CA's certificate and PKCS#8 key (RSA or ECDSA P-256/P-384). */
+export async function importCa(certPem: string, keyPem: string): Promise<IssuedCert> {
+  const cert = new x509.X509Certificate(certPem);
+  const alg = cert.publicKey.algorithm as RsaHashedKeyAlgorithm & EcKeyAlgorithm;
+  const importParams =
+    alg.name === "ECDSA" ? { name: "ECDSA", namedCurve: alg.namedCurve } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const der = x509.PemConverter.decodeFirst(keyPem);
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", der, importParams, true, ["sign"]);
+  const publicKey = await cert.publicKey.export(importParams, ["verify"], webcrypto as unknown as Crypto);
+  const sha256 = Buffer.from(await cert.getThumbprint("SHA-256")).toString("hex");
+  // The key must belong to the certificate: sign and verify a probe message.
+  const sigAlg = alg.name === "ECDSA" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
+  const probe = new TextEncoder().encode("mtls-conformance");
+  const sig = await webcrypto.subtle.sign(sigAlg, privateKey, probe);
+  if (!(await webcrypto.subtle.verify(sigAlg, publicKey, sig, probe))) throw new Error("the CA key does not belong to the CA certificate");
+  return { name: "ca", cert, keys: { privateKey, publicKey } as CryptoKeyPair, certPem: cert.toString("pem"), keyPem: keyPem.trim(), sha256 };
 }
 
 const DAY = 86_400_000;
@@ -184,7 +207,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
   const valid = { notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 365 * DAY) };
 
   const [caKeys, serverKeys, clientKeys, ...p256] = await Promise.all([
-    generateKeys("rsa-4096"),
+    options.ca ? Promise.resolve(undefined) : generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
     generateKeys("rsa-4096"),
     ...Array.from({ length: 17 }, () => generateKeys("p256")),
@@ -195,9 +218,11 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
     return keys;
   };
 
-  const ca = await issue({ name: "ca", subject: GUIDE_CA_SUBJECT, keys: caKeys, ...valid, ca: true });
+  const ca = options.ca
+    ? await importCa(options.ca.certPem, options.ca.keyPem)
+    : await issue({ name: "ca", subject: GUIDE_CA_SUBJECT, keys: caKeys!, ...valid, ca: true });
   // Same name as the real CA, different key: only the signature tells them apart.
-  const otherCa = await issue({ name: "other-ca", subject: GUIDE_CA_SUBJECT, keys: nextP256(), ...valid, ca: true });
+  const otherCa = await issue({ name: "other-ca", subject: ca.cert.subject, keys: nextP256(), ...valid, ca: true });
   const intermediate1 = await issue({
     name: "intermediate-1",
     subject: "CN=Intermediate CA 1, O=MyOrganization",

@@ -21,7 +21,11 @@ export interface ProbeRequest {
   path?: string;
   credential?: ProbeCredential;
   /** PEM of the CA that signed the server certificate. */
-  caPem: string;
+  caPem?: string;
+  /** Do not verify the server certificate (a live endpoint without its CA). */
+  insecure?: boolean;
+  /** Treat any JSON answer with a `headers` object as the echo (someone else's echo backend). */
+  acceptAnyEcho?: boolean;
   /** Expected SHA-256 (hex) of the server certificate: anything else is a failed probe. */
   serverSha256?: string;
   headers?: Record<string, string>;
@@ -48,8 +52,8 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
   return out;
 }
 
-function asEcho(body: string, headers: Record<string, string>): EchoResponse | undefined {
-  if (headers["x-echo"] !== "mtls-conformance") return undefined;
+function asEcho(body: string, headers: Record<string, string>, acceptAny = false): EchoResponse | undefined {
+  if (!acceptAny && headers["x-echo"] !== "mtls-conformance") return undefined;
   try {
     const parsed = JSON.parse(body) as EchoResponse;
     return typeof parsed.headers === "object" ? parsed : undefined;
@@ -71,13 +75,14 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     bodyTimeout: timeout,
     connect: {
       servername,
-      ca: req.caPem,
+      ...(req.caPem ? { ca: req.caPem } : {}),
       ...(req.credential ? { cert: req.credential.certChainPem, key: req.credential.keyPem } : {}),
-      rejectUnauthorized: true,
+      rejectUnauthorized: !req.insecure,
       // A full handshake every time: a resumed session would carry an earlier verification.
       maxCachedSessions: 0,
       checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
         serverCertSha256 = cert.fingerprint256.replaceAll(":", "").toLowerCase();
+        if (req.insecure) return undefined;
         if (req.serverSha256 && serverCertSha256 !== req.serverSha256.toLowerCase()) {
           return new Error(`server presented certificate sha256 ${serverCertSha256}, expected the run's ${req.serverSha256}`);
         }
@@ -98,7 +103,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
       status: res.statusCode,
       responseHeaders,
       body,
-      echo: asEcho(body, responseHeaders),
+      echo: asEcho(body, responseHeaders, req.acceptAnyEcho),
       serverCertSha256,
       durationMs: performance.now() - started,
     };

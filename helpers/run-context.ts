@@ -17,8 +17,17 @@ export interface RunContext {
   endpoints: Record<string, Endpoint>;
   /** host -> where plain HTTP reaches it (port 80), when the target has such a listener. */
   httpEndpoints: Record<string, Endpoint>;
-  caPem: string;
-  serverSha256: string;
+  /** CA of the server certificate; absent with an unverified live endpoint (--insecure-server). */
+  caPem?: string;
+  /** The server certificate the run deployed (pinned); absent for live endpoints. */
+  serverSha256?: string;
+  insecureServer?: boolean;
+  /** Scenario id -> why it does not apply to this target (the endpoint target). */
+  skips: Record<string, string>;
+  /** Policy name -> host answering it, where a target serves it on another host. */
+  hosts: Record<string, string>;
+  /** The upstream is someone else's echo: any JSON with a headers object counts as the echo. */
+  acceptAnyEcho?: boolean;
   credentials: Record<string, RunCredential>;
   /** Ids of the scenarios this run executes (after --only). */
   scenarioIds: string[];

@@ -35,6 +35,7 @@ import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "./targets/registry.ts";
 import type { StartedTarget } from "./targets/target.ts";
 import type { MutantName } from "./targets/mutants.ts";
+import { EndpointTarget } from "./targets/endpoint-target.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
@@ -149,7 +150,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(groups[0]!, reporter, choice.target.kind);
   vitestReady.catch(() => undefined);
   const tPki = performance.now();
-  const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))] });
+  // A live endpoint trusts its own CA: the run's client credentials are issued from it.
+  const endpointTarget = choice.target instanceof EndpointTarget ? choice.target : undefined;
+  const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))], ca: endpointTarget?.issuingCa() });
+  const applicability = endpointTarget?.applicability(catalogue, pki.ca.cert.subjectName.toString().split(", ").reverse().join(","));
+  const serverTrust = endpointTarget?.serverTrust();
   lap("pkiMs", tPki);
   const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
   // Certificates are evidence; private keys never go into the report directory.
@@ -163,8 +168,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     for (const group of groups) {
       const built = buildManifests({ namespace, policies: group.policies, pki });
       const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
-      await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(manifests, sha256)));
-      artifacts[group.manifestsFile] = group.manifestsFile;
+      // For a live endpoint the deployed objects are not ours: its declared Ingress is recorded instead.
+      if (!endpointTarget) await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(manifests, sha256)));
+      if (!endpointTarget) artifacts[group.manifestsFile] = group.manifestsFile;
       if (groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
 
       const tDeploy = performance.now();
@@ -189,15 +195,21 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       const context: RunContext = {
         runId,
         target: { kind: choice.target.kind, description: target?.description ?? "did not come up" },
-        endpoints: target ? Object.fromEntries(group.policies.map((p) => [p.host, target.endpointFor(p.host)])) : {},
+        endpoints: target
+          ? Object.fromEntries([...group.policies.map((p) => p.host), ...Object.values(applicability?.hosts ?? {})].map((h) => [h, target.endpointFor(h)]))
+          : {},
         httpEndpoints: target?.httpEndpointFor
           ? Object.fromEntries(group.policies.flatMap((p) => {
               const e = target.httpEndpointFor!(p.host);
               return e ? [[p.host, e]] : [];
             }))
           : {},
-        caPem: pki.ca.certPem,
-        serverSha256: pki.server.sha256,
+        caPem: serverTrust ? serverTrust.caPem : pki.ca.certPem,
+        serverSha256: serverTrust ? undefined : pki.server.sha256,
+        insecureServer: serverTrust?.insecure,
+        skips: applicability?.skips ?? {},
+        hosts: applicability?.hosts ?? {},
+        acceptAnyEcho: endpointTarget?.echo,
         credentials: Object.fromEntries(
           Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }]),
         ),

@@ -21,6 +21,7 @@ export function defineScenarioSuite(suite: SuiteName): void {
     for (const s of scenarios) {
       test(`${s.id} ${s.name}`, async ({ task, annotate, skip }) => {
         const policy = policyByName(catalogue, s.policy);
+        const host = run.hosts[s.policy] ?? policy.host;
         const credential = s.credential === "none" ? undefined : run.credentials[s.credential];
         await annotate(s.id, "scenario-id");
         await annotate(s.must, "must");
@@ -45,11 +46,12 @@ export function defineScenarioSuite(suite: SuiteName): void {
           await annotate("finding", "verdict");
           return;
         }
+        if (run.skips[s.id]) skip(run.skips[s.id]);
         if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
         const scheme = s.request?.scheme ?? "https";
-        if (scheme === "http" && !run.httpEndpoints[policy.host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${policy.host}`);
-        const endpoint = scheme === "http" ? run.httpEndpoints[policy.host] : run.endpoints[policy.host];
-        if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${policy.host}`);
+        if (scheme === "http" && !run.httpEndpoints[host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${host}`);
+        const endpoint = scheme === "http" ? run.httpEndpoints[host] : run.endpoints[host];
+        if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${host}`);
         if (s.finding) await annotate(s.finding.statement, "finding");
         if (s.stage) {
           if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
@@ -61,12 +63,14 @@ export function defineScenarioSuite(suite: SuiteName): void {
           probe({
             endpoint,
             scheme,
-            host: policy.host,
+            host,
             servername: s.request?.servername,
             path: s.request?.path,
             headers: s.request?.headers,
             caPem: run.caPem,
             serverSha256: run.serverSha256,
+            insecure: run.insecureServer,
+            acceptAnyEcho: run.acceptAnyEcho,
             credential,
           });
         let observation = await once();

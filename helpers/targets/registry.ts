@@ -9,11 +9,12 @@ import type { ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngineAnswers } from "./engine.ts";
 import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";
 import { NginxTarget } from "./nginx-target.ts";
+import { EndpointTarget, type EndpointTargetOptions } from "./endpoint-target.ts";
 import type { Target } from "./target.ts";
 
-export const TARGET_NAMES = ["auto", "nginx", "k3s", "cluster"] as const;
+export const TARGET_NAMES = ["auto", "nginx", "k3s", "cluster", "endpoint"] as const;
 
-export type TargetOptions = K3sTargetOptions & ClusterTargetOptions;
+export type TargetOptions = K3sTargetOptions & ClusterTargetOptions & EndpointTargetOptions;
 
 export interface TargetChoice {
   target: Target;
@@ -57,6 +58,11 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   switch (name) {
     case "nginx":
       return nginxChoice("requested with --target nginx");
+    case "endpoint": {
+      const endpoint = new EndpointTarget(options);
+      endpoint.validate();
+      return { target: endpoint, why: `requested with --target endpoint; ${(await endpoint.check()).reason}` };
+    }
     case "cluster": {
       const { ClusterTarget } = await import("./cluster-target.ts");
       const cluster = new ClusterTarget(options);
