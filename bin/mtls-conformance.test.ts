@@ -84,6 +84,7 @@ describe("mtls-conformance", () => {
       ["a controller version for the nginx target", ["--target", "nginx", "--controller-version", "v1.15.1"], {}, /apply to the k3s and cluster targets/],
       ["an unreadable kubeconfig", ["--target", "cluster", "--kubeconfig", "/nonexistent/kubeconfig"], {}, /--kubeconfig \/nonexistent\/kubeconfig: no such file/],
       ["an unknown context", ["--target", "cluster", "--kubeconfig", kubeconfig, "--context", "nope"], {}, /context "nope" is not in the kubeconfig \(it has: test\)/],
+      ["an endpoint run without its CA", ["--target", "endpoint", "--url", "https://127.0.0.1:9"], {}, /--target endpoint needs --ingress/],
       ["a malformed ingress address", ["--target", "cluster", "--kubeconfig", kubeconfig, "--ingress-address", "nowhere"], {}, /--ingress-address "nowhere" is not HOST:PORT/],
     ];
     for (const [name, args, env, message] of cases) {
