@@ -8,37 +8,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.ts";
 import { manifestUrl, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
+import { STAND_IN_MANIFEST } from "./testing/stand-in-manifest.ts";
 
-// A stand-in written for this test (not the real manifest): the shape the code relies on.
-const MANIFEST = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: ingress-nginx
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ingress-nginx-controller
-  namespace: ingress-nginx
-spec:
-  template:
-    spec:
-      containers:
-        - name: controller
-          image: registry.k8s.io/ingress-nginx/controller:v9.9.9@sha256:${"a".repeat(64)}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ingress-nginx-admission-create
-  namespace: ingress-nginx
-spec:
-  template:
-    spec:
-      containers:
-        - name: create
-          image: registry.k8s.io/ingress-nginx/kube-webhook-certgen:v9.9.9@sha256:${"b".repeat(64)}
-`;
+// A stand-in written for the tests (not the real manifest): the shape the code relies on.
+const MANIFEST = STAND_IN_MANIFEST;
 
 let server: Server;
 let base: string;

@@ -5,21 +5,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ANNOTATION_PREFIX } from "./catalogue.ts";
 import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText, verdictChangeKind, type ScenarioChange, type Verdict } from "./diff.ts";
 import { totals, type Evidence, type ScenarioEvidence } from "./evidence.ts";
 import type { Manifests } from "./manifests.ts";
+import { setAnnotation } from "./testing/alter.ts";
 import { runConformance } from "./run.ts";
 
 const quiet = () => undefined;
 
-function setAnnotation(ingressName: string, key: string, value: string) {
-  return (m: Manifests): Manifests => {
-    const ing = m.ingresses.find((i) => i.metadata?.name === ingressName)!;
-    ing.metadata!.annotations![ANNOTATION_PREFIX + key] = value;
-    return m;
-  };
-}
 
 async function run(alterManifests?: (m: Manifests) => Manifests): Promise<{ evidence: Evidence; reportDir: string }> {
   const reportDir = mkdtempSync(join(tmpdir(), "diff-test-"));

@@ -6,19 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogue } from "../fixtures/catalogue.ts";
-import { ANNOTATION_PREFIX } from "./catalogue.ts";
 import type { Manifests } from "./manifests.ts";
+import { setAnnotation } from "./testing/alter.ts";
 import { runConformance, type RunOutcome } from "./run.ts";
 
 const quiet = () => undefined;
 
-function setAnnotation(ingressName: string, key: string, value: string) {
-  return (m: Manifests): Manifests => {
-    const ing = m.ingresses.find((i) => i.metadata?.name === ingressName)!;
-    ing.metadata!.annotations![ANNOTATION_PREFIX + key] = value;
-    return m;
-  };
-}
 
 async function run(only?: string, alterManifests?: (m: Manifests) => Manifests, isolate = false): Promise<RunOutcome & { reportDir: string }> {
   const reportDir = mkdtempSync(join(tmpdir(), "run-test-"));

@@ -3,13 +3,12 @@
 // deletes only what it created.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveControllerManifest } from "../controller-manifest.ts";
 import { onCleanup } from "../cleanup.ts";
 import { ConfigError } from "../errors.ts";
-import { manifestsYaml, redactedManifests } from "../manifests.ts";
-import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, serverBlocksFor, type Timeouts } from "./kube.ts";
+import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Timeouts } from "./kube.ts";
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
 
@@ -32,7 +31,6 @@ export function parseIngressAddress(value: string): Endpoint {
   return { address: (m[1] ?? m[2])!, port };
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 export class ClusterTarget implements Target {
   readonly kind = "cluster" as const;
@@ -88,25 +86,7 @@ export class ClusterTarget implements Target {
 
     await kube.claimNamespace(namespace);
     const removeNamespace = onCleanup(() => kube.deleteNamespace(namespace));
-    const collectDiagnostics = async (): Promise<string[]> => {
-      const saved: string[] = [];
-      const put = async (name: string, content: () => Promise<string>) => {
-        try {
-          await writeFile(join(outDir, name), await content());
-          saved.push(join(outDir, name));
-        } catch (error) {
-          input.log(`diagnostics: ${name} unavailable: ${(error as Error).message}`);
-        }
-      };
-      const pod = await kube.controllerPod().catch(() => undefined);
-      if (pod) {
-        await put("controller.log", () => kube.podLogs(pod));
-        await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
-      }
-      await put("events.txt", () => kube.events(namespace));
-      await put("manifests-applied.yaml", async () => manifestsYaml(redactedManifests(input.manifests, sha256)));
-      return saved;
-    };
+    const collectDiagnostics = (): Promise<string[]> => saveDiagnostics(kube, input, hosts, outDir);
 
     try {
       await kube.deploy(input.manifests, timeouts);

@@ -12,7 +12,7 @@ import { onCleanup } from "../cleanup.ts";
 import { ECHO_IMAGE, manifestsYaml, redactedManifests } from "../manifests.ts";
 import { createHash } from "node:crypto";
 import { containerEngineAnswers } from "./engine.ts";
-import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, serverBlocksFor, type Timeouts } from "./kube.ts";
+import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Timeouts } from "./kube.ts";
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
 
@@ -136,7 +136,8 @@ export class K3sTarget implements Target {
     const hosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
     // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
     const tlsHosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.tls ?? []).flatMap((t) => t.hosts ?? [])))];
-    const collectDiagnostics = async (): Promise<string[]> => (kube ? saveDiagnostics(kube, input, manifest, hosts, outDir) : []);
+    const collectDiagnostics = async (): Promise<string[]> =>
+      kube ? saveDiagnostics(kube, input, hosts, outDir, { "controller-manifest.sha256": async () => `${manifest.sha256}  ${manifest.source}\n` }) : [];
 
     try {
       kube = new Kube(loadKubeConfig({ yaml: container.getKubeConfig() }));
@@ -219,27 +220,4 @@ async function saveImages(refs: string[], dir: string, log: (l: string) => void)
 /** Every image a k3s run needs, for `mtls-conformance images` and preloading. */
 export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = []): string[] {
   return [k3sImage, RYUK_IMAGE, ...manifest.images, ECHO_IMAGE, ...extra];
-}
-
-/** Controller logs, the rendered server blocks, events and the applied objects, into the report. */
-async function saveDiagnostics(kube: Kube, input: DeployInput, manifest: ControllerManifest, hosts: string[], dir: string): Promise<string[]> {
-  const saved: string[] = [];
-  const put = async (name: string, content: () => Promise<string>) => {
-    try {
-      const file = join(dir, name);
-      await writeFile(file, await content());
-      saved.push(file);
-    } catch (error) {
-      input.log(`diagnostics: ${name} unavailable: ${(error as Error).message}`);
-    }
-  };
-  const pod = await kube.controllerPod().catch(() => undefined);
-  if (pod) {
-    await put("controller.log", () => kube.podLogs(pod));
-    await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
-  }
-  await put("events.txt", () => kube.events(input.manifests.namespace));
-  await put("manifests-applied.yaml", async () => manifestsYaml(redactedManifests(input.manifests, sha256)));
-  await put("controller-manifest.sha256", async () => `${manifest.sha256}  ${manifest.source}\n`);
-  return saved;
 }

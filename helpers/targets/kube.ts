@@ -13,8 +13,11 @@ import {
   type KubernetesObject,
   type V1Pod,
 } from "@kubernetes/client-node";
+import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Writable } from "node:stream";
-import { MANAGED_BY_LABEL, type Manifests } from "../manifests.ts";
+import { MANAGED_BY_LABEL, manifestsYaml, redactedManifests, type Manifests } from "../manifests.ts";
 import { retrying, StopWaiting, waitFor } from "../wait.ts";
 
 export const CONTROLLER_NAMESPACE = "ingress-nginx";
@@ -270,3 +273,37 @@ export function loadKubeConfig(input: { file?: string; yaml?: string; context?: 
   return kc;
 }
 
+
+/**
+ * What explains a failure on a real controller, saved into `dir`: the controller's log, the run's
+ * server blocks from its nginx.conf, the namespace's events and the applied objects (Secrets
+ * redacted), plus any `extra` files. A piece that cannot be had is logged, not fatal.
+ */
+export async function saveDiagnostics(
+  kube: Kube,
+  input: { manifests: Manifests; log: (line: string) => void },
+  hosts: string[],
+  dir: string,
+  extra: Record<string, () => Promise<string>> = {},
+): Promise<string[]> {
+  const saved: string[] = [];
+  const put = async (name: string, content: () => Promise<string>) => {
+    try {
+      const file = join(dir, name);
+      await writeFile(file, await content());
+      saved.push(file);
+    } catch (error) {
+      input.log(`diagnostics: ${name} unavailable: ${(error as Error).message}`);
+    }
+  };
+  const pod = await kube.controllerPod().catch(() => undefined);
+  if (pod) {
+    await put("controller.log", () => kube.podLogs(pod));
+    await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
+  }
+  await put("events.txt", () => kube.events(input.manifests.namespace));
+  const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+  await put("manifests-applied.yaml", async () => manifestsYaml(redactedManifests(input.manifests, sha256)));
+  for (const [name, content] of Object.entries(extra)) await put(name, content);
+  return saved;
+}

@@ -21,4 +21,16 @@ spec:
       containers:
         - name: controller
           image: registry.k8s.io/ingress-nginx/controller:v9.9.9@sha256:${"a".repeat(64)}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ingress-nginx-admission-create
+  namespace: ingress-nginx
+spec:
+  template:
+    spec:
+      containers:
+        - name: create
+          image: registry.k8s.io/ingress-nginx/kube-webhook-certgen:v9.9.9@sha256:${"b".repeat(64)}
 `;
