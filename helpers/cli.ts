@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_K3S_IMAGE } from "./targets/defaults.ts";
+import type { EndpointTargetOptions } from "./targets/endpoint-target.ts";
 import { catalogue } from "../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios } from "./catalogue.ts";
 import { runAllCleanups } from "./cleanup.ts";
@@ -26,7 +27,8 @@ const program = new Command()
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-interface RunCliOptions {
+// The endpoint target's flags map one to one onto its options.
+interface RunCliOptions extends EndpointTargetOptions {
   target: string;
   reportDir?: string;
   only?: string;
@@ -43,17 +45,15 @@ interface RunCliOptions {
   ingressAddress?: string;
   isolate?: boolean;
   keysDir?: string;
-  url?: string;
-  ingress?: string;
-  caCert?: string;
-  caKey?: string;
-  serverCa?: string;
-  insecureServer?: boolean;
-  echo?: boolean;
   signingKey?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function endpointOptions(o: EndpointTargetOptions): EndpointTargetOptions {
+  const { url, ingress, caCert, caKey, serverCa, insecureServer, echo } = o;
+  return { url, ingress, caCert, caKey, serverCa, insecureServer, echo };
+}
 
 program
   .command("run", { isDefault: true })
@@ -112,13 +112,7 @@ program
           context: opts.context,
           installController: opts.installController,
           ingressAddress: opts.ingressAddress,
-          url: opts.url,
-          ingress: opts.ingress,
-          caCert: opts.caCert,
-          caKey: opts.caKey,
-          serverCa: opts.serverCa,
-          insecureServer: opts.insecureServer,
-          echo: opts.echo,
+          ...endpointOptions(opts),
         },
       });
     if (versions.length <= 1) {
