@@ -6,9 +6,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { allCertificates, buildPki } from "../helpers/pki.ts";
+import { allCertificates, buildPki } from "../helpers/pki/pki.ts";
 import { catalogue } from "../fixtures/catalogue.ts";
-import { ROOT } from "../helpers/run.ts";
+import { ROOT } from "../helpers/run/run.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOAL_MS = 5000;

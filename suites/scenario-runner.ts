@@ -1,10 +1,10 @@
 // The thin runner every suite uses: one vitest test per catalogue scenario of the suite.
 import { describe, inject, test } from "vitest";
 import { catalogue } from "../fixtures/catalogue.ts";
-import { policyByName, type Scenario, type SuiteName } from "../helpers/catalogue.ts";
-import { decodeClientCertHeader, judge } from "../helpers/oracle.ts";
-import { probe } from "../helpers/probe.ts";
-import { summarize, type ScenarioRecord } from "../helpers/run-context.ts";
+import { policyByName, type Scenario, type SuiteName } from "../helpers/catalogue/catalogue.ts";
+import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
+import { probe } from "../helpers/probe/probe.ts";
+import { summarize, type ScenarioRecord } from "../helpers/run/run-context.ts";
 
 export function formatFailure(s: Scenario, mismatches: string[]): string {
   return [`${s.id} ${s.name}: ${s.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
-import { freePort } from "../net.ts";
-import { runConformance, type RunOutcome } from "../run.ts";
+import { freePort } from "../support/net.ts";
+import { runConformance, type RunOutcome } from "../run/run.ts";
 import { findNginx } from "./nginx-target.ts";
 import { presentedCertificate } from "./tls-readiness.ts";
 

@@ -5,9 +5,9 @@
 import type { V1Ingress } from "@kubernetes/client-node";
 import { existsSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import type { Catalogue, Policy, Scenario } from "../catalogue.ts";
-import { ANNOTATION_PREFIX } from "../catalogue.ts";
-import { ConfigError } from "../errors.ts";
+import type { Catalogue, Policy, Scenario } from "../catalogue/catalogue.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { ConfigError } from "../support/errors.ts";
 import { parseAuthTls, type AuthTls } from "./nginx-render.ts";
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 

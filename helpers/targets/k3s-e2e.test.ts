@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
-import { runConformance } from "../run.ts";
+import { runConformance } from "../run/run.ts";
 
 it("the full catalogue passes against ingress-nginx in k3s", { timeout: 30 * 60_000 }, async (ctx) => {
   if (process.env.MTLS_E2E_K3S !== "1") ctx.skip("needs a container engine that can pull images; set MTLS_E2E_K3S=1 where one can");

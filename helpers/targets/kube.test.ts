@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
-import { buildManifests, type Manifests } from "../manifests.ts";
-import { buildPki } from "../pki.ts";
-import { WaitTimeoutError } from "../wait.ts";
+import { buildManifests, type Manifests } from "../manifests/manifests.ts";
+import { buildPki } from "../pki/pki.ts";
+import { WaitTimeoutError } from "../support/wait.ts";
 import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig } from "./kube.ts";
 
 interface Call {

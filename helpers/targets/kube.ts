@@ -17,8 +17,8 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { MANAGED_BY_LABEL, manifestsYaml, redactedManifests, type Manifests } from "../manifests.ts";
-import { retrying, StopWaiting, waitFor } from "../wait.ts";
+import { MANAGED_BY_LABEL, manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
+import { retrying, StopWaiting, waitFor } from "../support/wait.ts";
 
 export const CONTROLLER_NAMESPACE = "ingress-nginx";
 export const CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx";

@@ -4,8 +4,8 @@
 // snippets and the rest of the controller's template are not.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { join } from "node:path";
-import { ANNOTATION_PREFIX } from "../catalogue.ts";
-import { secretData } from "../manifests.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { secretData } from "../manifests/manifests.ts";
 import type { Mutation } from "./mutants.ts";
 
 export type VerifyClient = "on" | "off" | "optional" | "optional_no_ca";

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
-import { buildManifests } from "../manifests.ts";
-import { writePki } from "../pki-files.ts";
-import { buildPki, chainPem, CREDENTIAL_NAMES, type Pki } from "../pki.ts";
-import { probe } from "../probe.ts";
+import { buildManifests } from "../manifests/manifests.ts";
+import { writePki } from "../pki/pki-files.ts";
+import { buildPki, chainPem, CREDENTIAL_NAMES, type Pki } from "../pki/pki.ts";
+import { probe } from "../probe/probe.ts";
 import { NGINX_INSTALL_HINT, NginxTarget } from "./nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
 

@@ -12,8 +12,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
-import { onCleanup } from "../cleanup.ts";
-import { freePort } from "../net.ts";
+import { onCleanup } from "../support/cleanup.ts";
+import { freePort } from "../support/net.ts";
 import { renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
 

@@ -2,9 +2,9 @@
 // (k3s) where a container engine answers and can get the images, else the local nginx data plane.
 // The k3s and cluster targets pull in testcontainers and @kubernetes/client-node, which take
 // about a second to load: they are imported only when chosen.
-import { ConfigError } from "../errors.ts";
-import { canInstallPackages, ensureTools } from "../ensure-tools.ts";
-import { parseControllerVersion } from "../controller-manifest.ts";
+import { ConfigError } from "../support/errors.ts";
+import { canInstallPackages, ensureTools } from "../support/ensure-tools.ts";
+import { parseControllerVersion } from "./controller-manifest.ts";
 import type { ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngineAnswers } from "./engine.ts";
 import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";

@@ -1,6 +1,6 @@
 // What every target implements. Everything but deploying is shared: the catalogue, PKI,
 // manifests, probes, verdicts and reports are the same whatever runs the Ingress objects.
-import type { Manifests } from "../manifests.ts";
+import type { Manifests } from "../manifests/manifests.ts";
 import type { Mutation } from "./mutants.ts";
 
 export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";

@@ -2,7 +2,7 @@
 // scenarios must not start before every host serves the run's certificate.
 import { connect } from "node:tls";
 import type { Endpoint } from "./target.ts";
-import { waitFor } from "../wait.ts";
+import { waitFor } from "../support/wait.ts";
 
 export interface PresentedCertificate {
   sha256: string;

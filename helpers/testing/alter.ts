@@ -1,6 +1,6 @@
 // For the project's own tests: break a deployed Ingress on purpose (runConformance's alterManifests).
-import { ANNOTATION_PREFIX } from "../catalogue.ts";
-import type { Manifests } from "../manifests.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import type { Manifests } from "../manifests/manifests.ts";
 
 export function setAnnotation(ingressName: string, key: string, value: string): (m: Manifests) => Manifests {
   return (m) => {

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText, verdictChangeKind, type ScenarioChange, type Verdict } from "./diff.ts";
 import { totals, type Evidence, type ScenarioEvidence } from "./evidence.ts";
-import type { Manifests } from "./manifests.ts";
-import { setAnnotation } from "./testing/alter.ts";
-import { runConformance } from "./run.ts";
+import type { Manifests } from "../manifests/manifests.ts";
+import { setAnnotation } from "../testing/alter.ts";
+import { runConformance } from "../run/run.ts";
 
 const quiet = () => undefined;
 

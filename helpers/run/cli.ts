@@ -5,15 +5,15 @@
 import { Command, CommanderError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_K3S_IMAGE } from "./targets/defaults.ts";
-import type { EndpointTargetOptions } from "./targets/endpoint-target.ts";
-import { catalogue } from "../fixtures/catalogue.ts";
-import { controlCoverage, selectScenarios } from "./catalogue.ts";
-import { runAllCleanups } from "./cleanup.ts";
-import { ConfigError } from "./errors.ts";
-import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
+import { DEFAULT_K3S_IMAGE } from "../targets/defaults.ts";
+import type { EndpointTargetOptions } from "../targets/endpoint-target.ts";
+import { catalogue } from "../../fixtures/catalogue.ts";
+import { controlCoverage, selectScenarios } from "../catalogue/catalogue.ts";
+import { runAllCleanups } from "../support/cleanup.ts";
+import { ConfigError } from "../support/errors.ts";
+import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "../targets/controller-manifest.ts";
 import { ROOT, runConformance, TOOL } from "./run.ts";
-import { TARGET_NAMES } from "./targets/registry.ts";
+import { TARGET_NAMES } from "../targets/registry.ts";
 
 function defaultReportDir(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -127,7 +127,7 @@ program
       worst = Math.max(worst, (await runOnce(version, join(reportDir, version))).exitCode);
       if (i > 0) {
         // What changed between consecutive versions: the upgrade's effect on mTLS behaviour.
-        const { diffReportDirs, formatDiffMarkdown, formatDiffText } = await import("./diff.ts");
+        const { diffReportDirs, formatDiffMarkdown, formatDiffText } = await import("../reports/diff.ts");
         const d = await diffReportDirs(join(reportDir, versions[i - 1]!), join(reportDir, version));
         await writeFile(join(reportDir, `diff-${versions[i - 1]}-${version}.md`), formatDiffMarkdown(d));
         process.stdout.write(formatDiffText(d) + "\n");
@@ -141,7 +141,7 @@ program
   .description("check a report directory's signature and the SHA-256 of every file in it")
   .option("--public-key <file>", "the Ed25519 public key (PEM) you trust; default: the one in the report, which proves integrity but not origin")
   .action(async (dir: string, opts: { publicKey?: string }) => {
-    const { verifyReportDir } = await import("./attestation.ts");
+    const { verifyReportDir } = await import("../reports/attestation.ts");
     const v = await verifyReportDir(dir, opts.publicKey);
     if (!v.ok) {
       process.stderr.write(`verify FAILED: ${v.problems[0]}\n`);
@@ -158,7 +158,7 @@ program
   .description("what changed between two runs (e.g. before and after an upgrade); exit 1 when a verdict regressed")
   .option("--markdown", "Markdown instead of text")
   .action(async (a: string, b: string, opts: { markdown?: boolean }) => {
-    const { diffReportDirs, formatDiffMarkdown, formatDiffText } = await import("./diff.ts");
+    const { diffReportDirs, formatDiffMarkdown, formatDiffText } = await import("../reports/diff.ts");
     const d = await diffReportDirs(a, b);
     process.stdout.write((opts.markdown ? formatDiffMarkdown(d) : formatDiffText(d)) + "\n");
     process.exitCode = d.regressed ? 1 : 0;
@@ -176,7 +176,7 @@ program
       file: opts.controllerManifest,
       log: (l) => process.stderr.write(l + "\n"),
     });
-    const { imagesForRun } = await import("./targets/k3s-target.ts");
+    const { imagesForRun } = await import("../targets/k3s-target.ts");
     process.stdout.write(imagesForRun(opts.k3sImage, manifest).join("\n") + "\n");
   });
 

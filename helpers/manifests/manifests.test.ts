@@ -6,9 +6,9 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { catalogue } from "../fixtures/catalogue.ts";
+import { catalogue } from "../../fixtures/catalogue.ts";
 import { allObjects, buildManifests, manifestsYaml, redactedManifests, secretData, type Manifests } from "./manifests.ts";
-import { buildPki, type Pki } from "./pki.ts";
+import { buildPki, type Pki } from "../pki/pki.ts";
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap, Secret, Service, Deployment, Ingress,
@@ -65,7 +65,7 @@ describe("manifests", () => {
 
   it("the echo backend runs the same file as the local target", () => {
     const cm = m.workloads.find((o) => o.kind === "ConfigMap") as { data: Record<string, string> };
-    expect(cm.data["echo-server.ts"]).toBe(readFileSync(new URL("../fixtures/echo-server.ts", import.meta.url), "utf8"));
+    expect(cm.data["echo-server.ts"]).toBe(readFileSync(new URL("../../fixtures/echo-server.ts", import.meta.url), "utf8"));
   });
 
   it("everything carries the managed-by label the cluster target deletes by", () => {

@@ -1,6 +1,6 @@
 // Verdicts: an expected outcome against an observation. Pure, so it is tested on its own.
 import { createHash } from "node:crypto";
-import type { Expectation } from "./catalogue.ts";
+import type { Expectation } from "../catalogue/catalogue.ts";
 import type { Observation } from "./probe.ts";
 
 export interface Verdict {

@@ -3,7 +3,7 @@
 // pinned. Everything that happens, TLS failures included, is an observation, never a throw.
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { Agent, request } from "undici";
-import type { EchoResponse } from "../fixtures/echo-server.ts";
+import type { EchoResponse } from "../../fixtures/echo-server.ts";
 
 export interface ProbeCredential {
   /** Leaf first, then intermediates, PEM. */

@@ -5,7 +5,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../support/errors.ts";
 import type { Evidence } from "./evidence.ts";
 
 export const MANIFEST_FILE = "manifest.json";

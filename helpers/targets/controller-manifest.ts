@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../support/errors.ts";
 
 export const DEFAULT_CONTROLLER_VERSION = "v1.15.1";
 /** Raw files of the kubernetes/ingress-nginx repository; overridable for mirrors and tests. */

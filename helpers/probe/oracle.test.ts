@@ -5,8 +5,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { EchoResponse } from "../fixtures/echo-server.ts";
-import type { Expectation } from "./catalogue.ts";
+import type { EchoResponse } from "../../fixtures/echo-server.ts";
+import type { Expectation } from "../catalogue/catalogue.ts";
 import { decodeClientCertHeader, judge } from "./oracle.ts";
 import type { Observation } from "./probe.ts";
 

@@ -2,7 +2,7 @@
 // least one scenario fail, and the run must exit 1 and name the failures.
 import { describe, expect, it } from "vitest";
 import { runMutants, score } from "./mutation.ts";
-import { MUTANTS } from "./targets/mutants.ts";
+import { MUTANTS } from "../targets/mutants.ts";
 
 describe("mutation self-test", () => {
   it("every mutant is killed by at least one scenario (score 100%)", { timeout: 300_000 }, async () => {

@@ -2,11 +2,11 @@
 // own objects; the SAN check agrees with OpenSSL.
 import { execFileSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { catalogue } from "../fixtures/catalogue.ts";
-import { guideAsWritten } from "../fixtures/guide-as-written.ts";
+import { catalogue } from "../../fixtures/catalogue.ts";
+import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
 import { LINT_RULES, lintObjects } from "./lint.ts";
-import { buildManifests, secretData } from "./manifests.ts";
-import { buildPki, type Pki } from "./pki.ts";
+import { buildManifests, secretData } from "../manifests/manifests.ts";
+import { buildPki, type Pki } from "../pki/pki.ts";
 
 let pki: Pki;
 beforeAll(async () => {

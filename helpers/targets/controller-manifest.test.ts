@@ -6,9 +6,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../support/errors.ts";
 import { manifestUrl, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
-import { STAND_IN_MANIFEST } from "./testing/stand-in-manifest.ts";
+import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
 
 // A stand-in written for the tests (not the real manifest): the shape the code relies on.
 const MANIFEST = STAND_IN_MANIFEST;

@@ -7,15 +7,15 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
-import { catalogue as defaultCatalogue } from "../fixtures/catalogue.ts";
-import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "./catalogue.ts";
-import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "./attestation.ts";
-import { onCleanup } from "./cleanup.ts";
+import { catalogue as defaultCatalogue } from "../../fixtures/catalogue.ts";
+import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
+import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
+import { onCleanup } from "../support/cleanup.ts";
 import { startControlServer } from "./control-server.ts";
-import { lintObjects } from "./lint.ts";
-import { guideAsWritten } from "../fixtures/guide-as-written.ts";
-import { manifestsAtStage } from "../fixtures/lifecycle.ts";
-import { ConfigError } from "./errors.ts";
+import { lintObjects } from "../checks/lint.ts";
+import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
+import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
+import { ConfigError } from "../support/errors.ts";
 import {
   certificateEvidence,
   controlEvidence,
@@ -25,19 +25,19 @@ import {
   scenarioEvidence,
   totals,
   type Evidence,
-} from "./evidence.ts";
-import { buildManifests, manifestsYaml, redactedManifests, type Manifests } from "./manifests.ts";
-import { allCertificates, buildPki, chainPem } from "./pki.ts";
-import { writePki } from "./pki-files.ts";
-import { ProgressReporter } from "./progress-reporter.ts";
+} from "../reports/evidence.ts";
+import { buildManifests, manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
+import { allCertificates, buildPki, chainPem } from "../pki/pki.ts";
+import { writePki } from "../pki/pki-files.ts";
+import { ProgressReporter } from "../reports/progress-reporter.ts";
 import type { RunContext } from "./run-context.ts";
 import type { Vitest } from "vitest/node";
-import { chooseTarget, type TargetChoice, type TargetOptions } from "./targets/registry.ts";
-import type { StartedTarget } from "./targets/target.ts";
-import type { MutantName } from "./targets/mutants.ts";
-import { EndpointTarget } from "./targets/endpoint-target.ts";
+import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
+import type { StartedTarget } from "../targets/target.ts";
+import type { MutantName } from "../targets/mutants.ts";
+import { EndpointTarget } from "../targets/endpoint-target.ts";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
 export const TOOL = { name: PACKAGE.name, version: PACKAGE.version };
 
@@ -293,7 +293,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     for (const f of ["evidence.json", "report.html", "summary.md", MANIFEST_FILE, ENVELOPE_FILE, PUBLIC_KEY_FILE]) artifacts[f] = f;
     const evidencePath = join(reportDir, "evidence.json");
     await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
-    const [{ renderReportHtml }, { renderSummaryMarkdown }] = await Promise.all([import("./report-html.ts"), import("./report-summary.ts")]);
+    const [{ renderReportHtml }, { renderSummaryMarkdown }] = await Promise.all([import("../reports/report-html.ts"), import("../reports/report-summary.ts")]);
     await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
     const summary = renderSummaryMarkdown(evidence);
     await writeFile(join(reportDir, "summary.md"), summary);

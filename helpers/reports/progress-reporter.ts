@@ -1,7 +1,7 @@
 // A vitest reporter that prints one line per scenario as it finishes and keeps every result
 // for the evidence. It runs in the CLI's process, so the run reads its results directly.
 import type { Reporter, SerializedError, TestCase, TestModule } from "vitest/node";
-import type { ScenarioRecord } from "./run-context.ts";
+import type { ScenarioRecord } from "../run/run-context.ts";
 
 /**
  * `finding`: the scenario observed exactly the documented controller behaviour it describes, and

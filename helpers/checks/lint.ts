@@ -3,8 +3,8 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
-import { ANNOTATION_PREFIX } from "./catalogue.ts";
-import { secretData } from "./manifests.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { secretData } from "../manifests/manifests.ts";
 
 export const LINT_RULES = ["ca-key-in-secret", "server-cert-without-san", "deprecated-ingress-class-annotation"] as const;
 export type LintRule = (typeof LINT_RULES)[number];

@@ -1,5 +1,5 @@
 // Types of the scenario catalogue and the registry over it. The data lives in fixtures/.
-import type { CredentialName } from "./pki.ts";
+import type { CredentialName } from "../pki/pki.ts";
 
 export const ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/";
 

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ANNOTATION_PREFIX } from "./catalogue.ts";
-import { runConformance, type RunOutcome } from "./run.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { runConformance, type RunOutcome } from "../run/run.ts";
 
-const XSD = new URL("../fixtures/junit.xsd", import.meta.url).pathname;
+const XSD = new URL("../../fixtures/junit.xsd", import.meta.url).pathname;
 const validate = (file: string) => spawnSync("xmllint", ["--noout", "--schema", XSD, file], { encoding: "utf8" });
 
 let passing: RunOutcome;

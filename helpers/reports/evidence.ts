@@ -1,10 +1,10 @@
 // evidence.json: what a run did, to what, with which certificates, and what it observed.
 // Never holds a private key.
-import type { Policy, Scenario } from "./catalogue.ts";
-import type { Manifests } from "./manifests.ts";
-import type { IssuedCert } from "./pki.ts";
+import type { Policy, Scenario } from "../catalogue/catalogue.ts";
+import type { Manifests } from "../manifests/manifests.ts";
+import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
-import type { ObservedSummary } from "./run-context.ts";
+import type { ObservedSummary } from "../run/run-context.ts";
 
 export const EVIDENCE_SCHEMA_VERSION = "1";
 

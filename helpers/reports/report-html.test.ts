@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ANNOTATION_PREFIX } from "./catalogue.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { controlEvidence, findings, totals, type Evidence } from "./evidence.ts";
-import type { Manifests } from "./manifests.ts";
+import type { Manifests } from "../manifests/manifests.ts";
 import { certificateValidity, diagnosticArtifacts, escapeHtml, overallVerdict, renderReportHtml } from "./report-html.ts";
 import { renderSummaryMarkdown } from "./report-summary.ts";
-import { ROOT, runConformance } from "./run.ts";
+import { ROOT, runConformance } from "../run/run.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const INJECTED = "<script>alert(1)</script>";

@@ -1,8 +1,8 @@
 // What the run hands to the suites (through vitest's provide/inject): serializable data only.
-import type { Observation } from "./probe.ts";
-import type { Endpoint, TargetKind } from "./targets/target.ts";
-import type { Expectation } from "./catalogue.ts";
-import type { LintResult } from "./lint.ts";
+import type { Observation } from "../probe/probe.ts";
+import type { Endpoint, TargetKind } from "../targets/target.ts";
+import type { Expectation } from "../catalogue/catalogue.ts";
+import type { LintResult } from "../checks/lint.ts";
 
 export interface RunCredential {
   certChainPem: string;

@@ -2,8 +2,8 @@
 // the guide's `ca-secret` (CA bundle), `self-tls` (server certificate) and one Ingress per policy.
 import type { V1ConfigMap, V1Deployment, V1Ingress, V1Secret, V1Service } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
-import { ANNOTATION_PREFIX, type Policy } from "./catalogue.ts";
-import type { Pki } from "./pki.ts";
+import { ANNOTATION_PREFIX, type Policy } from "../catalogue/catalogue.ts";
+import type { Pki } from "../pki/pki.ts";
 import { stringify } from "yaml";
 
 export const CA_SECRET = "ca-secret";
@@ -17,7 +17,7 @@ export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "mtls-conforma
 /** The in-cluster echo backend: the same file the local target runs, on a stock Node image. */
 export const ECHO_IMAGE = "node:24-alpine";
 export const ECHO_PORT = 8080;
-const ECHO_SOURCE = new URL("../fixtures/echo-server.ts", import.meta.url);
+const ECHO_SOURCE = new URL("../../fixtures/echo-server.ts", import.meta.url);
 
 export interface Manifests {
   namespace: string;

@@ -5,9 +5,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { catalogue } from "../fixtures/catalogue.ts";
-import type { Manifests } from "./manifests.ts";
-import { setAnnotation } from "./testing/alter.ts";
+import { catalogue } from "../../fixtures/catalogue.ts";
+import type { Manifests } from "../manifests/manifests.ts";
+import { setAnnotation } from "../testing/alter.ts";
 import { runConformance, type RunOutcome } from "./run.ts";
 
 const quiet = () => undefined;

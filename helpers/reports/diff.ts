@@ -6,7 +6,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Evidence, ScenarioEvidence } from "./evidence.ts";
 import type { ScenarioVerdict } from "./progress-reporter.ts";
-import type { ObservedSummary } from "./run-context.ts";
+import type { ObservedSummary } from "../run/run-context.ts";
 
 export type Verdict = ScenarioVerdict;
 

@@ -3,7 +3,7 @@
 // otherwise it prints the command to run and exits 2. MTLS_NO_INSTALL=1 never installs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { findNginx } from "./targets/nginx-target.ts";
+import { findNginx } from "../targets/nginx-target.ts";
 
 interface Tool {
   name: string;

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, pae, PUBLIC_KEY_FILE, signReportDir, TEST_RESULT_PREDICATE, verifyReportDir, type DsseEnvelope } from "./attestation.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "../support/errors.ts";
 import { totals, type Evidence } from "./evidence.ts";
-import { runConformance } from "./run.ts";
+import { runConformance } from "../run/run.ts";
 
 let dir: string;
 let evidence: Evidence;
