@@ -1,101 +1,107 @@
-// The thin runner every suite uses: one vitest test per catalogue scenario of the suite.
-import { describe, inject, test } from "vitest";
-import { catalogue } from "../fixtures/catalogue.ts";
-import { policyByName, type Scenario, type SuiteName } from "../helpers/catalogue/catalogue.ts";
+// The thin runner every suite uses: one vitest test per check of the suite, grouped as the
+// reports group them (a catalogue suite, or an Ingress). Checks arrive with the run context.
+import { describe, inject, test, type TestContext } from "vitest";
+import type { Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
-import { summarize, type ScenarioRecord } from "../helpers/run/run-context.ts";
+import { summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 
-export function formatFailure(s: Scenario, mismatches: string[]): string {
-  return [`${s.id} ${s.name}: ${s.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
+export function formatFailure(c: Check, mismatches: string[]): string {
+  return [`${c.id} ${c.name}: ${c.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
 }
 
-export function defineScenarioSuite(suite: SuiteName): void {
+/** The test's name: the catalogue's "MTLS-X-NNN name", or a generated check's id (which holds its rule). */
+export const testName = (c: Check): string => (c.id.includes("#") ? c.id : `${c.id} ${c.name}`);
+
+export function defineScenarioSuite(suite: string): void {
   const run = inject("mtlsRun");
   if (!run) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
-  const scenarios = catalogue.scenarios.filter((s) => s.suite === suite && run.scenarioIds.includes(s.id));
+  const checks = run.checks.filter((c) => c.suite === suite);
+  const groups = [...new Set(checks.map((c) => c.group))];
+  for (const group of groups) {
+    // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
+    const describeGroup = suite === "lifecycle" ? describe : describe.concurrent;
+    describeGroup(group, () => {
+      for (const c of checks.filter((x) => x.group === group)) test(testName(c), (ctx) => runCheck(run, c, ctx));
+    });
+  }
+}
 
-  // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
-  const group = suite === "lifecycle" ? describe : describe.concurrent;
-  group(suite, () => {
-    for (const s of scenarios) {
-      test(`${s.id} ${s.name}`, async ({ task, annotate, skip }) => {
-        const policy = policyByName(catalogue, s.policy);
-        const host = run.hosts[s.policy] ?? policy.host;
-        const credential = s.credential === "none" ? undefined : run.credentials[s.credential];
-        await annotate(s.id, "scenario-id");
-        await annotate(s.must, "must");
-        await annotate(credential ? `sha256:${credential.leafSha256}` : "none", "credential-sha256");
-        for (const control of s.controls) await annotate(control, "control");
+async function runCheck(run: RunContext, c: Check, { task, annotate, skip }: TestContext): Promise<void> {
+  task.meta.mtlsCheckId = c.id;
+  const credential = c.credential ? run.credentials[c.credential] : undefined;
+  await annotate(c.id, "scenario-id");
+  await annotate(c.must, "must");
+  await annotate(credential ? `sha256:${credential.leafSha256}` : "none", "credential-sha256");
+  for (const control of c.controls) await annotate(control, "control");
 
-        if (s.lint) {
-          // A static check of the guide's objects: a finding when the rule triggers.
-          const result = run.lint[s.lint];
-          if (!result) throw new Error(`lint rule ${s.lint} was not run`);
-          const mismatches = result.triggered ? [] : [`lint ${s.lint}: expected the rule to trigger on the guide's objects, observed: ${result.detail}`];
-          task.meta.mtls = {
-            id: s.id,
-            expected: s.expect,
-            observed: { upstreamReached: false, lint: result },
-            mismatches,
-            durationMs: 0,
-            ...(result.triggered && s.finding ? { finding: true, findingStatement: s.finding.statement } : {}),
-          };
-          if (s.finding) await annotate(s.finding.statement, "finding");
-          if (!result.triggered) throw new Error(formatFailure(s, mismatches));
-          await annotate("finding", "verdict");
-          return;
-        }
-        if (run.skips[s.id]) skip(run.skips[s.id]);
-        if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
-        const scheme = s.request?.scheme ?? "https";
-        if (scheme === "http" && !run.httpEndpoints[host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${host}`);
-        const endpoint = scheme === "http" ? run.httpEndpoints[host] : run.endpoints[host];
-        if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${host}`);
-        if (s.finding) await annotate(s.finding.statement, "finding");
-        if (s.stage) {
-          if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
-          await annotate(s.stage, "stage");
-          const res = await fetch(`${run.controlUrl}/stage/${s.stage}`, { method: "POST" });
-          if (!res.ok) throw new Error(`could not move the objects to stage ${s.stage}: ${await res.text()}`);
-        }
-        const once = () =>
-          probe({
-            endpoint,
-            scheme,
-            host,
-            servername: s.request?.servername,
-            path: s.request?.path,
-            headers: s.request?.headers,
-            caPem: run.caPem,
-            serverSha256: run.serverSha256,
-            insecure: run.insecureServer,
-            acceptAnyEcho: run.acceptAnyEcho,
-            credential,
-          });
-        let observation = await once();
-        let verdict = judge(s.expect, observation, credential?.leafSha256);
-        // After a change, controllers that apply it eventually get until settleMs to show it.
-        const deadline = Date.now() + (s.stage ? run.settleMs : 0);
-        while (!verdict.pass && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 500));
-          observation = await once();
-          verdict = judge(s.expect, observation, credential?.leafSha256);
-        }
-        const certHeader = observation.echo?.headers["ssl-client-cert"];
-        const record: ScenarioRecord = {
-          id: s.id,
-          credentialSha256: credential?.leafSha256,
-          expected: s.expect,
-          observed: summarize(observation, certHeader === undefined ? undefined : decodeClientCertHeader(certHeader)),
-          mismatches: verdict.mismatches,
-          durationMs: Math.round(observation.durationMs * 10) / 10,
-          ...(s.finding && verdict.pass ? { finding: true, findingStatement: s.finding.statement } : {}),
-        };
-        task.meta.mtls = record;
-        if (record.finding) await annotate("finding", "verdict");
-        if (!verdict.pass) throw new Error(formatFailure(s, verdict.mismatches));
-      });
+  if (c.static) {
+    // A static check of the objects: its verdict was decided when it was planned.
+    task.meta.mtls = {
+      id: c.id,
+      expected: c.expect,
+      observed: { upstreamReached: false, static: { rule: c.static.rule, detail: c.static.detail } },
+      mismatches: c.static.verdict === "fail" ? [c.static.detail] : [],
+      durationMs: 0,
+      ...(c.static.verdict === "finding" ? { finding: true, findingStatement: c.finding?.statement ?? c.static.detail } : {}),
+    };
+    if (c.static.verdict === "fail") throw new Error(formatFailure(c, [c.static.detail]));
+    if (c.static.verdict === "finding") {
+      await annotate(c.finding?.statement ?? c.static.detail, "finding");
+      await annotate("finding", "verdict");
     }
-  });
+    return;
+  }
+  if (c.skip) skip(c.skip);
+  if (run.deployError) throw new Error(`not run: the ${run.target.kind} target did not come up: ${run.deployError}`);
+  if (c.credential && !credential) throw new Error(`the run made no credential ${c.credential}`);
+  const scheme = c.request?.scheme ?? "https";
+  if (scheme === "http" && !run.httpEndpoints[c.host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${c.host}`);
+  const endpoint = scheme === "http" ? run.httpEndpoints[c.host] : run.endpoints[c.host];
+  if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${c.host}`);
+  if (c.finding) await annotate(c.finding.statement, "finding");
+  if (c.stage) {
+    if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
+    await annotate(c.stage, "stage");
+    const res = await fetch(`${run.controlUrl}/stage/${c.stage}`, { method: "POST" });
+    if (!res.ok) throw new Error(`could not move the objects to stage ${c.stage}: ${await res.text()}`);
+  }
+  const trust = run.hostTrust[c.host] ?? run.trust;
+  const once = () =>
+    probe({
+      endpoint,
+      scheme,
+      host: c.host,
+      servername: c.request?.servername,
+      path: c.request?.path,
+      headers: c.request?.headers,
+      caPem: trust.caPem,
+      serverSha256: trust.serverSha256,
+      insecure: trust.insecure,
+      acceptAnyEcho: run.acceptAnyEcho,
+      credential,
+    });
+  const options = { noEcho: run.noEcho };
+  let observation = await once();
+  let verdict = judge(c.expect, observation, credential?.leafSha256, options);
+  // After a change, controllers that apply it eventually get until settleMs to show it.
+  const deadline = Date.now() + (c.stage ? run.settleMs : 0);
+  while (!verdict.pass && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    observation = await once();
+    verdict = judge(c.expect, observation, credential?.leafSha256, options);
+  }
+  const certHeader = observation.echo?.headers["ssl-client-cert"];
+  const record: ScenarioRecord = {
+    id: c.id,
+    credentialSha256: credential?.leafSha256,
+    expected: c.expect,
+    observed: summarize(observation, certHeader === undefined ? undefined : decodeClientCertHeader(certHeader)),
+    mismatches: verdict.mismatches,
+    durationMs: Math.round(observation.durationMs * 10) / 10,
+    ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
+  };
+  task.meta.mtls = record;
+  if (record.finding) await annotate("finding", "verdict");
+  if (!verdict.pass) throw new Error(formatFailure(c, verdict.mismatches));
 }

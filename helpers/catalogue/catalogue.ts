@@ -142,15 +142,21 @@ export function validateCatalogue(catalogue: Catalogue): string[] {
   return problems;
 }
 
-/** `--only`: a comma-separated list of globs over id, name or suite (`MTLS-CLIENT-*`, `guide`). */
-export function selectScenarios(scenarios: Scenario[], pattern: string | undefined): Scenario[] {
-  if (!pattern) return scenarios;
+/** `--only`: a comma-separated list of globs, case-insensitive; true when any glob matches any of `fields`. */
+export function globMatcher(pattern: string): (...fields: Array<string | undefined>) => boolean {
   const matchers = pattern
     .split(",")
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i"));
-  return scenarios.filter((s) => matchers.some((m) => m.test(s.id) || m.test(s.name) || m.test(s.suite)));
+  return (...fields) => matchers.some((m) => fields.some((f) => f !== undefined && m.test(f)));
+}
+
+/** `--only`: a comma-separated list of globs over id, name or suite (`MTLS-CLIENT-*`, `guide`). */
+export function selectScenarios(scenarios: Scenario[], pattern: string | undefined): Scenario[] {
+  if (!pattern) return scenarios;
+  const matches = globMatcher(pattern);
+  return scenarios.filter((s) => matches(s.id, s.name, s.suite));
 }
 
 export function policyByName(catalogue: Catalogue, name: string): Policy {

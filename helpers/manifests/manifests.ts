@@ -20,7 +20,10 @@ export const ECHO_PORT = 8080;
 const ECHO_SOURCE = new URL("../../fixtures/echo-server.ts", import.meta.url);
 
 export interface Manifests {
+  /** The namespace of the run's own objects (the catalogue's), or the first of the user's. */
   namespace: string;
+  /** Every namespace the objects live in: the cluster targets create and remove them. */
+  namespaces: string[];
   secrets: V1Secret[];
   ingresses: V1Ingress[];
   /**
@@ -29,6 +32,10 @@ export interface Manifests {
    * with the same code in-process and ignores these objects.
    */
   workloads: Array<V1ConfigMap | V1Deployment | V1Service>;
+  /** Deployments that must be available before anything is probed. */
+  backends: Array<{ namespace: string; name: string }>;
+  /** host -> SHA-256 of the certificate it serves once the controller has synced its TLS Secret. */
+  hostCertificates: Record<string, string>;
 }
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
@@ -94,11 +101,29 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     };
   });
 
-  return { namespace, secrets: [caSecret, tlsSecret, ...extraCaSecrets.values()], ingresses, workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE) };
+  const tlsHosts = policies.filter((p) => p.tls !== false).map((p) => p.host);
+  return {
+    namespace,
+    namespaces: [namespace],
+    secrets: [caSecret, tlsSecret, ...extraCaSecrets.values()],
+    ingresses,
+    workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE, BACKEND_SERVICE, [{ name: BACKEND_SERVICE, ports: [{ port: BACKEND_PORT }] }]),
+    backends: [{ namespace, name: BACKEND_SERVICE }],
+    hostCertificates: Object.fromEntries(tlsHosts.map((h) => [h, pki.server.sha256])),
+  };
 }
 
-function echoWorkload(namespace: string, image: string): Manifests["workloads"] {
-  const labels = { app: BACKEND_SERVICE, ...MANAGED_BY_LABEL };
+/**
+ * The echo backend in one namespace: a Deployment running fixtures/echo-server.ts, and the
+ * Services the Ingresses name, every port of them pointing at it.
+ */
+export function echoWorkload(
+  namespace: string,
+  image: string,
+  deploymentName: string,
+  services: Array<{ name: string; ports: Array<{ port: number; name?: string }> }>,
+): Manifests["workloads"] {
+  const labels = { app: deploymentName, ...MANAGED_BY_LABEL };
   const configMap: V1ConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -108,10 +133,10 @@ function echoWorkload(namespace: string, image: string): Manifests["workloads"] 
   const deployment: V1Deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: BACKEND_SERVICE, namespace, labels },
+    metadata: { name: deploymentName, namespace, labels },
     spec: {
       replicas: 1,
-      selector: { matchLabels: { app: BACKEND_SERVICE } },
+      selector: { matchLabels: { app: deploymentName } },
       template: {
         metadata: { labels },
         spec: {
@@ -132,13 +157,15 @@ function echoWorkload(namespace: string, image: string): Manifests["workloads"] 
       },
     },
   };
-  const service: V1Service = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: BACKEND_SERVICE, namespace, labels },
-    spec: { selector: { app: BACKEND_SERVICE }, ports: [{ name: "http", port: BACKEND_PORT, targetPort: ECHO_PORT }] },
-  };
-  return [configMap, deployment, service];
+  const serviceObjects = services.map(
+    (svc): V1Service => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: svc.name, namespace, labels },
+      spec: { selector: { app: deploymentName }, ports: svc.ports.map((p, i) => ({ name: p.name ?? (i === 0 ? "http" : `port-${p.port}`), port: p.port, targetPort: ECHO_PORT })) },
+    }),
+  );
+  return [configMap, deployment, ...serviceObjects];
 }
 
 /** Every object, in the order they are applied: backend first, Secrets before the Ingresses that name them. */

@@ -66,6 +66,12 @@ function checkKeyPair(certPem: string, keyPem: string): TrustedCa {
   return { sha256: sha256(first.der), subject: rfc2253Of(new x509.X509Certificate(first.der)) };
 }
 
+function certificateOf(certPem: string): TrustedCa {
+  const [first] = pemBlocks(certPem);
+  if (!first || first.type !== "CERTIFICATE") throw new Error("no certificate PEM data found");
+  return { sha256: sha256(first.der), subject: rfc2253Of(new x509.X509Certificate(first.der)) };
+}
+
 /** ssl.ConfigureCRL: the first PEM block must be labelled X509 CRL and parse. */
 function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: string[]; sha256: string } {
   const [first] = pemBlocks(text);
@@ -83,8 +89,10 @@ export function classifySecret(secret: SecretView | undefined, ref: string, now 
   if (!secret) return { usable: false, reason: `secret ${ref} not found` };
   const { data } = secret;
   try {
-    if ("tls.crt" in data && "tls.key" in data) {
-      const pair = checkKeyPair(data["tls.crt"]!, data["tls.key"]!);
+    const keyUnread = secret.opaqueKeys?.includes("tls.key") ?? false;
+    if ("tls.crt" in data && ("tls.key" in data || keyUnread)) {
+      // An audited Secret's key is never read: the pair is taken as the controller found it.
+      const pair = keyUnread ? certificateOf(data["tls.crt"]!) : checkKeyPair(data["tls.crt"]!, data["tls.key"]!);
       const ca = data["ca.crt"];
       if (!ca) return { usable: true };
       // The CA file is the key pair's file with ca.crt appended: the certificate is trusted too.

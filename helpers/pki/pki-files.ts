@@ -46,3 +46,21 @@ export async function writePki(pki: Pki, dirs: PkiDirs): Promise<string[]> {
   await put(keyDir, "client.p12", p12, 0o600);
   return files;
 }
+
+/**
+ * The certificates of a run on the user's objects (CAs, intermediates, clients, server
+ * certificates) and, where asked, the clients' keys, named after their SHA-256.
+ */
+export async function writeIssued(certificates: IssuedCert[], credentials: Array<{ key: string; chainPem: string; keyPem: string }>, dirs: PkiDirs): Promise<string[]> {
+  const files: string[] = [];
+  const put = async (dir: string, name: string, content: string, mode: number) => {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, name);
+    await writeFile(path, content, { mode });
+    files.push(path);
+  };
+  await Promise.all(certificates.map((c) => put(dirs.certDir, `${c.sha256.slice(0, 16)}.crt`, c.certPem + "\n", 0o644)));
+  await Promise.all(credentials.map((c) => put(dirs.certDir, `client-${c.key}.chain.crt`, c.chainPem, 0o644)));
+  if (dirs.keyDir) await Promise.all(credentials.map((c) => put(dirs.keyDir!, `client-${c.key}.key`, c.keyPem.trim() + "\n", 0o600)));
+  return files;
+}

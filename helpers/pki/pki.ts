@@ -104,12 +104,12 @@ export async function importCa(certPem: string, keyPem: string): Promise<IssuedC
   return { name: "ca", cert, keys: { privateKey, publicKey } as CryptoKeyPair, certPem: cert.toString("pem"), keyPem: keyPem.trim(), sha256 };
 }
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+export const HOUR = 3_600_000;
 
 const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
-function generateKeys(kind: KeyKind): Promise<CryptoKeyPair> {
+export function generateKeys(kind: KeyKind): Promise<CryptoKeyPair> {
   if (kind === "rsa-4096") return takeRsa4096();
   return webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
 }
@@ -133,9 +133,10 @@ async function toPkcs8Pem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
-interface CertSpec {
+export interface CertSpec {
   name: string;
-  subject: string;
+  /** A string ("CN=a, O=b", certificate order) or JSON name. */
+  subject: string | x509.JsonName;
   keys: CryptoKeyPair;
   issuer?: IssuedCert; // absent = self-signed
   notBefore: Date;
@@ -145,7 +146,7 @@ interface CertSpec {
   dnsNames?: string[];
 }
 
-async function issue(spec: CertSpec): Promise<IssuedCert> {
+export async function issue(spec: CertSpec): Promise<IssuedCert> {
   const signerKeys = spec.issuer?.keys ?? spec.keys;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(spec.ca === true, undefined, true),
@@ -174,7 +175,8 @@ async function issue(spec: CertSpec): Promise<IssuedCert> {
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: spec.subject,
-    issuer: spec.issuer ? spec.issuer.cert.subject : spec.subject,
+    // The issuer's name exactly as encoded in its certificate, so chains match byte for byte.
+    issuer: spec.issuer ? spec.issuer.cert.subjectName : spec.subject,
     notBefore: spec.notBefore,
     notAfter: spec.notAfter,
     signingAlgorithm: signingAlgorithm(signerKeys.privateKey),
@@ -193,8 +195,8 @@ async function issue(spec: CertSpec): Promise<IssuedCert> {
   };
 }
 
-const CLIENT_AUTH = [x509.ExtendedKeyUsage.clientAuth];
-const SERVER_AUTH = [x509.ExtendedKeyUsage.serverAuth];
+export const CLIENT_AUTH = [x509.ExtendedKeyUsage.clientAuth];
+export const SERVER_AUTH = [x509.ExtendedKeyUsage.serverAuth];
 
 /**
  * Builds the whole PKI for one run. All keys are generated up front and in parallel: Node's

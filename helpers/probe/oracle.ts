@@ -32,8 +32,35 @@ export function decodeClientCertHeader(value: string): DecodedClientCert {
 
 const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringify(v));
 
-export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string): Verdict {
+/** nginx's own answers to a client it refuses: what a request that passed client auth is not. */
+function nginxRejection(o: Observation): string | undefined {
+  const body = o.body ?? "";
+  if (o.status === 400 && /No required SSL certificate was sent|The SSL certificate error/.test(body)) return `400 ${/No required/.test(body) ? "No required SSL certificate was sent" : "The SSL certificate error"}`;
+  if (o.status === 403 && body === "client certificate unauthorized") return "403 client certificate unauthorized";
+  // The whole-host denial is nginx's own error page.
+  if (o.status === 403 && /<center>403 Forbidden<\/center>/.test(body) && /<center>nginx/.test(body)) return "403 Forbidden (nginx's own page)";
+  if (o.status === 495 || o.status === 496) return String(o.status);
+  return undefined;
+}
+
+export interface JudgeOptions {
+  /**
+   * No echo backend answers (a live endpoint without --echo): "reached" means the answer is not
+   * one of nginx's client-certificate rejections, whatever the backend answers; headers are not seen.
+   */
+  noEcho?: boolean;
+}
+
+export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string, options: JudgeOptions = {}): Verdict {
   const m: string[] = [];
+  if (options.noEcho && expect.upstream === "reached") {
+    if (observed.status === undefined) {
+      return { pass: false, mismatches: [`status: expected the request to pass client authentication, observed no HTTP response (${observed.error?.code}: ${observed.error?.message})`] };
+    }
+    const rejection = nginxRejection(observed);
+    if (rejection) m.push(`upstream: expected the request to pass client authentication, observed nginx's rejection ${rejection}`);
+    return { pass: m.length === 0, mismatches: m };
+  }
   if (observed.status === undefined) {
     m.push(`status: expected ${[expect.status ?? "a response"].flat().join(" or ")}, observed no HTTP response (${observed.error?.code}: ${observed.error?.message})`);
     return { pass: false, mismatches: m };

@@ -1,6 +1,7 @@
 // evidence.json: what a run did, to what, with which certificates, and what it observed.
 // Never holds a private key.
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
+import type { Check } from "../checks/check.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
@@ -23,11 +24,18 @@ export interface ScenarioEvidence {
   id: string;
   name: string;
   suite: string;
+  /** What reports group it under: the catalogue suite, or the Ingress namespace/name. */
+  group: string;
+  /** The Ingress the check is about. */
+  ingress?: string;
   must: string;
   controls: string[];
-  policy: string;
+  /** The catalogue policy (catalogue scenarios only). */
+  policy?: string;
   host: string;
+  /** The credential's name (catalogue) or key (generated), "none" for no certificate. */
   credential: string;
+  credentialDescription?: string;
   credentialSha256?: string;
   verdict: ScenarioVerdict;
   expected: Scenario["expect"];
@@ -38,6 +46,28 @@ export interface ScenarioEvidence {
   skipReason?: string;
   /** Set for scenarios that document a weakness (verdict `finding` when observed). */
   finding?: { id: string; statement: string };
+  /** Why the outcome is expected: the policy model's explanation and the sources of its rules. */
+  basis?: { explanation: string; sources: string[] };
+  /** A static check: decided from the objects, no probe. */
+  static?: boolean;
+}
+
+/** One Ingress under test: what it declares, what its hosts really do, what was checked. */
+export interface IngressEvidence {
+  id: string;
+  hosts: string[];
+  /** Why the controller under test does not serve it (rejected at admission, another class). */
+  notServed?: string;
+  /** The auth-tls annotations as written. */
+  declared: Record<string, string>;
+  /** host -> the client auth the controller configures there, in words. */
+  effective: Record<string, string>;
+  /** Every lint rule with its result. */
+  lint: Array<{ rule: string; triggered: boolean; detail: string }>;
+  notes: string[];
+  totals: { pass: number; fail: number; skip: number; finding: number; total: number };
+  /** Probes that ran (static checks excluded): 0 means nothing was checked for this Ingress. */
+  checked: number;
 }
 
 export interface Evidence {
@@ -45,7 +75,11 @@ export interface Evidence {
   tool: { name: string; version: string; node: string };
   run: { id: string; startedAt: string; finishedAt: string; command: string; options: Record<string, unknown>; timingsMs: Record<string, number> };
   target: Record<string, unknown> & { kind: string; description: string; selection: string; versions: Record<string, string> };
+  /** What was under test: the catalogue's own objects, or the user's (with --manifests, a live endpoint's declaration, an audited cluster). */
+  subject: { origin: "catalogue" | "manifests" | "endpoint" | "audit"; source: string; changes: string[] };
   policies: Array<{ name: string; ingress: string; host: string; annotations: Record<string, string>; description: string }>;
+  /** The Ingresses under test (not for the catalogue, whose policies say the same). */
+  ingresses: IngressEvidence[];
   scenarios: ScenarioEvidence[];
   certificates: CertificateEvidence[];
   caBundleSha256: string;
@@ -56,8 +90,8 @@ export interface Evidence {
   findings: Array<{ id: string; scenario: string; statement: string; holds: boolean | null }>;
   artifacts: Record<string, string>;
   runErrors: string[];
-  /** pass + fail + skip + finding = total. */
-  totals: { pass: number; fail: number; skip: number; finding: number; total: number };
+  /** pass + fail + skip + finding = total; `checked`: probes that ran (pass, fail or finding). */
+  totals: { pass: number; fail: number; skip: number; finding: number; total: number; checked: number };
 }
 
 export function certificateEvidence(c: IssuedCert): CertificateEvidence {
@@ -75,36 +109,35 @@ export function certificateEvidence(c: IssuedCert): CertificateEvidence {
 }
 
 /**
- * One entry per selected scenario, whatever happened to it: a scenario with no result (its
- * suite failed to load, the run was cut short) is a failure, never a silent pass or a gap.
+ * One entry per check, whatever happened to it: a check with no result (its suite failed to load,
+ * the run was cut short) is a failure, never a silent pass or a gap.
  */
-export function scenarioEvidence(
-  scenarios: Scenario[],
-  policies: Policy[],
-  results: Map<string, CollectedResult>,
-  runErrors: string[],
-): ScenarioEvidence[] {
-  return scenarios.map((s) => {
-    const r = results.get(s.id);
-    const policy = policies.find((p) => p.name === s.policy);
+export function scenarioEvidence(checks: Check[], results: Map<string, CollectedResult>, runErrors: string[], scenarios: Scenario[] = []): ScenarioEvidence[] {
+  return checks.map((c) => {
+    const r = results.get(c.id);
     const base = {
-      id: s.id,
-      name: s.name,
-      suite: s.suite,
-      must: s.must,
-      controls: s.controls,
-      policy: s.policy,
-      host: policy?.host ?? "",
-      credential: s.credential,
-      expected: s.expect,
-      note: s.note,
-      finding: s.finding,
+      id: c.id,
+      name: c.name,
+      suite: c.suite,
+      group: c.group,
+      ...(c.ingress ? { ingress: c.ingress } : {}),
+      must: c.must,
+      controls: c.controls,
+      ...(scenarios.find((s) => s.id === c.id) ? { policy: scenarios.find((s) => s.id === c.id)!.policy } : {}),
+      host: c.host,
+      credential: c.credential ?? "none",
+      ...(c.credentialDescription ? { credentialDescription: c.credentialDescription } : {}),
+      expected: c.expect,
+      note: c.note,
+      finding: c.finding,
+      ...(c.basis ? { basis: c.basis } : {}),
+      ...(c.static ? { static: true } : {}),
     };
     if (!r) {
       return {
         ...base,
         verdict: "fail" as const,
-        mismatches: [`not run: ${runErrors[0] ?? "no result was reported for this scenario"}`],
+        mismatches: [`not run: ${runErrors[0] ?? "no result was reported for this check"}`],
         durationMs: 0,
       };
     }
@@ -122,7 +155,18 @@ export function scenarioEvidence(
 
 export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   const count = (v: ScenarioVerdict) => scenarios.filter((s) => s.verdict === v).length;
-  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), total: scenarios.length };
+  const checked = scenarios.filter((s) => !s.static && s.verdict !== "skip" && s.observed !== undefined).length;
+  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), total: scenarios.length, checked };
+}
+
+/** Per Ingress: its declaration, what its hosts do, and the verdicts of its checks. */
+export function ingressEvidence(plans: Array<Omit<IngressEvidence, "totals" | "checked">>, scenarios: ScenarioEvidence[]): IngressEvidence[] {
+  return plans.map((p) => {
+    const own = scenarios.filter((s) => s.ingress === p.id && s.group === p.id);
+    const t = totals(own);
+    const { checked, ...counts } = t;
+    return { ...p, lint: p.lint.map(({ rule, triggered, detail }) => ({ rule, triggered, detail })), totals: counts, checked };
+  });
 }
 
 /** Claims from the guide (and folklore) that scenarios check; `holds` comes from the observation. */

@@ -19,14 +19,13 @@ export interface CollectedResult {
   skipReason?: string;
 }
 
-const SCENARIO_ID = /^(MTLS-[A-Z]+-\d{3})\b/;
-
 export class ProgressReporter implements Reporter {
   readonly results = new Map<string, CollectedResult>();
   /** Errors outside any scenario (a suite that failed to load...). */
   readonly runErrors: string[] = [];
   private readonly write: (line: string) => void;
-  private readonly total: number;
+  /** How many checks the run has (known once they are planned). */
+  total: number;
   private done = 0;
 
   constructor(write: (line: string) => void, total: number) {
@@ -35,7 +34,7 @@ export class ProgressReporter implements Reporter {
   }
 
   onTestCaseResult(testCase: TestCase): void {
-    const id = SCENARIO_ID.exec(testCase.name)?.[1];
+    const id = testCase.meta().mtlsCheckId;
     if (!id) return;
     const result = testCase.result();
     const record = testCase.meta().mtls;

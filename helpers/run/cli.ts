@@ -30,6 +30,10 @@ const program = new Command()
 // The endpoint target's flags map one to one onto its options.
 interface RunCliOptions extends EndpointTargetOptions {
   target: string;
+  manifests?: string;
+  audit?: boolean;
+  ingressClass?: string;
+  concurrency?: string;
   reportDir?: string;
   only?: string;
   namespace?: string;
@@ -50,18 +54,29 @@ interface RunCliOptions extends EndpointTargetOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+function concurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`--concurrency ${value}: a whole number from 1 to 256`);
+  return n;
+}
+
 function endpointOptions(o: EndpointTargetOptions): EndpointTargetOptions {
-  const { url, ingress, caCert, caKey, serverCa, insecureServer, echo } = o;
-  return { url, ingress, caCert, caKey, serverCa, insecureServer, echo };
+  const { url, ingress, caCert, caKey, clientCert, clientKey, clients, serverCa, insecureServer, echo } = o;
+  return { url, ingress, caCert, caKey, clientCert, clientKey, clients, serverCa, insecureServer, echo };
 }
 
 program
   .command("run", { isDefault: true })
-  .description("run the conformance catalogue and write junit.xml and evidence.json")
+  .description("check Ingresses (the catalogue's, or yours) and write junit.xml, evidence.json and report.html")
   .addOption(new Option("--target <kind>", "where the Ingress objects run").choices([...TARGET_NAMES]).default("auto"))
+  .option("--manifests <path>", "your own Ingresses (a YAML file or a folder): deploy them and check what they declare (nginx, k3s, cluster)")
+  .option("--audit", "--target cluster: check every auth-tls Ingress already deployed; create and change nothing")
+  .option("--ingress-class <name>", "the IngressClass the controller under test serves", "nginx")
   .option("--report-dir <dir>", "where reports go (default: a new directory under reports/)")
-  .option("--only <pattern>", "comma-separated globs over scenario id, name or suite, e.g. 'MTLS-CLIENT-*,guide'")
-  .option("--namespace <name>", "namespace of the run's objects (k3s/cluster default: mtls-conformance)")
+  .option("--only <pattern>", "comma-separated globs over check id, name, suite or Ingress, e.g. 'MTLS-CLIENT-*,guide' or 'prod/*'")
+  .option("--namespace <name>", "namespace of the run's objects (k3s/cluster default: mtls-conformance; with --manifests the namespace of objects that name none; with --audit the only namespace audited)")
+  .option("--concurrency <n>", "probes in flight at once", String(24))
   .option("--controller-version <versions>", "ingress-nginx release(s), e.g. v1.15.1 or v1.13.9,v1.15.1 (one report per version)")
   .option("--controller-manifest <file>", "a local copy of the release manifest instead of the download (air-gapped)")
   .option("--k3s-image <image>", "k3s image for --target k3s")
@@ -72,12 +87,15 @@ program
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
   .option("--url <url>", "--target endpoint: the live deployment's HTTPS address, e.g. https://203.0.113.10:443")
-  .option("--ingress <file>", "--target endpoint: the Ingress deployed there (its host and auth-tls annotations are the declared policy)")
+  .option("--ingress <file>", "--target endpoint: the Ingress(es) deployed there (their hosts and auth-tls annotations are the declared policy)")
   .option("--ca-cert <file>", "--target endpoint: the CA the deployment trusts for client certificates")
   .option("--ca-key <file>", "--target endpoint: that CA's private key, to issue the run's client credentials")
-  .option("--server-ca <file>", "--target endpoint: the CA of the endpoint's server certificate")
-  .option("--insecure-server", "--target endpoint: do not verify the endpoint's server certificate")
-  .option("--echo", "--target endpoint: the upstream answers with the headers it received ({\"headers\":{…}})")
+  .option("--client-cert <file>", "--target endpoint: a client certificate the deployment accepts (instead of --ca-key), chain after the leaf")
+  .option("--client-key <file>", "--target endpoint: its private key")
+  .option("--clients <file>", "endpoint or --audit: YAML mapping host -> { cert: FILE, key: FILE }, a client per host")
+  .option("--server-ca <file>", "endpoint or --audit: the CA of the server certificates")
+  .option("--insecure-server", "endpoint or --audit: do not verify the server certificates")
+  .option("--echo", "endpoint or --audit: the upstream answers with the headers it received ({\"headers\":{…}})")
   .option("--kubeconfig <file>", "kubeconfig of an existing cluster (--target cluster)")
   .option("--context <name>", "kubeconfig context")
   .option("--install-controller", "install ingress-nginx in the existing cluster first")
@@ -97,6 +115,9 @@ program
         reportDir: dir,
         only: opts.only,
         namespace: opts.namespace,
+        manifests: opts.manifests,
+        ingressClass: opts.ingressClass,
+        concurrency: concurrency(opts.concurrency),
         isolate: opts.isolate,
         keysDir: opts.keysDir,
         signingKey: opts.signingKey,
@@ -112,6 +133,8 @@ program
           context: opts.context,
           installController: opts.installController,
           ingressAddress: opts.ingressAddress,
+          audit: opts.audit,
+          auditNamespace: opts.audit ? opts.namespace : undefined,
           ...endpointOptions(opts),
         },
       });

@@ -2,7 +2,7 @@
 import type { Observation } from "../probe/probe.ts";
 import type { Endpoint, TargetKind } from "../targets/target.ts";
 import type { Expectation } from "../catalogue/catalogue.ts";
-import type { LintResult } from "../checks/lint.ts";
+import type { Check } from "../checks/check.ts";
 
 export interface RunCredential {
   certChainPem: string;
@@ -10,35 +10,43 @@ export interface RunCredential {
   leafSha256: string;
 }
 
+/** How a probe verifies the server certificate of a host. */
+export interface HostTrust {
+  /** CA of the server certificate. */
+  caPem?: string;
+  /** The exact server certificate expected (the catalogue's, which the run deployed). */
+  serverSha256?: string;
+  /** No verification: a live endpoint without its CA, or a host served with the fake certificate. */
+  insecure?: boolean;
+  /** Why verification is off, for reports. */
+  why?: string;
+}
+
 export interface RunContext {
   runId: string;
   target: { kind: TargetKind; description: string };
+  /** The checks of this group, in order. */
+  checks: Check[];
   /** host -> where to connect. */
   endpoints: Record<string, Endpoint>;
   /** host -> where plain HTTP reaches it (port 80), when the target has such a listener. */
   httpEndpoints: Record<string, Endpoint>;
-  /** CA of the server certificate; absent with an unverified live endpoint (--insecure-server). */
-  caPem?: string;
-  /** The server certificate the run deployed (pinned); absent for live endpoints. */
-  serverSha256?: string;
-  insecureServer?: boolean;
-  /** Scenario id -> why it does not apply to this target (the endpoint target). */
-  skips: Record<string, string>;
-  /** Policy name -> host answering it, where a target serves it on another host. */
-  hosts: Record<string, string>;
+  /** Server certificate trust for hosts not in `hostTrust`. */
+  trust: HostTrust;
+  hostTrust: Record<string, HostTrust>;
   /** The upstream is someone else's echo: any JSON with a headers object counts as the echo. */
   acceptAnyEcho?: boolean;
+  /** No echo backend answers (a live endpoint without --echo): "reached" is judged by the absence of nginx's rejections. */
+  noEcho?: boolean;
   credentials: Record<string, RunCredential>;
-  /** Ids of the scenarios this run executes (after --only). */
-  scenarioIds: string[];
-  /** Set when the target did not come up: every scenario fails with this reason. */
+  /** Set when the target did not come up: every check fails with this reason. */
   deployError?: string;
   /** POST {controlUrl}/stage/<name> moves the deployed objects to a lifecycle stage. */
   controlUrl?: string;
   /** How long a lifecycle change may take to show on this target. */
   settleMs: number;
-  /** Results of the lint rules over the guide's objects as written. */
-  lint: Record<string, LintResult>;
+  /** At most this many probes at once. */
+  concurrency: number;
 }
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */
@@ -63,8 +71,8 @@ export interface ObservedSummary {
   upstreamClientCert?: { sha256?: string; certificates: number };
   error?: { code: string; message: string };
   serverCertSha256?: string;
-  /** For lint scenarios: what the rule found. */
-  lint?: LintResult;
+  /** For static checks: what the rule found. */
+  static?: { rule: string; detail: string };
 }
 
 export const RUN_CONTEXT_KEY = "mtlsRun";
@@ -75,6 +83,8 @@ declare module "vitest" {
   }
   export interface TaskMeta {
     mtls?: ScenarioRecord;
+    /** The check a test runs, set first thing so skips and failures are attributed. */
+    mtlsCheckId?: string;
   }
 }
 

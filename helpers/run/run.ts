@@ -1,5 +1,7 @@
-// One conformance run: catalogue -> PKI -> manifests -> target -> suites (probe + verdict) -> reports.
-// The CLI and the project's own tests both call runConformance().
+// One conformance run, in phases: plan (everything that can fail early) -> subject (the objects
+// under test and their checks, with credentials and expectations) -> for each group: deploy or
+// find the target, run the checks -> evidence -> reports and signature. The CLI and the project's
+// own tests both call runConformance().
 import { createHash, randomUUID } from "node:crypto";
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, rmSync } from "node:fs";
@@ -8,39 +10,38 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
 import { catalogue as defaultCatalogue } from "../../fixtures/catalogue.ts";
-import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
+import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Scenario } from "../catalogue/catalogue.ts";
+import type { Check } from "../checks/check.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { startControlServer } from "./control-server.ts";
-import { lintObjects } from "../checks/lint.ts";
-import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
-import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
 import { ConfigError } from "../support/errors.ts";
 import {
   certificateEvidence,
   controlEvidence,
   EVIDENCE_SCHEMA_VERSION,
   findings,
-  policyEvidence,
+  ingressEvidence,
   scenarioEvidence,
   totals,
   type Evidence,
 } from "../reports/evidence.ts";
-import { buildManifests, manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
-import { allCertificates, buildPki, chainPem } from "../pki/pki.ts";
-import { writePki } from "../pki/pki-files.ts";
+import { manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
+import { loadUserManifests, type UserObjects } from "../manifests/user-manifests.ts";
 import { ProgressReporter } from "../reports/progress-reporter.ts";
 import type { RunContext } from "./run-context.ts";
 import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
 import type { StartedTarget } from "../targets/target.ts";
 import type { MutantName } from "../targets/mutants.ts";
-import { EndpointTarget } from "../targets/endpoint-target.ts";
+import { catalogueSubject, foundSubject, manifestsSubject, type RunSubject, type SubjectGroup } from "./subject.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
 export const TOOL = { name: PACKAGE.name, version: PACKAGE.version };
 
+/** Probes in flight at once, per group. */
+export const DEFAULT_CONCURRENCY = 24;
 
 export interface RunOptions {
   target: string;
@@ -49,12 +50,16 @@ export interface RunOptions {
   /** The command line, as recorded in the evidence. */
   command: string;
   namespace?: string;
-  /** Options of the k3s and cluster targets (images, controller version, kubeconfig...). */
+  /** The user's own objects (a file or a folder of YAML): checks are generated from them. */
+  manifests?: string;
+  /** The IngressClass the controller under test serves (default nginx). */
+  ingressClass?: string;
+  /** Options of the k3s, cluster and endpoint targets. */
   targetOptions?: TargetOptions;
   log?: (line: string) => void;
   /**
-   * Alters the objects before they are deployed, leaving the catalogue's expectations as they
-   * are: how the project's own tests simulate a broken ingress to prove the suite fails.
+   * Alters the objects before they are deployed, leaving the expectations as they are: how the
+   * project's own tests simulate a broken ingress to prove the suite fails.
    */
   alterManifests?: (manifests: Manifests) => Manifests;
   /** Run against a deliberately broken nginx data plane (the mutation self-test). */
@@ -65,6 +70,8 @@ export interface RunOptions {
   keysDir?: string;
   /** Ed25519 private key (PKCS#8 PEM) that signs the report; default: a key made for the run. */
   signingKey?: string;
+  /** Probes in flight at once. */
+  concurrency?: number;
 }
 
 export interface RunOutcome {
@@ -76,13 +83,16 @@ export interface RunOutcome {
   timings: Record<string, number>;
 }
 
-/** Scenarios that share one deployed target: all of them, or one suite each with --isolate. */
-interface Group {
-  name: string;
-  scenarios: Scenario[];
-  policies: Policy[];
-  junitPath: string;
-  manifestsFile: string;
+/** What the run is about to do, everything checkable checked. */
+interface RunPlan {
+  choice: TargetChoice;
+  catalogue: Catalogue;
+  /** The catalogue's scenarios, when the catalogue is the subject. */
+  scenarios?: Scenario[];
+  /** The user's objects (--manifests). */
+  user?: UserObjects;
+  /** The suite files the checks live in (known before the checks are). */
+  suites: string[];
 }
 
 /** What one group's target was, for the evidence. */
@@ -96,19 +106,119 @@ interface TargetRecord extends Record<string, unknown> {
 
 const sha256 = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
 
-/** Checks everything that can be checked before starting anything; throws ConfigError. */
-export async function planRun(options: RunOptions): Promise<{ scenarios: Scenario[]; choice: TargetChoice; catalogue: Catalogue }> {
+/** Phase 1: checks everything that can be checked before starting anything; throws ConfigError (exit 2). */
+export async function planRun(options: RunOptions): Promise<RunPlan> {
   const catalogue = defaultCatalogue;
   const problems = validateCatalogue(catalogue);
   if (problems.length) throw new ConfigError(`the scenario catalogue is invalid:\n  ${problems.join("\n  ")}`);
-  const scenarios = selectScenarios(catalogue.scenarios, options.only);
-  if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
   if (options.keysDir && !relative(resolve(options.reportDir), resolve(options.keysDir)).startsWith("..")) {
     throw new ConfigError("--keys-dir must be outside the report directory: reports are evidence and hold no private key");
   }
   if (options.signingKey) await checkSigningKey(options.signingKey);
+  if (options.manifests && options.target === "endpoint") throw new ConfigError("--manifests deploys objects; the endpoint target checks a live deployment against --ingress");
+  if (options.manifests && options.targetOptions?.audit) throw new ConfigError("--manifests and --audit exclude each other: one deploys the objects, the other finds them deployed");
+  const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? "default") : undefined;
+  if (options.isolate && (user || options.target === "endpoint" || options.targetOptions?.audit)) throw new ConfigError("--isolate applies to the catalogue's suites");
+  if (options.mutant && (user || options.target !== "nginx")) throw new ConfigError("mutants exist only for the catalogue on the nginx target");
   const choice = await chooseTarget(options.target, options.targetOptions);
-  return { scenarios, choice, catalogue };
+  const found = !!choice.target.discover;
+  if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
+  const scenarios = selectScenarios(catalogue.scenarios, options.only);
+  if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
+  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite))] };
+}
+
+/** Phase 2: the objects under test and their checks, credentials made, expectations computed. */
+async function buildSubject(plan: RunPlan, options: RunOptions, namespace: string, log: (line: string) => void): Promise<RunSubject> {
+  if (plan.choice.target.discover) {
+    const found = await plan.choice.target.discover(log);
+    return foundSubject({ found, only: options.only, ingressClass: options.ingressClass });
+  }
+  if (plan.user) {
+    const subject = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass });
+    if (options.alterManifests) for (const g of subject.groups) if (g.manifests) g.manifests = options.alterManifests(structuredClone(g.manifests));
+    return subject;
+  }
+  return catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests });
+}
+
+/** Phase 3 (per group): deploys the group's objects, or finds them deployed; never throws. */
+async function startTarget(
+  plan: RunPlan,
+  subject: RunSubject,
+  group: SubjectGroup,
+  ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; artifacts: Record<string, string> },
+): Promise<{ started?: StartedTarget; deployError?: string }> {
+  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
+  try {
+    const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: subject.foreignCaPem } : undefined;
+    if (mutation) ctx.log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
+    const started = await plan.choice.target.start({ manifests: group.manifests, hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation });
+    if (group.manifests) ctx.log(`deployed ${group.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
+    return { started };
+  } catch (error) {
+    // The run goes on, so every check is reported as not run and the evidence says why.
+    const deployError = (error as Error).message;
+    ctx.log(`deploy failed: ${deployError}`);
+    for (const f of (error as { diagnostics?: string[] }).diagnostics ?? []) ctx.artifacts[relative(ctx.reportDir, f)] = relative(ctx.reportDir, f);
+    return { deployError };
+  }
+}
+
+/** Phase 4 (per group): the checks, in the vitest worker, against what the target serves. */
+async function executeChecks(
+  vitest: Vitest,
+  context: RunContext,
+  group: SubjectGroup,
+  target: StartedTarget | undefined,
+  subject: RunSubject,
+  log: (line: string) => void,
+): Promise<void> {
+  // The lifecycle suite changes the deployed objects through the target while it runs.
+  let currentStage = "missing-secret";
+  const control =
+    target?.update && group.manifests && subject.atStage && group.checks.some((c) => c.stage)
+      ? await startControlServer(async (stage) => {
+          if (stage === currentStage) return;
+          await target.update!(subject.atStage!(group.manifests!, stage));
+          currentStage = stage;
+          log(`  lifecycle: objects moved to stage "${stage}"`);
+        })
+      : undefined;
+  context.controlUrl = control?.url;
+  vitest.provide("mtlsRun", context);
+  try {
+    await vitest.start();
+  } finally {
+    await vitest.close();
+    await control?.close();
+  }
+}
+
+function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: SubjectGroup, target: StartedTarget | undefined, deployError: string | undefined, concurrency: number): RunContext {
+  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
+  const endpoint = (h: string) => {
+    try {
+      return target?.endpointFor(h);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    runId,
+    target: { kind: plan.choice.target.kind, description: target?.description ?? "did not come up" },
+    checks: group.checks,
+    endpoints: Object.fromEntries(hosts.flatMap((h) => (endpoint(h) ? [[h, endpoint(h)!]] : []))),
+    httpEndpoints: target?.httpEndpointFor ? Object.fromEntries(hosts.flatMap((h) => (target.httpEndpointFor!(h) ? [[h, target.httpEndpointFor!(h)!]] : []))) : {},
+    trust: subject.trust,
+    hostTrust: subject.hostTrust,
+    acceptAnyEcho: subject.acceptAnyEcho,
+    noEcho: subject.noEcho,
+    credentials: subject.credentials,
+    deployError,
+    settleMs: target?.settleMs ?? 0,
+    concurrency,
+  };
 }
 
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
@@ -119,9 +229,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
 
-  const { scenarios, choice, catalogue } = await planRun(options);
+  const plan = await planRun(options);
+  const { choice } = plan;
   log(`target: ${choice.target.kind} (${choice.why})`);
-  log(`run ${runId}: ${scenarios.length} scenario(s), reports in ${options.reportDir}`);
 
   const reportDir = resolve(options.reportDir);
   await mkdir(reportDir, { recursive: true });
@@ -130,122 +240,48 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     () => rm(workDir, { recursive: true, force: true }),
     () => rmSync(workDir, { recursive: true, force: true }),
   );
-
-  // The policies the scenarios use, plus every policy sharing a host with one of them: a host's
-  // behaviour depends on all the Ingresses on it.
-  const policiesOf = (list: Scenario[]) => {
-    const used = catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
-    return catalogue.policies.filter((p) => used.some((u) => u.name === p.name || (u.host === p.host && p.sharedHost)));
-  };
-  const policies = policiesOf(scenarios);
-  const groups: Group[] = options.isolate
-    ? [...new Set(scenarios.map((s) => s.suite))].map((suite) => {
-        const own = scenarios.filter((s) => s.suite === suite);
-        return { name: suite, scenarios: own, policies: policiesOf(own), junitPath: join(reportDir, `junit-${suite}.xml`), manifestsFile: `manifests-${suite}.yaml` };
-      })
-    : [{ name: "all", scenarios, policies, junitPath: join(reportDir, "junit.xml"), manifestsFile: "manifests.yaml" }];
-
-  const reporter = new ProgressReporter(log, scenarios.length);
-  // Vitest takes a while to load and start: let it do so while the keys are generated.
-  let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(groups[0]!, reporter, choice.target.kind);
-  vitestReady.catch(() => undefined);
-  const tPki = performance.now();
-  // A live endpoint trusts its own CA: the run's client credentials are issued from it.
-  const endpointTarget = choice.target instanceof EndpointTarget ? choice.target : undefined;
-  const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))], ca: endpointTarget?.issuingCa() });
-  const applicability = endpointTarget?.applicability(catalogue, pki.ca.cert.subjectName.toString().split(", ").reverse().join(","));
-  const serverTrust = endpointTarget?.serverTrust();
-  lap("pkiMs", tPki);
   const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
-  // Certificates are evidence; private keys never go into the report directory.
-  const pkiWritten = writePki(pki, { certDir: join(reportDir, "pki"), keyDir: options.keysDir });
-  pkiWritten.catch(() => undefined);
-
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const reporter = new ProgressReporter(log, 0);
+  // Vitest takes a while to load and start: let it do so while the subject is built.
+  let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(plan.suites, reporter, concurrency);
+  vitestReady.catch(() => undefined);
   const artifacts: Record<string, string> = { pki: "pki/" };
   const targets: TargetRecord[] = [];
   let started: StartedTarget | undefined;
+  let pkiWritten: Promise<unknown> = Promise.resolve();
+
   try {
-    for (const group of groups) {
-      const built = buildManifests({ namespace, policies: group.policies, pki });
-      const manifests = options.alterManifests ? options.alterManifests(structuredClone(built)) : built;
-      // For a live endpoint the deployed objects are not ours: its declared Ingress is recorded instead.
-      if (!endpointTarget) await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(manifests, sha256)));
-      if (!endpointTarget) artifacts[group.manifestsFile] = group.manifestsFile;
-      if (groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
+    const tSubject = performance.now();
+    const subject = await buildSubject(plan, options, namespace, log);
+    lap("pkiMs", tSubject);
+    const checks = subject.groups.flatMap((g) => g.checks);
+    reporter.total = checks.length;
+    const ingressCount = new Set(checks.map((c) => c.ingress).filter(Boolean)).size;
+    log(`run ${runId}: ${checks.length} check(s)${subject.origin === "catalogue" ? "" : ` for ${ingressCount} Ingress(es) from ${subject.source}`}, reports in ${options.reportDir}`);
+    for (const line of subject.changes) log(`  ${line}`);
+    // Certificates are evidence; private keys never go into the report directory.
+    pkiWritten = subject.writeFiles({ certDir: join(reportDir, "pki"), keyDir: options.keysDir });
+    pkiWritten.catch(() => undefined);
 
-      const tDeploy = performance.now();
-      let deployError: string | undefined;
-      try {
-        const mutation = options.mutant
-          ? { name: options.mutant, foreignCaPem: pki.others.find((c) => c.name === "other-ca")!.certPem }
-          : undefined;
-        if (mutation && choice.target.kind !== "nginx") throw new ConfigError("mutants exist only for the nginx target");
-        if (mutation) log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
-        started = await choice.target.start({ manifests, workDir, reportDir, log, mutation });
-        log(`deployed ${manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
-      } catch (error) {
-        // The run goes on, so every scenario is reported as not run and the evidence says why.
-        deployError = (error as Error).message;
-        log(`deploy failed: ${deployError}`);
-        for (const f of (error as { diagnostics?: string[] }).diagnostics ?? []) artifacts[relative(reportDir, f)] = relative(reportDir, f);
+    for (const group of subject.groups) {
+      if (group.manifests && group.manifestsFile) {
+        await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(group.manifests, sha256)));
+        artifacts[group.manifestsFile] = group.manifestsFile;
       }
+      if (subject.groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
+      const tDeploy = performance.now();
+      const { started: target, deployError } = await startTarget(plan, subject, group, { workDir, reportDir, log, mutant: options.mutant, artifacts });
+      started = target;
       lap("deployMs", tDeploy);
-      const target = started;
-
-      const context: RunContext = {
-        runId,
-        target: { kind: choice.target.kind, description: target?.description ?? "did not come up" },
-        endpoints: target
-          ? Object.fromEntries([...group.policies.map((p) => p.host), ...Object.values(applicability?.hosts ?? {})].map((h) => [h, target.endpointFor(h)]))
-          : {},
-        httpEndpoints: target?.httpEndpointFor
-          ? Object.fromEntries(group.policies.flatMap((p) => {
-              const e = target.httpEndpointFor!(p.host);
-              return e ? [[p.host, e]] : [];
-            }))
-          : {},
-        caPem: serverTrust ? serverTrust.caPem : pki.ca.certPem,
-        serverSha256: serverTrust ? undefined : pki.server.sha256,
-        insecureServer: serverTrust?.insecure,
-        skips: applicability?.skips ?? {},
-        hosts: applicability?.hosts ?? {},
-        acceptAnyEcho: endpointTarget?.echo,
-        credentials: Object.fromEntries(
-          Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }]),
-        ),
-        scenarioIds: group.scenarios.map((s) => s.id),
-        deployError,
-        settleMs: target?.settleMs ?? 0,
-        lint: group.scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {},
-      };
-
-      // The lifecycle suite changes the deployed objects through the target while it runs.
-      let currentStage = "missing-secret";
-      const control =
-        target?.update && group.scenarios.some((s) => s.stage)
-          ? await startControlServer(async (stage) => {
-              if (stage === currentStage) return;
-              await target.update!(manifestsAtStage(manifests, pki, stage));
-              currentStage = stage;
-              log(`  lifecycle: objects moved to stage "${stage}"`);
-            })
-          : undefined;
-      context.controlUrl = control?.url;
 
       const tSuites = performance.now();
-      const vitest = await (vitestReady ?? createSuiteRunner(group, reporter, choice.target.kind));
+      const vitest = await (vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], reporter, concurrency));
       vitestReady = undefined;
-      vitest.provide("mtlsRun", context);
-      try {
-        await vitest.start();
-      } finally {
-        await vitest.close();
-        await control?.close();
-      }
+      await executeChecks(vitest, contextFor(runId, plan, subject, group, target, deployError, concurrency), group, target, subject, log);
       lap("suitesMs", tSuites);
-      artifacts[relative(reportDir, group.junitPath)] = relative(reportDir, group.junitPath);
 
-      const failed = group.scenarios.some((s) => reporter.results.get(s.id)?.verdict !== "pass");
+      const failed = group.checks.some((c) => reporter.results.get(c.id)?.verdict === "fail" || !reporter.results.has(c.id));
       if (target) {
         if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
         await target.stop();
@@ -258,61 +294,31 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     }
     await pkiWritten;
 
-    const scenarioResults = scenarioEvidence(scenarios, policies, reporter.results, reporter.runErrors);
+    // Phase 5: evidence, reports, signature.
+    const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios);
     const sum = totals(scenarioResults);
     lap("totalMs", t0);
     const tReports = performance.now();
-    const [first] = targets;
-    const evidence: Evidence = {
-      schemaVersion: EVIDENCE_SCHEMA_VERSION,
-      tool: { ...TOOL, node: process.version },
-      run: {
-        id: runId,
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        command: options.command,
-        options: { target: options.target, only: options.only ?? null, reportDir, namespace, isolate: !!options.isolate, ...options.targetOptions },
-        timingsMs: timings,
-      },
-      target: {
-        ...first!,
-        selection: choice.why,
-        ...(targets.length > 1 ? { isolated: targets } : {}),
-      },
-      policies: policyEvidence(policies, buildManifests({ namespace, policies, pki })),
-      scenarios: scenarioResults,
-      certificates: allCertificates(pki).map(certificateEvidence),
-      caBundleSha256: sha256(pki.ca.certPem + "\n"),
-      crlSha256: null,
-      controls: controlEvidence(controlCoverage(catalogue, scenarios), scenarioResults),
-      findings: findings(scenarioResults),
-      artifacts,
-      runErrors: reporter.runErrors,
-      totals: sum,
-    };
-    for (const f of ["evidence.json", "report.html", "summary.md", MANIFEST_FILE, ENVELOPE_FILE, PUBLIC_KEY_FILE]) artifacts[f] = f;
-    const evidencePath = join(reportDir, "evidence.json");
-    await writeFile(evidencePath, JSON.stringify(evidence, null, 2) + "\n");
-    const [{ renderReportHtml }, { renderSummaryMarkdown }] = await Promise.all([import("../reports/report-html.ts"), import("../reports/report-summary.ts")]);
-    await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
-    const summary = renderSummaryMarkdown(evidence);
-    await writeFile(join(reportDir, "summary.md"), summary);
-    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary + "\n").catch(() => undefined);
-    // Last: the signature covers every file written before it.
+    const evidence = assembleEvidence({ runId, startedAt, options, namespace, timings, plan, subject, targets, scenarioResults, artifacts, runErrors: reporter.runErrors, reportDir });
+    const junitPaths = await writeReports(evidence, subject, reportDir, artifacts);
     const signed = await signReportDir(reportDir, evidence, options.signingKey);
     lap("reportsMs", tReports);
+
+    // Never green on nothing: a run in which no probe ran has checked nothing, whatever else it did.
+    const nothingChecked = sum.checked === 0;
+    const uncheckedIngresses = evidence.ingresses.filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed);
+    if (nothingChecked) log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
+    for (const i of uncheckedIngresses) if (!nothingChecked) log(`nothing was checked for Ingress ${i.id}: every check of it was skipped`);
     log(
-      `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (target ${choice.target.kind}, ${timings.totalMs} ms)`,
+      `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${choice.target.kind}, ${timings.totalMs} ms)`,
     );
     for (const e of reporter.runErrors) log(`error: ${e}`);
-    log(`evidence: ${evidencePath} (report.html, summary.md)`);
-    log(
-      `signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` +
-        (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""),
-    );
-    for (const g of groups) log(`junit:    ${g.junitPath}`);
+    log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md)`);
+    log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""));
+    for (const p of junitPaths) log(`junit:    ${p}`);
     // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
-    return { exitCode: sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total ? 1 : 0, evidence, evidencePath, junitPath: groups[0]!.junitPath, timings };
+    const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total || nothingChecked || uncheckedIngresses.length > 0;
+    return { exitCode: failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
   } finally {
     await vitestReady?.then((v) => v.close()).catch(() => undefined);
     if (started) await started.stop();
@@ -321,10 +327,89 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   }
 }
 
-/** A vitest instance over the suites that hold the group's scenarios, ready to start. */
-async function createSuiteRunner(group: Group, reporter: ProgressReporter, targetKind: string): Promise<Vitest> {
+function assembleEvidence(input: {
+  runId: string;
+  startedAt: Date;
+  options: RunOptions;
+  namespace: string;
+  timings: Record<string, number>;
+  plan: RunPlan;
+  subject: RunSubject;
+  targets: TargetRecord[];
+  scenarioResults: ReturnType<typeof scenarioEvidence>;
+  artifacts: Record<string, string>;
+  runErrors: string[];
+  reportDir: string;
+}): Evidence {
+  const { options, subject, targets, scenarioResults, plan } = input;
+  const [first] = targets;
+  const coverageOf = plan.scenarios
+    ? controlCoverage(plan.catalogue, plan.scenarios)
+    : plan.catalogue.controls.map((c) => ({ ...c, scenarios: scenarioResults.filter((s) => s.controls.includes(c.id)).map((s) => s.id) }));
+  const { audit: _audit, ...targetOptions } = options.targetOptions ?? {};
+  for (const f of ["evidence.json", "report.html", "summary.md", MANIFEST_FILE, ENVELOPE_FILE, PUBLIC_KEY_FILE]) input.artifacts[f] = f;
+  return {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    tool: { ...TOOL, node: process.version },
+    run: {
+      id: input.runId,
+      startedAt: input.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      command: options.command,
+      options: {
+        target: options.target,
+        only: options.only ?? null,
+        reportDir: input.reportDir,
+        namespace: input.namespace,
+        isolate: !!options.isolate,
+        manifests: options.manifests ?? null,
+        audit: !!options.targetOptions?.audit,
+        ...targetOptions,
+      },
+      timingsMs: input.timings,
+    },
+    target: { ...first!, selection: plan.choice.why, ...(targets.length > 1 ? { isolated: targets } : {}) },
+    subject: { origin: subject.origin, source: subject.source, changes: subject.changes },
+    policies: subject.policies,
+    ingresses: ingressEvidence(subject.ingresses, scenarioResults),
+    scenarios: scenarioResults,
+    certificates: subject.certificates.map(certificateEvidence),
+    caBundleSha256: subject.caBundleSha256,
+    crlSha256: subject.crlSha256,
+    controls: controlEvidence(coverageOf, scenarioResults),
+    findings: findings(scenarioResults),
+    artifacts: input.artifacts,
+    runErrors: input.runErrors,
+    totals: totals(scenarioResults),
+  };
+}
+
+/** evidence.json, junit.xml (per group with --isolate), report.html and summary.md. */
+async function writeReports(evidence: Evidence, subject: RunSubject, reportDir: string, artifacts: Record<string, string>): Promise<string[]> {
+  const [{ renderReportHtml }, { renderSummaryMarkdown }, { renderJunit }] = await Promise.all([
+    import("../reports/report-html.ts"),
+    import("../reports/report-summary.ts"),
+    import("../reports/junit.ts"),
+  ]);
+  const junitPaths: string[] = [];
+  for (const group of subject.groups) {
+    const ids = new Set(group.checks.map((c: Check) => c.id));
+    const path = join(reportDir, group.junitFile);
+    await writeFile(path, renderJunit(evidence, evidence.scenarios.filter((s) => ids.has(s.id))));
+    artifacts[group.junitFile] = group.junitFile;
+    junitPaths.push(path);
+  }
+  await writeFile(join(reportDir, "evidence.json"), JSON.stringify(evidence, null, 2) + "\n");
+  await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
+  const summary = renderSummaryMarkdown(evidence);
+  await writeFile(join(reportDir, "summary.md"), summary);
+  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary + "\n").catch(() => undefined);
+  return junitPaths;
+}
+
+/** A vitest instance over the given suite files, ready to start. */
+async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number): Promise<Vitest> {
   const { createVitest } = await import("vitest/node");
-  const suites = [...new Set(group.scenarios.map((s) => s.suite))];
   return createVitest(
     {
       config: false,
@@ -332,9 +417,10 @@ async function createSuiteRunner(group: Group, reporter: ProgressReporter, targe
       include: suites.map((s) => `suites/${s}.conformance.ts`),
       watch: false,
       run: true,
-      reporters: [reporter, ["junit", { outputFile: group.junitPath, suiteName: `mtls-conformance ${targetKind}` }]],
+      reporters: [reporter],
       testTimeout: 60_000,
       hookTimeout: 60_000,
+      maxConcurrency: concurrency,
       // One thread, no per-file isolation: the suites share no state, and a worker per file
       // costs more (start-up, transforms) than all the probes together (npm run bench).
       pool: "threads",
@@ -342,7 +428,7 @@ async function createSuiteRunner(group: Group, reporter: ProgressReporter, targe
       maxWorkers: 1,
     },
     { logLevel: "error" },
-    // The run prints its own lines; vitest's (e.g. "JUNIT report written to") would only repeat them.
+    // The run prints its own lines.
     { stdout: quietStream(process.stdout), stderr: process.stderr },
   );
 }

@@ -67,12 +67,11 @@ export class ClusterTarget implements Target {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...this.options.timeouts };
     const kube = new Kube(loadKubeConfig({ file: this.options.kubeconfig, context: this.options.context }));
     const kubernetes = await kube.serverVersion();
-    const namespace = input.manifests.namespace;
+    const manifests = input.manifests;
+    if (!manifests) throw new Error("the cluster target deploys objects: none were given");
     const outDir = join(input.reportDir, "cluster");
     await mkdir(outDir, { recursive: true });
-    const hosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
-    // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
-    const tlsHosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.tls ?? []).flatMap((t) => t.hosts ?? [])))];
+    const hosts = [...new Set(manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
 
     let controllerManifest: { version: string; sha256: string; source: string } | undefined;
     if (this.options.installController) {
@@ -84,26 +83,26 @@ export class ClusterTarget implements Target {
       throw new Error(`${error.message}. Is ingress-nginx installed in namespace ingress-nginx? Pass --install-controller to install it.`);
     });
 
-    await kube.claimNamespace(namespace);
-    const removeNamespace = onCleanup(() => kube.deleteNamespace(namespace));
-    const collectDiagnostics = (): Promise<string[]> => saveDiagnostics(kube, input, hosts, outDir);
+    // Every namespace the run creates is removed afterwards; one it did not create is refused.
+    const removeNamespace = onCleanup(async () => {
+      for (const ns of manifests.namespaces) await kube.deleteNamespace(ns);
+    });
+    const collectDiagnostics = (): Promise<string[]> => saveDiagnostics(kube, { manifests, log: input.log }, hosts, outDir);
 
     try {
-      await kube.deploy(input.manifests, timeouts);
-      await kube.waitDeploymentReady(namespace, "demo-app", timeouts.backendReadyMs);
+      await kube.deployAll(manifests, timeouts);
       const endpoint = this.options.ingressAddress ? parseIngressAddress(this.options.ingressAddress) : await kube.controllerAddress();
       if (!endpoint) {
         throw new Error("the ingress-nginx-controller Service publishes no load-balancer address; pass --ingress-address HOST:PORT");
       }
-      const tlsCert = Buffer.from(input.manifests.secrets.find((s) => s.type === "kubernetes.io/tls")?.data?.["tls.crt"] ?? "", "base64").toString();
-      const der = Buffer.from(tlsCert.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""), "base64");
-      await waitForHostCertificates(() => endpoint, tlsHosts, createHash("sha256").update(der).digest("hex"), timeouts.certificatesMs, input.log);
+      // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
+      await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, input.log);
       const images = await kube.controllerImages();
       return {
         kind: "cluster",
         description: "the ingress-nginx controller of an existing cluster",
         versions: { kubernetes, controller: controllerImageVersion(images.map((i) => i.image)) },
-        details: { context: this.options.context ?? null, namespace, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, controllerManifest: controllerManifest ?? null },
+        details: { context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
         // The controller applies changes on its next sync: scenarios get a minute to see them.
         update: (manifests) => kube!.deploy(manifests, timeouts),

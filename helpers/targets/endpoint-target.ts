@@ -1,34 +1,32 @@
-// Target `endpoint`: a live deployment, checked as it is. The Ingress file is what is deployed
-// there (its host and auth-tls annotations are the declared policy); the CA pair is the one the
-// endpoint trusts, used to mint the run's client credentials. Nothing is deployed or changed:
-// scenarios for other policies, or that need to change the deployment, are skipped with a reason.
+// Target `endpoint`: a live deployment, checked as it is. Its declaration (--ingress: one or more
+// Ingresses, any hosts, any auth-tls settings) is what the checks are generated from; --ca-cert is
+// the CA its auth-tls secrets hold. With --ca-key the run issues its clients from that CA; with
+// --client-cert/--client-key (or --clients per host) it presents the given client for the positive
+// checks and mints the negative ones from CAs of its own. Nothing is deployed or changed.
 import type { V1Ingress } from "@kubernetes/client-node";
 import { existsSync, readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
-import type { Catalogue, Policy, Scenario } from "../catalogue/catalogue.ts";
-import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { dirname, resolve } from "node:path";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { annotationOf } from "../model/annotations.ts";
 import { ConfigError } from "../support/errors.ts";
-import { parseAuthTls, type AuthTls } from "./nginx-render.ts";
-import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
+import type { DeclaredObjects, DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
 export interface EndpointTargetOptions {
   url?: string;
   ingress?: string;
   caCert?: string;
   caKey?: string;
+  /** A client certificate the deployment accepts (PEM, leaf first, chain after it), and its key. */
+  clientCert?: string;
+  clientKey?: string;
+  /** YAML mapping host -> { cert, key }: clients per host (paths relative to the file). */
+  clients?: string;
   /** CA that signed the endpoint's server certificate. */
   serverCa?: string;
   /** Do not verify the endpoint's server certificate (only when no CA is at hand). */
   insecureServer?: boolean;
-  /** The upstream answers with the echo JSON ({"headers":{…}}): header scenarios can run. */
+  /** The upstream answers with the echo JSON ({"headers":{…}}): header expectations can be checked. */
   echo?: boolean;
-}
-
-export interface Applicability {
-  /** Scenario id -> why it does not apply to this deployment. */
-  skips: Record<string, string>;
-  /** Policy name -> the host that answers it here. */
-  hosts: Record<string, string>;
 }
 
 const read = (file: string, what: string): string => {
@@ -36,27 +34,32 @@ const read = (file: string, what: string): string => {
   return readFileSync(file, "utf8");
 };
 
-/** The settings that decide behaviour, after the controller's fallbacks; the secret's name does not matter. */
-function effective(auth: AuthTls | undefined): string {
-  if (!auth) return "no auth-tls";
-  return JSON.stringify({ v: auth.verifyClient, d: auth.verifyDepth, p: auth.passCertificateToUpstream, e: auth.errorPage ?? null, m: auth.matchCn ?? null });
+/** --clients FILE: `host: { cert: FILE, key: FILE }`, paths relative to FILE; checked to exist. */
+export function readClients(file: string): Record<string, { certFile: string; keyFile: string }> {
+  const doc = parseYaml(read(file, "--clients")) as Record<string, { cert?: string; key?: string }> | null;
+  if (!doc || typeof doc !== "object") throw new ConfigError(`--clients ${file}: expected a mapping host -> { cert, key }`);
+  const out: Record<string, { certFile: string; keyFile: string }> = {};
+  for (const [host, entry] of Object.entries(doc)) {
+    if (!entry?.cert || !entry.key) throw new ConfigError(`--clients ${file}: ${host} needs cert and key`);
+    const certFile = resolve(dirname(file), entry.cert);
+    const keyFile = resolve(dirname(file), entry.key);
+    read(certFile, `--clients ${host} cert`);
+    read(keyFile, `--clients ${host} key`);
+    out[host] = { certFile, keyFile };
+  }
+  return out;
 }
 
-function describePolicy(auth: AuthTls | undefined): string {
-  if (!auth) return "no auth-tls";
-  return [
-    `verify-client ${auth.verifyClient}`,
-    `depth ${auth.verifyDepth}`,
-    `pass-certificate ${auth.passCertificateToUpstream}`,
-    ...(auth.errorPage ? [`error-page ${auth.errorPage}`] : []),
-    ...(auth.matchCn ? [`match-cn ${auth.matchCn}`] : []),
-  ].join(", ");
-}
-
-/** The secret reference always resolves for the comparison: the live secret is not ours to read. */
-function authOf(ing: V1Ingress): AuthTls | undefined {
-  const auth = parseAuthTls(ing, []);
-  return auth ? { ...auth, brokenReason: undefined, noCa: undefined } : undefined;
+/** Ingress objects of a YAML file (several documents, Lists); objects without a namespace are in "default". */
+export function readIngresses(file: string, flag: string): V1Ingress[] {
+  const docs = parseAllDocuments(read(file, flag)).map((d) => d.toJS() as { kind?: string; items?: unknown[] } | null);
+  const objects = docs.flatMap((d) => (d?.kind === "List" && Array.isArray(d.items) ? (d.items as Array<{ kind?: string }>) : [d]));
+  const ingresses = objects.filter((d): d is V1Ingress => d?.kind === "Ingress");
+  for (const i of ingresses) {
+    i.metadata ??= {};
+    i.metadata.namespace ??= "default";
+  }
+  return ingresses;
 }
 
 export class EndpointTarget implements Target {
@@ -67,10 +70,10 @@ export class EndpointTarget implements Target {
     this.options = options;
   }
 
-  /** Everything checkable before the run: files, URL, one Ingress with a host, server trust. */
-  validate(): { url: URL; ingress: V1Ingress; host: string } {
+  /** Everything checkable before the run: files, URL, Ingresses with hosts, credentials, server trust. */
+  validate(): { url: URL; ingresses: V1Ingress[]; hosts: string[] } {
     const o = this.options;
-    for (const [flag, value] of [["--url", o.url], ["--ingress", o.ingress], ["--ca-cert", o.caCert], ["--ca-key", o.caKey]] as const) {
+    for (const [flag, value] of [["--url", o.url], ["--ingress", o.ingress], ["--ca-cert", o.caCert]] as const) {
       if (!value) throw new ConfigError(`--target endpoint needs ${flag}`);
     }
     let url: URL;
@@ -80,90 +83,77 @@ export class EndpointTarget implements Target {
       throw new ConfigError(`--url ${o.url} is not a URL`);
     }
     if (url.protocol !== "https:") throw new ConfigError(`--url ${o.url}: an https:// URL is needed`);
-    const docs = parseAllDocuments(read(o.ingress!, "--ingress")).map((d) => d.toJS() as V1Ingress | null);
-    const ingresses = docs.filter((d): d is V1Ingress => d?.kind === "Ingress");
-    if (ingresses.length !== 1) throw new ConfigError(`--ingress ${o.ingress}: exactly one Ingress is needed, found ${ingresses.length}`);
-    const ingress = ingresses[0]!;
-    const host = ingress.spec?.rules?.find((r) => r.host)?.host;
-    if (!host) throw new ConfigError(`--ingress ${o.ingress}: the Ingress has no host rule`);
+    const ingresses = readIngresses(o.ingress!, "--ingress");
+    if (ingresses.length === 0) throw new ConfigError(`--ingress ${o.ingress}: no Ingress in it`);
+    const hosts = [...new Set(ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
+    if (hosts.length === 0) throw new ConfigError(`--ingress ${o.ingress}: no Ingress has a host rule`);
     read(o.caCert!, "--ca-cert");
-    read(o.caKey!, "--ca-key");
+    if (o.caKey) read(o.caKey, "--ca-key");
+    if (!!o.clientCert !== !!o.clientKey) throw new ConfigError("--client-cert and --client-key go together");
+    if (o.clientCert) {
+      read(o.clientCert, "--client-cert");
+      read(o.clientKey!, "--client-key");
+    }
+    if (o.clients) readClients(o.clients);
     if (o.serverCa) read(o.serverCa, "--server-ca");
     else if (!o.insecureServer) throw new ConfigError("--target endpoint needs --server-ca FILE (the CA of the endpoint's server certificate) or --insecure-server");
-    return { url, ingress, host };
+    return { url, ingresses, hosts };
   }
 
   async check(): Promise<TargetAvailability> {
     try {
-      const { url, host } = this.validate();
-      return { available: true, reason: `${url.host} as ${host}` };
+      const { url, hosts } = this.validate();
+      return { available: true, reason: `${url.host} as ${hosts.join(", ")}` };
     } catch (error) {
       return { available: false, reason: (error as Error).message };
     }
   }
 
-  /** The CA the deployment trusts: the run's client credentials are issued from it. */
-  issuingCa(): { certPem: string; keyPem: string } {
-    return { certPem: read(this.options.caCert!, "--ca-cert"), keyPem: read(this.options.caKey!, "--ca-key") };
-  }
-
-  serverTrust(): { caPem?: string; insecure: boolean } {
-    return this.options.serverCa ? { caPem: read(this.options.serverCa, "--server-ca"), insecure: false } : { insecure: true };
-  }
-
-  get echo(): boolean {
-    return this.options.echo === true;
-  }
-
-  /** Which scenarios this deployment can answer, and on which host. */
-  applicability(catalogue: Catalogue, caRfc2253: string): Applicability {
-    const { ingress, host } = this.validate();
-    const declared = authOf(ingress);
-    const skips: Record<string, string> = {};
-    const hosts: Record<string, string> = {};
-    const policyAuth = (p: Policy) =>
-      authOf({ metadata: { namespace: "default", annotations: Object.fromEntries(Object.entries(p.annotations).map(([k, v]) => [ANNOTATION_PREFIX + k, v.replaceAll("$(NAMESPACE)", "default")])) } });
-    for (const p of catalogue.policies) if (!p.caSecret && !p.sharedHost && p.tls !== false && effective(policyAuth(p)) === effective(declared)) hosts[p.name] = host;
-
-    const skip = (s: Scenario): string | undefined => {
-      if (s.lint) return "checks the guide's own objects, not this deployment";
-      if (s.stage) return "needs to change the deployment (lifecycle)";
-      if (s.request?.scheme === "http") return "needs the deployment's plain-HTTP listener";
-      if (s.request?.servername) return "needs another host on the same deployment";
-      const policy = catalogue.policies.find((p) => p.name === s.policy)!;
-      if (!hosts[s.policy]) {
-        if (policy.caSecret) return `needs a CA secret with ${policy.caSecret.crl ?? "a CRL"}`;
-        return `written for ${describePolicy(policyAuth(policy))}; the deployed Ingress declares ${describePolicy(declared)}`;
-      }
-      const headers = s.expect.upstreamHeaders;
-      if (!this.echo && (s.expect.upstream === "reached" || headers)) return "needs --echo (an upstream that answers with the headers it received)";
-      const issuer = headers?.headers?.["ssl-client-issuer-dn"];
-      if (issuer && issuer.startsWith("O=MyOrganization,CN=My Certificate Authority") && caRfc2253 !== issuer) {
-        return `expects the guide CA's name as issuer; this deployment's CA is ${caRfc2253}`;
-      }
-      return undefined;
+  async discover(): Promise<DeclaredObjects> {
+    const o = this.options;
+    const { ingresses } = this.validate();
+    // Every auth-tls secret the declaration names is taken to hold --ca-cert (the live Secret is not ours to read).
+    const refs = [
+      ...new Set(
+        ingresses.flatMap((i) => {
+          const parts = annotationOf(i, "auth-tls-secret")?.trim().split("/");
+          return parts?.length === 2 && parts[1] ? [`${parts[0] || i.metadata!.namespace}/${parts[1]}`] : [];
+        }),
+      ),
+    ];
+    const caPem = read(o.caCert!, "--ca-cert");
+    const clients: DeclaredObjects["clients"] = o.clients ? readClients(o.clients) : {};
+    if (o.clientCert) clients["*"] = { certFile: o.clientCert, keyFile: o.clientKey! };
+    return {
+      origin: "endpoint",
+      source: o.ingress!,
+      ingresses,
+      secrets: refs.map((ref) => {
+        const [namespace, name] = ref.split("/") as [string, string];
+        return { namespace, name, data: { "ca.crt": caPem } };
+      }),
+      cas: [{ id: "declared-ca", refs, certPem: caPem, ...(o.caKey ? { keyPem: read(o.caKey, "--ca-key") } : {}) }],
+      clients,
+      trust: o.serverCa ? { caPem: read(o.serverCa, "--server-ca") } : { insecure: true, why: "--insecure-server" },
+      ignoreClass: true,
+      echo: o.echo === true,
     };
-    for (const s of catalogue.scenarios) {
-      const reason = skip(s);
-      if (reason) skips[s.id] = reason;
-    }
-    return { skips, hosts };
   }
 
   async start(input: DeployInput): Promise<StartedTarget> {
-    const { url, ingress, host } = this.validate();
+    const { url } = this.validate();
     const endpoint: Endpoint = { address: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
-    input.log(`checking the live deployment at ${url.host} as ${host}; nothing is deployed or changed`);
+    input.log(`checking the live deployment at ${url.host} as ${(input.hosts ?? []).join(", ")}; nothing is deployed or changed`);
     return {
       kind: "endpoint",
-      description: `a live deployment at ${url.origin}, checked against the Ingress ${ingress.metadata?.namespace ?? "default"}/${ingress.metadata?.name} declared in ${this.options.ingress}`,
+      description: `a live deployment at ${url.origin}, checked against the Ingress(es) declared in ${this.options.ingress}`,
       versions: {},
       details: {
         url: url.origin,
-        host,
-        declaredPolicy: describePolicy(authOf(ingress)),
+        hosts: input.hosts ?? [],
         serverVerification: this.options.serverCa ? `against ${this.options.serverCa}` : "off (--insecure-server)",
-        echo: this.echo,
+        clientsFrom: this.options.caKey ? "issued from --ca-key" : this.options.clientCert || this.options.clients ? "given (--client-cert / --clients)" : "none: positive checks skipped",
+        echo: this.options.echo === true,
       },
       endpointFor: () => endpoint,
       collectDiagnostics: async () => [],

@@ -133,11 +133,11 @@ export class K3sTarget implements Target {
     );
 
     let kube: Kube | undefined;
-    const hosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
-    // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
-    const tlsHosts = [...new Set(input.manifests.ingresses.flatMap((i) => (i.spec?.tls ?? []).flatMap((t) => t.hosts ?? [])))];
+    const manifests = input.manifests;
+    if (!manifests) throw new Error("the k3s target deploys objects: none were given");
+    const hosts = [...new Set(manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
     const collectDiagnostics = async (): Promise<string[]> =>
-      kube ? saveDiagnostics(kube, input, hosts, outDir, { "controller-manifest.sha256": async () => `${manifest.sha256}  ${manifest.source}\n` }) : [];
+      kube ? saveDiagnostics(kube, { manifests, log }, hosts, outDir, { "controller-manifest.sha256": async () => `${manifest.sha256}  ${manifest.source}\n` }) : [];
 
     try {
       kube = new Kube(loadKubeConfig({ yaml: container.getKubeConfig() }));
@@ -146,14 +146,13 @@ export class K3sTarget implements Target {
       await kube.installController(manifest.objects);
       await kube.waitControllerReady(timeouts.controllerReadyMs);
       log("controller Ready; applying the run's objects...");
-      await kube.claimNamespace(input.manifests.namespace);
-      await kube.deploy(input.manifests, timeouts);
-      await kube.waitDeploymentReady(input.manifests.namespace, "demo-app", timeouts.backendReadyMs);
+      await kube.deployAll(manifests, timeouts);
       const endpoint: Endpoint = { address: container.getHost(), port: container.getMappedPort(443) };
-      await waitForHostCertificates(() => endpoint, tlsHosts, serverSha256(input), timeouts.certificatesMs, log);
+      // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
+      await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, log);
 
       const [kubernetes, images] = await Promise.all([kube.serverVersion(), kube.controllerImages()]);
-      await writeFile(join(outDir, "manifests-applied.yaml"), manifestsYaml(redactedManifests(input.manifests, sha256)));
+      await writeFile(join(outDir, "manifests-applied.yaml"), manifestsYaml(redactedManifests(manifests, sha256)));
       return {
         kind: "k3s",
         description: `ingress-nginx controller ${manifest.version} in k3s (${this.image}), installed from its release manifest`,
@@ -164,7 +163,7 @@ export class K3sTarget implements Target {
           preloadedImages: preloaded,
           registryMirror: this.options.registryMirror ?? null,
           endpoint: `${endpoint.address}:${endpoint.port}`,
-          namespace: input.manifests.namespace,
+          namespaces: manifests.namespaces,
         },
         endpointFor: () => endpoint,
         // The controller applies changes on its next sync: scenarios get a minute to see them.
@@ -185,13 +184,6 @@ export class K3sTarget implements Target {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-function serverSha256(input: DeployInput): string {
-  const tls = input.manifests.secrets.find((s) => s.type === "kubernetes.io/tls");
-  const pem = Buffer.from(tls?.data?.["tls.crt"] ?? "", "base64").toString("utf8");
-  const b64 = pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "");
-  return createHash("sha256").update(Buffer.from(b64, "base64")).digest("hex");
-}
 
 /**
  * `docker save` each image the host's engine has into a tarball. An image the host lacks is

@@ -8,15 +8,19 @@ import {
   Exec,
   KubeConfig,
   KubernetesObjectApi,
+  NetworkingV1Api,
   PatchStrategy,
   VersionApi,
   type KubernetesObject,
+  type V1Ingress,
   type V1Pod,
+  type V1Secret,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { controllerOrder } from "../model/hosts.ts";
 import { MANAGED_BY_LABEL, manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
 import { retrying, StopWaiting, waitFor } from "../support/wait.ts";
 
@@ -75,12 +79,36 @@ export class Kube {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly objects: KubernetesObjectApi;
+  readonly networking: NetworkingV1Api;
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  /** Every Ingress, in one namespace or in all. */
+  async listIngresses(namespace?: string): Promise<V1Ingress[]> {
+    try {
+      const list = namespace ? await this.networking.listNamespacedIngress({ namespace }) : await this.networking.listIngressForAllNamespaces();
+      return list.items;
+    } catch (error) {
+      const { code, message } = apiError(error);
+      throw new KubeApiError(`listing Ingresses${namespace ? ` in ${namespace}` : ""}: ${code ? `HTTP ${code}: ` : ""}${message}`, code);
+    }
+  }
+
+  /** One Secret, or undefined when it does not exist. */
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ namespace, name });
+    } catch (error) {
+      const { code, message } = apiError(error);
+      if (code === 404) return undefined;
+      throw new KubeApiError(`reading Secret ${namespace}/${name}: ${code ? `HTTP ${code}: ` : ""}${message}`, code);
+    }
   }
 
   async serverVersion(): Promise<string> {
@@ -161,12 +189,21 @@ export class Kube {
    */
   async deploy(manifests: Manifests, timeouts: Timeouts): Promise<void> {
     for (const o of [...manifests.workloads, ...manifests.secrets]) await this.apply(o as KubernetesObject);
-    for (const ingress of manifests.ingresses) {
+    // In the controller's tie-break order (namespace/name descending): whichever second each lands
+    // in, the order they are created in is the order the controller sorts them in.
+    for (const ingress of controllerOrder(manifests.ingresses)) {
       await retrying(`the admission webhook to accept Ingress ${ingress.metadata?.name}`, () => this.apply(ingress as KubernetesObject), isWebhookNotReady, {
         timeoutMs: timeouts.webhookMs,
         intervalMs: 500,
       });
     }
+  }
+
+  /** Claims every namespace of the objects, applies them, and waits for their backends. */
+  async deployAll(manifests: Manifests, timeouts: Timeouts): Promise<void> {
+    for (const ns of manifests.namespaces) await this.claimNamespace(ns);
+    await this.deploy(manifests, timeouts);
+    for (const b of manifests.backends) await this.waitDeploymentReady(b.namespace, b.name, timeouts.backendReadyMs);
   }
 
   async waitDeploymentReady(namespace: string, name: string, timeoutMs: number): Promise<void> {
@@ -301,7 +338,7 @@ export async function saveDiagnostics(
     await put("controller.log", () => kube.podLogs(pod));
     await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
   }
-  await put("events.txt", () => kube.events(input.manifests.namespace));
+  await put("events.txt", async () => (await Promise.all(input.manifests.namespaces.map(async (ns) => `# ${ns}\n${await kube.events(ns)}`))).join("\n"));
   const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
   await put("manifests-applied.yaml", async () => manifestsYaml(redactedManifests(input.manifests, sha256)));
   for (const [name, content] of Object.entries(extra)) await put(name, content);

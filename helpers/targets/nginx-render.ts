@@ -1,16 +1,20 @@
 // Renders, from the run's Ingress and Secret objects, the nginx configuration that ingress-nginx
-// renders for its auth-tls annotations (facts: shared/reference/ingress-nginx-auth-tls.md).
+// renders for its auth-tls annotations (facts: shared/reference/ingress-nginx-auth-tls.md). Which
+// Ingress governs a host, which ones the controller rejects or denies, is the policy model's
+// reading of the controller (helpers/model/hosts.ts): the renderer only writes it out.
 // Only the parts that decide client-certificate behaviour are emulated; Lua balancing,
 // snippets and the rest of the controller's template are not.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { join } from "node:path";
-import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { secretData } from "../manifests/manifests.ts";
+import { ANNOTATION_PREFIX, ingressId, parseAuthTls as parseModel, type ParsedAuthTls, type SecretLookup, type VerifyClient } from "../model/annotations.ts";
+import { resolveHosts } from "../model/hosts.ts";
+import { secretView } from "../model/secrets.ts";
 import type { Mutation } from "./mutants.ts";
 
-export type VerifyClient = "on" | "off" | "optional" | "optional_no_ca";
+export type { VerifyClient } from "../model/annotations.ts";
 
-/** What ingress-nginx makes of one host's auth-tls annotations. */
+/** What ingress-nginx makes of one Ingress's auth-tls annotations (the policy model's parse, flattened for reports). */
 export interface AuthTls {
   /** `namespace/name` as written. */
   secretRef: string;
@@ -23,6 +27,8 @@ export interface AuthTls {
   brokenReason?: string;
   /** The secret has a key pair but no ca.crt: client-certificate auth is silently not configured. */
   noCa?: boolean;
+  /** The admission webhook refuses the Ingress (the controller's store skips it). */
+  rejected?: string;
 }
 
 export interface RenderedServer {
@@ -50,66 +56,41 @@ export interface RenderInput {
   backendFor: (service: string, port: number | string) => string;
   /** Certificate for SNI names no Ingress claims, as the controller's fake certificate. */
   defaultCertificate: { certPem: string; keyPem: string };
+  /** The IngressClass the emulated controller serves (default nginx). */
+  ingressClass?: string;
 }
 
 export interface RenderedConfig {
   config: string;
   files: Array<{ path: string; content: string; mode: number }>;
   servers: RenderedServer[];
+  /** Ingresses (or rules) the controller would not serve, and why. */
+  skipped: string[];
 }
 
-const VERIFY_CLIENT_VALUES: readonly VerifyClient[] = ["on", "off", "optional", "optional_no_ca"];
+const lookupIn = (secrets: V1Secret[]): SecretLookup => (ns, name) => {
+  const s = secrets.find((x) => (x.metadata?.namespace ?? "default") === ns && x.metadata?.name === name);
+  return s ? secretView(s) : undefined;
+};
 
-function annotation(ing: V1Ingress, key: string): string | undefined {
-  return ing.metadata?.annotations?.[ANNOTATION_PREFIX + key];
-}
-
-/** The controller's parsing rules, including the silent fallbacks. */
-export function parseAuthTls(ing: V1Ingress, secrets: V1Secret[]): AuthTls | undefined {
-  const secretRef = annotation(ing, "auth-tls-secret");
-  if (secretRef === undefined) return undefined;
-  const namespace = ing.metadata?.namespace ?? "default";
-
-  const rawVerify = annotation(ing, "auth-tls-verify-client");
-  // Case-sensitive; anything unknown silently becomes "on".
-  const verifyClient = VERIFY_CLIENT_VALUES.includes(rawVerify as VerifyClient) ? (rawVerify as VerifyClient) : "on";
-
-  const rawDepth = annotation(ing, "auth-tls-verify-depth");
-  const parsedDepth = rawDepth !== undefined && /^-?\d+$/.test(rawDepth.trim()) ? Number(rawDepth.trim()) : 0;
-  // 0, empty and non-numbers silently become 1; negatives are rendered as is (nginx then rejects them).
-  const verifyDepth = parsedDepth === 0 ? 1 : parsedDepth;
-
-  const auth: AuthTls = {
-    secretRef,
-    verifyClient,
-    verifyDepth,
-    passCertificateToUpstream: annotation(ing, "auth-tls-pass-certificate-to-upstream") === "true",
-    errorPage: annotation(ing, "auth-tls-error-page"),
-    matchCn: annotation(ing, "auth-tls-match-cn"),
+function flatten(parsed: ParsedAuthTls, written: string): AuthTls {
+  return {
+    secretRef: written,
+    ...parsed.settings,
+    ...(parsed.denied ? { brokenReason: parsed.denied.reason } : {}),
+    ...(parsed.secret?.usable && !parsed.secret.trusted ? { noCa: true } : {}),
+    ...(parsed.rejected ? { rejected: parsed.rejected.message } : {}),
   };
+}
 
-  const [secretNamespace, secretName, ...rest] = secretRef.split("/");
-  if (!secretName || rest.length > 0) {
-    auth.brokenReason = `auth-tls-secret "${secretRef}" is not namespace/name`;
-  } else if (secretNamespace !== namespace) {
-    auth.brokenReason = `auth-tls-secret "${secretRef}" is in another namespace than the Ingress (${namespace})`;
-  } else {
-    const secret = secrets.find((s) => s.metadata?.namespace === secretNamespace && s.metadata?.name === secretName);
-    if (!secret) auth.brokenReason = `secret ${secretRef} not found`;
-    else {
-      const data = secretData(secret);
-      const hasCa = !!data["ca.crt"]?.includes("BEGIN CERTIFICATE");
-      const hasKeyPair = !!data["tls.crt"] && !!data["tls.key"];
-      // A key pair without ca.crt is a usable secret: the controller just configures no client auth.
-      if (!hasCa && !hasKeyPair) auth.brokenReason = `secret ${secretRef} has neither ca.crt nor tls.crt/tls.key`;
-      else if (!hasCa) auth.noCa = true;
-    }
-  }
-  return auth;
+/** The controller's parsing rules (helpers/model/annotations.ts), including the silent fallbacks. */
+export function parseAuthTls(ing: V1Ingress, secrets: V1Secret[]): AuthTls | undefined {
+  const parsed = parseModel(ing, lookupIn(secrets));
+  return parsed ? flatten(parsed, ing.metadata?.annotations?.[ANNOTATION_PREFIX + "auth-tls-secret"] ?? "") : undefined;
 }
 
 function findSecret(secrets: V1Secret[], namespace: string, name: string): V1Secret | undefined {
-  return secrets.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
+  return secrets.find((s) => (s.metadata?.namespace ?? "default") === namespace && s.metadata?.name === name);
 }
 
 const quote = (s: string): string => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
@@ -132,46 +113,42 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
   const mutant = input.mutation?.name;
   const blocks: string[] = [];
 
-  // One server block per host. Several Ingresses may share a host: the oldest (first) Ingress whose
-  // CA secret resolves sets the host's client auth, and any unusable auth-tls secret on the host
-  // turns the whole host into 403 (shared/reference/ingress-nginx-auth-tls.md).
-  const byHost = new Map<string, Array<{ ing: V1Ingress; rule: NonNullable<NonNullable<V1Ingress["spec"]>["rules"]>[number] }>>();
-  for (const ing of input.ingresses) {
-    for (const rule of ing.spec?.rules ?? []) {
-      const id = `${ing.metadata?.namespace ?? "default"}/${ing.metadata?.name ?? ""}`;
-      if (!rule.host) throw new Error(`Ingress ${id}: rules without host are not supported by the nginx target`);
-      byHost.set(rule.host, [...(byHost.get(rule.host) ?? []), { ing, rule }]);
-    }
+  // One server block per host, as the controller builds its servers (helpers/model/hosts.ts): the
+  // first Ingress whose CA secret is usable sets the host's client auth, and any unusable auth-tls
+  // secret on the host turns the whole host into 403.
+  const lookup = lookupIn(input.secrets);
+  const { hosts, ingresses } = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass });
+  const byId = new Map(ingresses.map((i) => [i.id, i]));
+  const skipped: string[] = [];
+  for (const i of ingresses) {
+    if (i.notServed) skipped.push(`Ingress ${i.id} not rendered: ${i.notServed}`);
+    for (const note of i.notes) skipped.push(`Ingress ${i.id}: ${note}`);
   }
 
-  for (const [host, entries] of byHost) {
+  for (const policy of hosts) {
+    const host = policy.host;
     const warnings: string[] = [];
-    const parsed = entries.map((e) => ({ ...e, id: `${e.ing.metadata?.namespace ?? "default"}/${e.ing.metadata?.name ?? ""}`, auth: parseAuthTls(e.ing, input.secrets) }));
-    for (const p of parsed) if (p.auth?.brokenReason) warnings.push(`AnnotationParsingFailed (Ingress ${p.id}): ${p.auth.brokenReason}`);
-    const broken = parsed.find((p) => p.auth?.brokenReason);
-    const owner = parsed.find((p) => p.auth && !p.auth.brokenReason && !p.auth.noCa);
-    const noCa = parsed.find((p) => p.auth?.noCa);
-    const authTls = broken?.auth ?? owner?.auth ?? noCa?.auth;
+    const onHost = policy.ingresses.map((e) => ({ ...e, resolved: byId.get(e.id)! }));
+    for (const e of onHost) if (e.resolved.auth?.denied) warnings.push(`AnnotationParsingFailed (Ingress ${e.id}): ${e.resolved.auth.denied.reason} (auth-tls-secret ${e.resolved.auth.declared["auth-tls-secret"]})`);
+    const governing = policy.clientAuth ? byId.get(policy.clientAuth.governing)?.auth : undefined;
+    const reportAuth = policy.denied ? byId.get(policy.denied.by)?.auth : (governing ?? onHost.map((e) => e.resolved.auth).find((a) => a));
+    const authTls = reportAuth ? flatten(reportAuth, reportAuth.declared["auth-tls-secret"] ?? "") : undefined;
 
-    const withTls = parsed.find((p) => p.ing.spec?.tls?.some((t) => t.hosts?.includes(host)));
-    const tlsEntry = withTls?.ing.spec?.tls?.find((t) => t.hosts?.includes(host));
-    const tlsNamespace = withTls?.ing.metadata?.namespace ?? "default";
-    const tlsSecret = tlsEntry?.secretName ? findSecret(input.secrets, tlsNamespace, tlsEntry.secretName) : undefined;
     let certFile = defaultPem;
-    if (tlsSecret) {
-      const data = secretData(tlsSecret);
+    if (policy.certificate) {
+      const [tlsNamespace, tlsName] = policy.certificate.secret.split("/") as [string, string];
+      const tlsSecret = findSecret(input.secrets, tlsNamespace, tlsName);
+      const data = tlsSecret ? secretData(tlsSecret) : {};
       if (data["tls.crt"] && data["tls.key"]) {
-        certFile = join(sslDir, `${tlsNamespace}-${tlsEntry!.secretName}.pem`);
+        certFile = join(sslDir, `${tlsNamespace}-${tlsName}.pem`);
         if (!files.some((f) => f.path === certFile)) {
           files.push({ path: certFile, content: `${data["tls.crt"].trim()}\n${data["tls.key"].trim()}\n`, mode: 0o600 });
         }
-      }
-    } else if (tlsEntry) {
-      warnings.push(`TLS secret ${tlsNamespace}/${tlsEntry.secretName} not found: the fake certificate is served`);
+      } else warnings.push(`TLS secret ${policy.certificate.secret} not found: the fake certificate is served`);
     }
 
     const server: string[] = [];
-    server.push(`    ## start server ${host} (Ingress ${parsed.map((p) => p.id).join(", ")})`);
+    server.push(`    ## start server ${host} (Ingress ${onHost.map((e) => e.id).join(", ")})`);
     server.push(`    server {`);
     server.push(`        server_name ${host};`);
     server.push(`        ${listen};`);
@@ -179,91 +156,95 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
     server.push(`        ssl_certificate ${certFile};`);
     server.push(`        ssl_certificate_key ${certFile};`);
 
+    // nginx.tmpl:915-921: the match-cn test is rendered whenever the server's config has one,
+    // with or without a CA, and before the host's `return 403`.
+    if (policy.matchCn && mutant !== "match-cn-dropped") {
+      server.push(`        if ($ssl_client_s_dn !~ ${quote(policy.matchCn)}) {`);
+      server.push(`            return 403 "client certificate unauthorized";`);
+      server.push(`        }`);
+    }
     // Client-certificate auth is per server block: these lines decide the host's mTLS.
-    let caConfigured = false;
-    if (broken) {
-      server.push(`        # auth-tls-secret unusable (${broken.auth!.brokenReason}): the controller denies the whole host`);
+    const auth = policy.clientAuth;
+    if (policy.denied) {
+      server.push(`        # auth-tls-secret unusable (${policy.denied.reason}, Ingress ${policy.denied.by}): the controller denies the whole host`);
       server.push(`        return 403;`);
-    } else if (owner) {
-      const auth = owner.auth!;
+    } else if (auth) {
       const [secretNamespace, secretName] = auth.secretRef.split("/") as [string, string];
       const data = secretData(findSecret(input.secrets, secretNamespace, secretName)!);
       // With tls.crt in the same secret, the controller writes one combined file, so the
       // server certificate becomes a trusted CA entry too.
       const caFile = join(sslDir, `ca-${secretNamespace}-${secretName}.pem`);
-      const bundle = [data["tls.crt"], data["ca.crt"], mutant === "foreign-ca-trusted" ? input.mutation?.foreignCaPem : undefined]
+      const pair = data["tls.crt"] !== undefined && data["tls.key"] !== undefined;
+      const bundle = [pair ? data["tls.crt"] : undefined, data["ca.crt"], mutant === "foreign-ca-trusted" ? input.mutation?.foreignCaPem : undefined]
         .filter((x): x is string => !!x)
         .map((x) => x.trim());
       if (!files.some((f) => f.path === caFile)) files.push({ path: caFile, content: bundle.join("\n") + "\n", mode: 0o644 });
-      caConfigured = true;
-      if (auth.matchCn && mutant !== "match-cn-dropped") {
-        server.push(`        if ($ssl_client_s_dn !~ ${quote(auth.matchCn)}) {`);
-        server.push(`            return 403 "client certificate unauthorized";`);
-        server.push(`        }`);
-      }
       server.push(`        ssl_client_certificate ${caFile};`);
-      const verifyClient =
-        auth.verifyClient === "on" && mutant === "verify-off" ? "off" : auth.verifyClient === "on" && mutant === "optional-instead-of-on" ? "optional" : auth.verifyClient;
+      const s = auth.settings;
+      const verifyClient = s.verifyClient === "on" && mutant === "verify-off" ? "off" : s.verifyClient === "on" && mutant === "optional-instead-of-on" ? "optional" : s.verifyClient;
       server.push(`        ssl_verify_client ${verifyClient};`);
-      server.push(`        ssl_verify_depth ${auth.verifyDepth + (mutant === "depth-raised" ? 1 : 0)};`);
-      if (data["ca.crl"] && mutant !== "crl-not-loaded") {
+      server.push(`        ssl_verify_depth ${s.verifyDepth + (mutant === "depth-raised" ? 1 : 0)};`);
+      if (auth.crl && mutant !== "crl-not-loaded") {
         const crlFile = join(sslDir, `crl-${secretNamespace}-${secretName}.pem`);
-        if (!files.some((f) => f.path === crlFile)) files.push({ path: crlFile, content: data["ca.crl"].trim() + "\n", mode: 0o644 });
+        if (!files.some((f) => f.path === crlFile)) files.push({ path: crlFile, content: data["ca.crl"]!.trim() + "\n", mode: 0o644 });
         server.push(`        ssl_crl ${crlFile};`);
       }
-      if (auth.errorPage && mutant !== "error-page-dropped") server.push(`        error_page 495 496 = ${auth.errorPage};`);
-    } else if (noCa) {
-      server.push(`        # auth-tls-secret ${noCa.auth!.secretRef} has no ca.crt: no client-certificate auth`);
+      if (s.errorPage && mutant !== "error-page-dropped") server.push(`        error_page 495 496 = ${s.errorPage};`);
+    } else {
+      const noCa = onHost.find((e) => e.resolved.auth?.secret?.usable && !e.resolved.auth.secret.trusted);
+      if (noCa) server.push(`        # auth-tls-secret ${noCa.resolved.auth!.secretRef} has no ca.crt: no client-certificate auth`);
     }
 
-    for (const { ing, rule, id } of parsed) {
-      const namespace = ing.metadata?.namespace ?? "default";
-      const ingressName = ing.metadata?.name ?? "";
-      for (const path of rule.http?.paths ?? []) {
-        const svc = path.backend.service;
-        if (!svc) throw new Error(`Ingress ${id}: only service backends are supported`);
-        const port = svc.port?.number ?? svc.port?.name ?? 80;
-        const upstreamName = `upstream-${namespace}-${svc.name}-${port}`;
-        upstreams.set(upstreamName, input.backendFor(svc.name, port));
-        const location = path.pathType === "Exact" ? `= ${path.path}` : (path.path ?? "/");
-        server.push(`        location ${location} {`);
-        server.push(`            set $namespace ${quote(namespace)};`);
-        server.push(`            set $ingress_name ${quote(ingressName)};`);
-        server.push(`            set $service_name ${quote(svc.name)};`);
-        server.push(`            set $service_port ${quote(String(port))};`);
-        if (tlsEntry) {
-          // ssl-redirect (on by default) for hosts with TLS; without `tls:` port 80 is served as is.
-          server.push(`            if ($scheme = http) {`);
-          server.push(`                return 308 https://$http_host$request_uri;`);
-          server.push(`            }`);
-        }
-        server.push(`            proxy_set_header Host $host;`);
-        if (caConfigured) {
-          if (owner!.auth!.passCertificateToUpstream && mutant !== "cert-header-dropped") {
-            const variable =
-              mutant === "cert-header-unescaped" ? "$ssl_client_raw_cert" : mutant === "cert-header-wrong-variable" ? "$ssl_client_fingerprint" : "$ssl_client_escaped_cert";
-            server.push(`            proxy_set_header ssl-client-cert ${variable};`);
+    if (!policy.denied) {
+      for (const e of onHost) {
+        const ing = e.resolved.ingress;
+        const id = ingressId(ing);
+        const namespace = ing.metadata?.namespace ?? "default";
+        const ingressName = ing.metadata?.name ?? "";
+        for (const path of e.paths) {
+          if (!path.service) throw new Error(`Ingress ${id}: only service backends are supported`);
+          const upstreamName = `upstream-${namespace}-${path.service}-${path.port}`;
+          upstreams.set(upstreamName, input.backendFor(path.service, path.port));
+          const location = path.pathType === "Exact" ? `= ${path.path}` : path.path;
+          server.push(`        location ${location} {`);
+          server.push(`            set $namespace ${quote(namespace)};`);
+          server.push(`            set $ingress_name ${quote(ingressName)};`);
+          server.push(`            set $service_name ${quote(path.service)};`);
+          server.push(`            set $service_port ${quote(String(path.port))};`);
+          if (e.redirectsHttp) {
+            // ssl-redirect (on by default) for hosts with a certificate; without `tls:` port 80 is served as is.
+            server.push(`            if ($scheme = http) {`);
+            server.push(`                return 308 https://$http_host$request_uri;`);
+            server.push(`            }`);
           }
-          if (mutant !== "spoofable-headers") {
-            server.push(`            proxy_set_header ssl-client-verify $ssl_client_verify;`);
-            server.push(`            proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;`);
-            server.push(`            proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;`);
+          server.push(`            proxy_set_header Host $host;`);
+          if (auth) {
+            if (auth.settings.passCertificateToUpstream && mutant !== "cert-header-dropped") {
+              const variable =
+                mutant === "cert-header-unescaped" ? "$ssl_client_raw_cert" : mutant === "cert-header-wrong-variable" ? "$ssl_client_fingerprint" : "$ssl_client_escaped_cert";
+              server.push(`            proxy_set_header ssl-client-cert ${variable};`);
+            }
+            if (mutant !== "spoofable-headers") {
+              server.push(`            proxy_set_header ssl-client-verify $ssl_client_verify;`);
+              server.push(`            proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;`);
+              server.push(`            proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;`);
+            }
           }
+          server.push(`            proxy_set_header X-Forwarded-For $remote_addr;`);
+          server.push(`            proxy_set_header X-Forwarded-Host $host;`);
+          server.push(`            proxy_set_header X-Forwarded-Proto $scheme;`);
+          server.push(`            proxy_set_header X-Scheme $scheme;`);
+          server.push(`            proxy_http_version 1.1;`);
+          server.push(`            proxy_set_header Connection "";`);
+          server.push(`            proxy_pass http://${upstreamName};`);
+          server.push(`        }`);
         }
-        server.push(`            proxy_set_header X-Forwarded-For $remote_addr;`);
-        server.push(`            proxy_set_header X-Forwarded-Host $host;`);
-        server.push(`            proxy_set_header X-Forwarded-Proto $scheme;`);
-        server.push(`            proxy_set_header X-Scheme $scheme;`);
-        server.push(`            proxy_http_version 1.1;`);
-        server.push(`            proxy_set_header Connection "";`);
-        server.push(`            proxy_pass http://${upstreamName};`);
-        server.push(`        }`);
       }
     }
     server.push(`    }`);
     server.push(`    ## end server ${host}`);
     blocks.push(server.join("\n"));
-    servers.push({ host, ingress: parsed.map((p) => p.id).join(", "), authTls, warnings });
+    servers.push({ host, ingress: onHost.map((e) => e.id).join(", "), authTls, warnings });
   }
 
   const upstreamBlocks = [...upstreams].map(
@@ -312,5 +293,5 @@ ${upstreamBlocks.join("\n")}
 ${blocks.join("\n\n")}
 }
 `;
-  return { config, files, servers };
+  return { config, files, servers, skipped };
 }

@@ -152,6 +152,7 @@ export class NginxTarget implements Target {
     let echo: StartedEchoServer | undefined;
     let child: ChildProcess | undefined;
     let servers: RenderedServer[] = [];
+    let skipped: string[] = [];
     let httpsPort = 0;
     let httpPort = 0;
     let stopped = false;
@@ -198,7 +199,7 @@ export class NginxTarget implements Target {
       let lastError: Error | undefined;
       const confPath = join(prefix, "nginx.conf");
       let generation = 1;
-      const writeConfig = async (manifests: DeployInput["manifests"]): Promise<void> => {
+      const writeConfig = async (manifests: NonNullable<DeployInput["manifests"]>): Promise<void> => {
         const rendered = renderNginxConfig({
           ingresses: manifests.ingresses,
           secrets: manifests.secrets,
@@ -212,12 +213,14 @@ export class NginxTarget implements Target {
           defaultCertificate,
         });
         servers = rendered.servers;
+        skipped = rendered.skipped;
         for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
         await writeFile(confPath, rendered.config);
       };
       for (let attempt = 1; attempt <= 3 && !child; attempt++) {
         httpsPort = await freePort(listenAddress);
         httpPort = await freePort(listenAddress);
+        if (!input.manifests) throw new Error("the nginx target deploys objects: none were given");
         await writeConfig(input.manifests);
         const errorLog = join(prefix, "logs", "error.log");
         const proc = spawn(bin, ["-p", prefix, "-c", confPath, "-e", errorLog], { stdio: ["ignore", "ignore", "pipe"] });
@@ -237,6 +240,7 @@ export class NginxTarget implements Target {
       // Warnings are said once, not again on every update.
       const warned = new Set(servers.flatMap((s) => s.warnings));
       for (const s of servers) for (const w of s.warnings) input.log(`warning: ${s.host}: ${w}`);
+      for (const line of skipped) input.log(`warning: ${line}`);
 
       const started: StartedTarget = {
         kind: "nginx",

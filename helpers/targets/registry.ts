@@ -14,7 +14,13 @@ import type { Target } from "./target.ts";
 
 export const TARGET_NAMES = ["auto", "nginx", "k3s", "cluster", "endpoint"] as const;
 
-export type TargetOptions = K3sTargetOptions & ClusterTargetOptions & EndpointTargetOptions;
+export type TargetOptions = K3sTargetOptions &
+  ClusterTargetOptions &
+  EndpointTargetOptions & {
+    /** --target cluster: audit what is deployed instead of deploying the run's objects. */
+    audit?: boolean;
+    auditNamespace?: string;
+  };
 
 export interface TargetChoice {
   target: Target;
@@ -54,6 +60,7 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
     throw new ConfigError(`unknown target "${name}": choose one of ${TARGET_NAMES.join(", ")}`);
   }
   if (options.controllerVersion) parseControllerVersion(options.controllerVersion);
+  if (options.audit && name !== "cluster") throw new ConfigError("--audit applies to --target cluster");
 
   switch (name) {
     case "nginx":
@@ -64,6 +71,12 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
       return { target: endpoint, why: `requested with --target endpoint; ${(await endpoint.check()).reason}` };
     }
     case "cluster": {
+      if (options.audit) {
+        const { ClusterAuditTarget } = await import("./cluster-audit.ts");
+        const audit = new ClusterAuditTarget(options);
+        audit.validate();
+        return { target: audit, why: `requested with --target cluster --audit; ${(await audit.check()).reason}` };
+      }
       const { ClusterTarget } = await import("./cluster-target.ts");
       const cluster = new ClusterTarget(options);
       cluster.validate();

@@ -1,6 +1,9 @@
 // What every target implements. Everything but deploying is shared: the catalogue, PKI,
 // manifests, probes, verdicts and reports are the same whatever runs the Ingress objects.
+import type { V1Ingress } from "@kubernetes/client-node";
 import type { Manifests } from "../manifests/manifests.ts";
+import type { SecretView } from "../model/secrets.ts";
+import type { HostTrust } from "../run/run-context.ts";
 import type { Mutation } from "./mutants.ts";
 
 export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";
@@ -18,7 +21,10 @@ export interface TargetAvailability {
 }
 
 export interface DeployInput {
-  manifests: Manifests;
+  /** What to deploy; absent for targets that find the objects deployed (endpoint, audit). */
+  manifests?: Manifests;
+  /** Every host the run will probe (targets that find their objects deployed report them). */
+  hosts?: string[];
   /** Private scratch directory of this run (removed afterwards). */
   workDir: string;
   /** Report directory: targets save their logs and rendered configuration here. */
@@ -52,10 +58,32 @@ export interface StartedTarget {
   stop(): Promise<void>;
 }
 
+/** What a target that finds its objects deployed (a live endpoint, an audited cluster) says is there. */
+export interface DeclaredObjects {
+  origin: "endpoint" | "audit";
+  /** Where the declaration came from (a file, a cluster context), for reports. */
+  source: string;
+  ingresses: V1Ingress[];
+  /** The Secrets auth-tls-secret names, as far as they are known (a CA certificate, a CRL). */
+  secrets: SecretView[];
+  /** The CAs the run knows: their certificates, with the private key where one was given. */
+  cas: Array<{ id: string; refs: string[]; certPem: string; keyPem?: string }>;
+  /** host (or "*" for every host) -> a client certificate someone gave the run. */
+  clients: Record<string, { certFile: string; keyFile: string }>;
+  /** How probes verify the deployment's server certificates. */
+  trust: HostTrust;
+  /** Every declared Ingress counts as served, whatever its class (what answers is the deployment). */
+  ignoreClass: boolean;
+  /** The upstream answers with the headers it received: header expectations can be checked. */
+  echo: boolean;
+}
+
 export interface Target {
   kind: TargetKind;
   /** Namespace the run's objects go to unless --namespace says otherwise. */
   defaultNamespace?: string;
   check(): Promise<TargetAvailability>;
+  /** Targets that find the objects deployed: what is declared there. Deploying targets have none. */
+  discover?(log: (line: string) => void): Promise<DeclaredObjects>;
   start(input: DeployInput): Promise<StartedTarget>;
 }

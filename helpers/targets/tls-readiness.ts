@@ -28,15 +28,16 @@ export function presentedCertificate(endpoint: Endpoint, servername: string, tim
   });
 }
 
-/** Waits until every host is served with the certificate whose SHA-256 is `expectedSha256`. */
+/** Waits until every host is served with its certificate (host -> SHA-256, or one SHA-256 for all `hosts`). */
 export async function waitForHostCertificates(
   endpointFor: (host: string) => Endpoint,
-  hosts: string[],
-  expectedSha256: string,
+  hosts: string[] | Record<string, string>,
+  expected: string | undefined,
   timeoutMs: number,
   log?: (line: string) => void,
 ): Promise<void> {
-  for (const host of hosts) {
+  const wanted: Record<string, string> = Array.isArray(hosts) ? Object.fromEntries(hosts.map((h) => [h, expected!])) : hosts;
+  for (const [host, expectedSha256] of Object.entries(wanted)) {
     await waitFor(
       `${host} to serve the run's server certificate`,
       async () => {

@@ -1,0 +1,41 @@
+// A check: one probe (or one static finding) with its expected outcome, ready to run. The fixed
+// catalogue's scenarios and the checks generated from an Ingress's declaration both become checks;
+// the suites run checks, the reports report checks. Serializable: it crosses into the vitest worker.
+import type { Expectation, ProbeOptions } from "../catalogue/catalogue.ts";
+
+export type CheckVerdict = "pass" | "fail" | "skip" | "finding";
+
+export interface Check {
+  /** Stable id: MTLS-<AREA>-NNN for the catalogue, <namespace>/<ingress>[@host]#<rule> when generated. */
+  id: string;
+  /** Short kebab-case name (the rule, for generated checks). */
+  name: string;
+  /** The suite file that runs it: a catalogue suite, or "ingresses". */
+  suite: string;
+  /** What reports group it under: the catalogue suite, or the Ingress namespace/name. */
+  group: string;
+  /** The Ingress (namespace/name) the check is about. */
+  ingress?: string;
+  must: string;
+  host: string;
+  /** Key of the credential presented (RunContext.credentials); absent: no certificate. */
+  credential?: string;
+  /** What the credential is, in words, for reports. */
+  credentialDescription?: string;
+  request?: ProbeOptions;
+  expect: Expectation;
+  /** Why this is expected: the model's explanation and the sources of its rules. */
+  basis?: { explanation: string; sources: string[] };
+  controls: string[];
+  /** Documented behaviour that weakens mTLS: when `expect` is observed the verdict is `finding`. */
+  finding?: { id: string; statement: string };
+  note?: string;
+  /** Lifecycle stage the deployed objects must be in before the probe. */
+  stage?: string;
+  /** A static check of the objects: its verdict is known when it is planned. */
+  static?: { verdict: Exclude<CheckVerdict, "skip">; detail: string; rule: string };
+  /** Decided when planned: why it cannot run here. */
+  skip?: string;
+}
+
+export const GENERATED_SUITE = "ingresses";

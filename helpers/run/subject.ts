@@ -1,0 +1,254 @@
+// What a run checks, ready to run: the checks (grouped by the target they run on), the objects to
+// deploy (if the run deploys), the credentials, how to trust the servers, and what the evidence
+// says about the subject. Two kinds: the fixed catalogue on its own objects, and the checks the
+// policy model generates for the user's Ingresses (--manifests, a live endpoint, an audit).
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { createHash } from "node:crypto";
+import { globMatcher, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
+import type { Check } from "../checks/check.ts";
+import { checksFromCatalogue } from "../checks/from-catalogue.ts";
+import { completeChecks, planChecks, type IngressPlan } from "../checks/generate.ts";
+import { lintObjects } from "../checks/lint.ts";
+import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
+import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
+import { buildManifests, type Manifests } from "../manifests/manifests.ts";
+import type { PreparedObjects, UserObjects } from "../manifests/user-manifests.ts";
+import { resolveHosts, type HostPolicy } from "../model/hosts.ts";
+import { secretView, type SecretView } from "../model/secrets.ts";
+import { CredentialFactory, type MintedCredential } from "../pki/credentials.ts";
+import { allCertificates, buildPki, chainPem, importCa, type IssuedCert, type Pki } from "../pki/pki.ts";
+import { writeIssued, writePki, type PkiDirs } from "../pki/pki-files.ts";
+import { policyEvidence } from "../reports/evidence.ts";
+import type { DeclaredObjects } from "../targets/target.ts";
+import type { HostTrust, RunCredential } from "./run-context.ts";
+
+export type SubjectOrigin = "catalogue" | "manifests" | "endpoint" | "audit";
+
+/** Checks that share one deployed target: all of them, or (catalogue, --isolate) one suite each. */
+export interface SubjectGroup {
+  name: string;
+  checks: Check[];
+  /** What to deploy for them; absent when the objects are found deployed. */
+  manifests?: Manifests;
+  /** Report file names of the group. */
+  junitFile: string;
+  manifestsFile?: string;
+}
+
+export interface RunSubject {
+  origin: SubjectOrigin;
+  source: string;
+  /** What the run replaced or created in the user's objects, one line each. */
+  changes: string[];
+  groups: SubjectGroup[];
+  credentials: Record<string, RunCredential>;
+  certificates: IssuedCert[];
+  trust: HostTrust;
+  hostTrust: Record<string, HostTrust>;
+  policies: ReturnType<typeof policyEvidence>;
+  ingresses: IngressPlan[];
+  caBundleSha256: string;
+  crlSha256: string | null;
+  /** The objects at a lifecycle stage (the catalogue's lifecycle suite). */
+  atStage?: (base: Manifests, stage: string) => Manifests;
+  /** The impostor CA's certificate, for the foreign-ca-trusted mutant. */
+  foreignCaPem?: string;
+  /** No echo backend answers (a live endpoint without --echo). */
+  noEcho?: boolean;
+  acceptAnyEcho?: boolean;
+  /** Writes the run's certificates (and, where asked, keys) for the report. */
+  writeFiles(dirs: PkiDirs): Promise<string[]>;
+  /** The PKI of the catalogue subject (tests reach into it). */
+  pki?: Pki;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const runCredential = (m: MintedCredential): RunCredential => ({ certChainPem: m.chainPem, keyPem: m.keyPem, leafSha256: m.leafSha256 });
+
+/** The policies the scenarios use, plus every policy sharing a host with one of them (a host's behaviour depends on all its Ingresses). */
+export function policiesOf(catalogue: Catalogue, list: Scenario[]): Policy[] {
+  const used = catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
+  return catalogue.policies.filter((p) => used.some((u) => u.name === p.name || (u.host === p.host && p.sharedHost)));
+}
+
+export async function catalogueSubject(input: {
+  catalogue: Catalogue;
+  scenarios: Scenario[];
+  namespace: string;
+  isolate: boolean;
+  alterManifests?: (m: Manifests) => Manifests;
+}): Promise<RunSubject> {
+  const { catalogue, scenarios, namespace } = input;
+  const policies = policiesOf(catalogue, scenarios);
+  const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))] });
+  const lint = scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {};
+  const suites = [...new Set(scenarios.map((s) => s.suite))];
+  const split = input.isolate ? suites.map((suite) => ({ name: suite, scenarios: scenarios.filter((s) => s.suite === suite) })) : [{ name: "all", scenarios }];
+  const groups = split.map((g): SubjectGroup => {
+    const built = buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios), pki });
+    return {
+      name: g.name,
+      checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint),
+      manifests: input.alterManifests ? input.alterManifests(structuredClone(built)) : built,
+      junitFile: input.isolate ? `junit-${g.name}.xml` : "junit.xml",
+      manifestsFile: input.isolate ? `manifests-${g.name}.yaml` : "manifests.yaml",
+    };
+  });
+  return {
+    origin: "catalogue",
+    source: "the catalogue's own Ingresses (fixtures/catalogue.ts)",
+    changes: [],
+    groups,
+    credentials: Object.fromEntries(Object.values(pki.credentials).map((c) => [c.name, { certChainPem: chainPem(c), keyPem: c.leaf.keyPem, leafSha256: c.leaf.sha256 }])),
+    certificates: allCertificates(pki),
+    trust: { caPem: pki.ca.certPem, serverSha256: pki.server.sha256 },
+    hostTrust: {},
+    policies: policyEvidence(policies, buildManifests({ namespace, policies, pki })),
+    ingresses: [],
+    caBundleSha256: sha256(pki.ca.certPem + "\n"),
+    crlSha256: null,
+    atStage: (base, stage) => manifestsAtStage(base, pki, stage),
+    foreignCaPem: pki.others.find((c) => c.name === "other-ca")!.certPem,
+    writeFiles: (dirs) => writePki(pki, dirs),
+    pki,
+  };
+}
+
+interface DeclaredInput {
+  origin: Exclude<SubjectOrigin, "catalogue">;
+  source: string;
+  ingresses: DeclaredObjects["ingresses"];
+  /** The Secrets as the controller will see them. */
+  secrets: SecretView[];
+  /** The user's Secrets as written (the lint looks for CA keys there). */
+  declared: SecretView[];
+  factory: CredentialFactory;
+  caFor: (ref: string) => string | undefined;
+  revokedFor: (ca: string) => string | undefined;
+  clients: DeclaredObjects["clients"];
+  trust: HostTrust;
+  hostTrust: (hosts: HostPolicy[]) => Record<string, HostTrust>;
+  ignoreClass: boolean;
+  ingressClass?: string;
+  manifests?: Manifests;
+  extraCertificates: IssuedCert[];
+  changes: string[];
+  only?: string;
+  noEcho?: boolean;
+  acceptAnyEcho?: boolean;
+}
+
+/** Checks generated from the declared Ingresses, their credentials made, their expectations computed. */
+async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
+  const lookup = (ns: string, name: string) => input.secrets.find((s) => s.namespace === ns && s.name === name);
+  const resolveOptions = { ignoreClass: input.ignoreClass, ingressClass: input.ingressClass };
+  const { hosts, ingresses } = resolveHosts(input.ingresses, lookup, resolveOptions);
+  for (const [host, c] of Object.entries(input.clients)) input.factory.addGiven({ id: host, certFile: c.certFile, keyFile: c.keyFile, description: `the client certificate given for ${host === "*" ? "every host" : host} (${c.certFile})` });
+  const { planned, statics, ingresses: plans } = planChecks({
+    hosts,
+    ingresses,
+    caFor: input.caFor,
+    factory: input.factory,
+    givenFor: (host) => (input.factory.hasGiven(host) ? host : input.factory.hasGiven("*") ? "*" : undefined),
+    revokedFor: input.revokedFor,
+    secrets: lookup,
+    resolveOptions,
+    declared: (ns, name) => input.declared.find((s) => s.namespace === ns && s.name === name),
+  });
+  const minted = await input.factory.mint();
+  let checks = [...statics, ...completeChecks(planned, minted)];
+  if (input.only) {
+    const matches = globMatcher(input.only);
+    checks = checks.filter((c) => matches(c.id, c.name, c.suite, c.group));
+  }
+  // In the order of the Ingresses, static checks first within each.
+  const order = new Map(plans.map((p, i) => [p.id, i]));
+  checks.sort((a, b) => (order.get(a.group) ?? 0) - (order.get(b.group) ?? 0));
+  const certificates = [...(await input.factory.certificates(minted)), ...input.extraCertificates];
+  const trustedCas = hosts.flatMap((h) => h.clientAuth?.trusted ?? []);
+  const crl = hosts.find((h) => h.clientAuth?.crl)?.clientAuth?.crl;
+  return {
+    origin: input.origin,
+    source: input.source,
+    changes: input.changes,
+    groups: [{ name: "all", checks, manifests: input.manifests, junitFile: "junit.xml", manifestsFile: input.manifests ? "manifests.yaml" : undefined }],
+    credentials: Object.fromEntries([...minted].map(([k, m]) => [k, runCredential(m)])),
+    certificates,
+    trust: input.trust,
+    hostTrust: input.hostTrust(hosts),
+    policies: [],
+    ingresses: plans,
+    caBundleSha256: sha256([...new Set(trustedCas.map((t) => t.sha256))].sort().join("\n")),
+    crlSha256: crl?.sha256 ?? null,
+    noEcho: input.noEcho,
+    acceptAnyEcho: input.acceptAnyEcho,
+    writeFiles: (dirs) => writeIssued(certificates, [...minted.values()].map((m) => ({ key: m.key, chainPem: m.chainPem, keyPem: m.keyPem })), dirs),
+  };
+}
+
+/** `--manifests`: the user's objects, prepared for deployment, with generated checks. */
+export async function manifestsSubject(input: { user: UserObjects; only?: string; ingressClass?: string }): Promise<RunSubject> {
+  const { prepareUserObjects } = await import("../manifests/user-manifests.ts");
+  const factory = new CredentialFactory();
+  const prepared: PreparedObjects = await prepareUserObjects(input.user, factory);
+  const deployed = prepared.manifests.secrets.map(secretView);
+  return generatedSubject({
+    origin: "manifests",
+    source: input.user.source,
+    ingresses: prepared.manifests.ingresses,
+    secrets: deployed,
+    declared: prepared.declared,
+    factory,
+    caFor: (ref) => prepared.caIds.get(ref),
+    revokedFor: (ca) => prepared.revoked.get(ca),
+    clients: {},
+    trust: { caPem: prepared.serverCa.certPem },
+    // Hosts without a certificate are served with the controller's fake one: probes cannot verify it.
+    hostTrust: (hosts) =>
+      Object.fromEntries(hosts.filter((h) => !h.certificate).map((h) => [h.host, { insecure: true, why: "no tls: entry: the controller serves its fake certificate" }])),
+    ignoreClass: false,
+    ingressClass: input.ingressClass,
+    manifests: prepared.manifests,
+    extraCertificates: [prepared.serverCa],
+    changes: prepared.changes,
+    only: input.only,
+  });
+}
+
+/** A live endpoint or an audited cluster: the declared objects, found deployed. */
+export async function foundSubject(input: { found: DeclaredObjects; only?: string; ingressClass?: string }): Promise<RunSubject> {
+  const { found } = input;
+  const factory = new CredentialFactory();
+  const caFor = new Map<string, string>();
+  for (const ca of found.cas) {
+    const cert = ca.keyPem
+      ? await importCa(ca.certPem, ca.keyPem)
+      : (() => {
+          const c = new x509.X509Certificate(ca.certPem);
+          return { name: ca.id, cert: c, certPem: c.toString("pem"), sha256: createHash("sha256").update(Buffer.from(c.rawData)).digest("hex") };
+        })();
+    factory.addCa({ id: ca.id, cert, description: ca.keyPem ? `${ca.id} (its key given)` : `${ca.id} (certificate only)` });
+    for (const ref of ca.refs) caFor.set(ref, ca.id);
+  }
+  return generatedSubject({
+    origin: found.origin,
+    source: found.source,
+    ingresses: found.ingresses,
+    secrets: found.secrets,
+    declared: found.secrets,
+    factory,
+    caFor: (ref) => caFor.get(ref),
+    revokedFor: () => undefined,
+    clients: found.clients,
+    trust: found.trust,
+    hostTrust: () => ({}),
+    ignoreClass: found.ignoreClass,
+    ingressClass: input.ingressClass,
+    extraCertificates: [],
+    changes: [],
+    only: input.only,
+    noEcho: !found.echo,
+    acceptAnyEcho: found.echo,
+  });
+}
