@@ -63,7 +63,7 @@ export const DEFAULT_CLIENT_SUBJECT = "CN=mtls-conformance-client, O=mtls-confor
 export function credentialKey(spec: CredentialSpec): string {
   const text = JSON.stringify(spec);
   const digest = createHash("sha256").update(text).digest("hex").slice(0, 12);
-  const label = spec.kind === "given" ? `given-${spec.id}` : spec.kind === "issued" ? `${spec.validity ?? "valid"}-${spec.intermediates ?? 0}i${spec.omitIntermediates ? "-missing" : ""}${spec.eku === "serverAuth" ? "-server-auth" : ""}` : spec.kind;
+  const label = spec.kind === "given" ? `given-${spec.id === "*" ? "all" : spec.id}` : spec.kind === "issued" ? `${spec.validity ?? "valid"}-${spec.intermediates ?? 0}i${spec.omitIntermediates ? "-missing" : ""}${spec.eku === "serverAuth" ? "-server-auth" : ""}` : spec.kind;
   return `${label}-${digest}`.replace(/[^A-Za-z0-9._-]/g, "-");
 }
 

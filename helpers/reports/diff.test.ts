@@ -219,8 +219,9 @@ describe("synthetic changes on a real run", () => {
     markFinding(b, "MTLS-CLIENT-007"); // finding -> finding: no change
     // On top of the findings the real run observed (the same on both sides, so never a change).
     const base = A.evidence.totals;
-    expect(a.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1 });
-    expect(b.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1 });
+    // A check marked skip no longer counts as one that ran.
+    expect(a.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1, checked: base.checked - 1 });
+    expect(b.totals).toEqual({ ...base, pass: base.pass - 6, finding: base.finding + 4, fail: base.fail + 1, skip: base.skip + 1, checked: base.checked - 1 });
 
     const d = diffEvidence(a, b);
     expect(d.changes.map((c) => [c.id, c.before, c.after, c.kind])).toEqual([

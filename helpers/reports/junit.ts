@@ -37,7 +37,7 @@ export function renderJunit(evidence: Evidence, scenarios: ScenarioEvidence[] = 
       for (const [h, e] of Object.entries(ingress.effective)) suite.property(`effective ${h}`, e);
     }
     for (const s of scenarios.filter((x) => x.group === group)) {
-      const tc = suite.testCase().className(group).name(s.id.includes("#") ? s.id : `${s.id} ${s.name}`).time((s.durationMs ?? 0) / 1000);
+      const tc = suite.testCase().className(group).name(s.id.includes("#") ? s.id : `${s.id} ${s.name}`).time(Math.round(s.durationMs ?? 0) / 1000);
       caseProperties(tc, s);
       if (s.verdict === "fail") {
         const text = s.mismatches.join("\n") || "failed";

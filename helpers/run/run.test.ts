@@ -33,7 +33,8 @@ describe("full catalogue on the nginx target", () => {
     // Findings: the scenarios that document a weakness, and observed it.
     const findings = catalogue.scenarios.filter((s) => s.finding).length;
     expect(findings).toBeGreaterThan(0);
-    expect(evidence.totals).toEqual({ pass: catalogue.scenarios.length - findings, fail: 0, skip: 0, finding: findings, total: catalogue.scenarios.length });
+    const lint = catalogue.scenarios.filter((s) => s.lint).length;
+    expect(evidence.totals).toEqual({ pass: catalogue.scenarios.length - findings, fail: 0, skip: 0, finding: findings, total: catalogue.scenarios.length, checked: catalogue.scenarios.length - lint });
     expect(evidence.scenarios.map((s: { id: string }) => s.id).sort()).toEqual(catalogue.scenarios.map((s) => s.id).sort());
     expect(evidence.target.kind).toBe("nginx");
     expect(evidence.target.description).toMatch(/not the ingress-nginx controller/);
@@ -42,11 +43,11 @@ describe("full catalogue on the nginx target", () => {
 
     const junit = readFileSync(outcome.junitPath, "utf8");
     for (const s of catalogue.scenarios) {
-      expect(junit).toContain(`<property name="scenario-id" value="${s.id}">`);
+      expect(junit).toContain(`<property name="scenario-id" value="${s.id}"/>`);
     }
     expect(junit).toMatch(new RegExp(`<testsuites [^>]*tests="${catalogue.scenarios.length}" failures="0"`));
     // A finding is a passing test case in JUnit, marked by its properties.
-    expect(junit).toContain('<property name="verdict" value="finding">');
+    expect(junit).toContain('<property name="verdict" value="finding"/>');
     // Each test case names the fingerprint of the credential it presented.
     const client = evidence.certificates.find((c: { name: string }) => c.name === "client");
     expect(junit).toContain(`value="sha256:${client.sha256}"`);
@@ -109,7 +110,7 @@ describe("a broken ingress makes the catalogue fail", () => {
     expect(failedIds(o)).toEqual(["MTLS-CLIENT-001", "MTLS-GUIDE-001"]);
     const s = o.evidence.scenarios.find((x) => x.id === "MTLS-CLIENT-001")!;
     expect(s.mismatches.join("\n")).toContain("status: expected 400, observed 200");
-    expect(o.evidence.totals).toEqual({ pass: 1, fail: 2, skip: 0, finding: 0, total: 3 });
+    expect(o.evidence.totals).toEqual({ pass: 1, fail: 2, skip: 0, finding: 0, total: 3, checked: 3 });
     // Diagnostics are saved and named in the evidence.
     expect(Object.values(o.evidence.artifacts)).toContain("nginx/nginx.conf");
   });
@@ -138,7 +139,8 @@ describe("when the target does not come up", () => {
     // nginx refuses ssl_verify_depth -1, as the controller's reload would.
     const o = await run("guide", setAnnotation("test-localhost", "auth-tls-verify-depth", "-1"));
     expect(o.exitCode).toBe(1);
-    expect(o.evidence.totals).toEqual({ pass: 0, fail: 2, skip: 0, finding: 0, total: 2 });
+    // Nothing was probed: a target that did not come up checked nothing.
+    expect(o.evidence.totals).toEqual({ pass: 0, fail: 2, skip: 0, finding: 0, total: 2, checked: 0 });
     for (const s of o.evidence.scenarios) expect(s.mismatches.join("\n")).toMatch(/not run: the nginx target did not come up: .*ssl_verify_depth/s);
     expect(o.evidence.target.description).toBe("did not come up");
     expect(String(o.evidence.target.deployError)).toContain("ssl_verify_depth");
@@ -151,7 +153,7 @@ describe("--isolate", () => {
   it("a target per suite: one JUnit file per suite, every target in the evidence, all passing", async () => {
     const o = await run("guide,MTLS-HEADERS-001", undefined, true);
     expect(o.exitCode).toBe(0);
-    expect(o.evidence.totals).toEqual({ pass: 3, fail: 0, skip: 0, finding: 0, total: 3 });
+    expect(o.evidence.totals).toEqual({ pass: 3, fail: 0, skip: 0, finding: 0, total: 3, checked: 3 });
     const isolated = o.evidence.target.isolated as Array<{ suites: string[]; listen: string }>;
     expect(isolated.map((t) => t.suites[0])).toEqual(["guide", "upstream-headers"]);
     expect(isolated[0]!.listen).not.toBe(isolated[1]!.listen);

@@ -119,7 +119,7 @@ describe("namespaces", () => {
 });
 
 describe("deploy", () => {
-  it("server-side applies backend and Secrets first, then every Ingress, retrying while the webhook is not serving", async () => {
+  it("server-side applies backend and Secrets first, then every Ingress in the controller's tie-break order (namespace/name descending), retrying while the webhook is not serving", async () => {
     webhookFailuresLeft = 2;
     await kube.deploy(manifests, { ...DEFAULT_TIMEOUTS, webhookMs: 10_000 });
     const patches = calls.filter((c) => c.method === "PATCH");
@@ -134,8 +134,8 @@ describe("deploy", () => {
       "ingresses/test-localhost",
       "ingresses/test-localhost",
       "ingresses/test-localhost",
-      "ingresses/mtls-depth-2",
       "ingresses/mtls-no-pass-cert",
+      "ingresses/mtls-depth-2",
     ]);
     expect(patches[0]!.path).toBe("/api/v1/namespaces/mtls-conformance/configmaps/mtls-echo");
   });
