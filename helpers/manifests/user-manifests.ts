@@ -189,10 +189,16 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
     }
   }
   const hostCertificates: Record<string, string> = {};
-  for (const [ref, hosts] of tlsHosts) {
-    if (secrets.has(ref)) continue;
-    const names = [...hosts];
-    const cert = await issue({ name: `server ${ref}`, subject: `CN=${names[0] ?? "mtls-conformance"}`, keys: await generateKeys("p256"), issuer: serverCa, ...validity(now), eku: SERVER_AUTH, dnsNames: names });
+  // Server certificates share one key: each is told apart by its names.
+  const serverKeys = await generateKeys("p256");
+  const made = await Promise.all(
+    [...tlsHosts].filter(([ref]) => !secrets.has(ref)).map(async ([ref, hosts]) => {
+      const names = [...hosts];
+      const cert = await issue({ name: `server ${ref}`, subject: `CN=${names[0] ?? "mtls-conformance"}`, keys: serverKeys, issuer: serverCa, ...validity(now), eku: SERVER_AUTH, dnsNames: names });
+      return { ref, names, cert };
+    }),
+  );
+  for (const { ref, names, cert } of made) {
     const written = find(ref);
     secrets.set(ref, { apiVersion: "v1", kind: "Secret", metadata: meta(ref, written), type: "kubernetes.io/tls", data: { "tls.crt": b64(cert.certPem + "\n"), "tls.key": b64(cert.keyPem + "\n") } });
     for (const h of names) hostCertificates[h] ??= cert.sha256;

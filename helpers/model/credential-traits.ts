@@ -5,7 +5,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import type { CredentialTraits } from "./outcome.ts";
-import { rfc2253Of } from "./distinguished-name.ts";
+import { namesOf, rfc2253Of } from "./distinguished-name.ts";
 
 const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const ANY_EKU = "2.5.29.37.0";
@@ -30,8 +30,7 @@ export async function traitsOf(leaf: x509.X509Certificate, chain: x509.X509Certi
   const eku = leaf.getExtension(x509.ExtendedKeyUsageExtension);
   const usages = eku?.usages.map(String) ?? [];
   const base = {
-    subject: rfc2253Of(leaf),
-    issuer: rfc2253Of(leaf, "issuer"),
+    ...namesOf(leaf),
     serial: leaf.serialNumber.toLowerCase(),
     validity: leaf.notAfter.getTime() < now.getTime() ? ("expired" as const) : leaf.notBefore.getTime() > now.getTime() ? ("not-yet-valid" as const) : ("valid" as const),
     clientAuth: !eku || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EKU),

@@ -73,10 +73,15 @@ function rfc2253OfAsn(name: AsnName): string {
     .join(",");
 }
 
+/** The subject and issuer of a certificate as $ssl_client_s_dn and $ssl_client_i_dn show them. */
+export function namesOf(cert: x509.X509Certificate): { subject: string; issuer: string } {
+  const { tbsCertificate } = AsnConvert.parse(cert.rawData, Certificate);
+  return { subject: rfc2253OfAsn(tbsCertificate.subject), issuer: rfc2253OfAsn(tbsCertificate.issuer) };
+}
+
 /** The subject of a certificate as $ssl_client_s_dn shows it. */
 export function rfc2253Of(cert: x509.X509Certificate, which: "subject" | "issuer" = "subject"): string {
-  const parsed = AsnConvert.parse(cert.rawData, Certificate);
-  return rfc2253OfAsn(which === "subject" ? parsed.tbsCertificate.subject : parsed.tbsCertificate.issuer);
+  return namesOf(cert)[which];
 }
 
 /** An RDN of a name the project builds: one attribute, a value with no escaping needed. */

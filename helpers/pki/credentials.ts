@@ -57,6 +57,8 @@ export interface MintedCredential {
   traits: CredentialTraits;
 }
 
+const LEAF_KEYS = 8;
+
 export const DEFAULT_CLIENT_SUBJECT = "CN=mtls-conformance-client, O=mtls-conformance";
 
 /** A stable key for a spec: the same request gets the same credential. */
@@ -94,9 +96,19 @@ export class CredentialFactory {
   private readonly chains = new Map<string, Promise<IssuedCert[]>>();
   private readonly impostors = new Map<string, Promise<IssuedCert>>();
   private readonly now: Date;
+  // Leaves share a few keys: what a check tells apart is the certificate (issuer, validity,
+  // chain, subject), never the key, and making hundreds of certificates is then much cheaper.
+  private readonly leafKeys: Array<Promise<CryptoKeyPair>> = [];
+  private nextLeafKey = 0;
 
   constructor(options: { now?: Date } = {}) {
     this.now = options.now ?? new Date();
+  }
+
+  private leafKey(): Promise<CryptoKeyPair> {
+    const i = this.nextLeafKey++ % LEAF_KEYS;
+    this.leafKeys[i] ??= generateKeys("p256");
+    return this.leafKeys[i]!;
   }
 
   addCa(entry: CaEntry): void {
@@ -188,7 +200,7 @@ export class CredentialFactory {
     }
     let leaf: IssuedCert;
     let sent: IssuedCert[] = [];
-    const keys = await generateKeys("p256");
+    const keys = await this.leafKey();
     if (spec.kind === "self-signed") {
       leaf = await issue({ name: key, subject: spec.subject, keys, ...this.window(), eku: CLIENT_AUTH });
     } else if (spec.kind === "impostor") {
@@ -241,7 +253,7 @@ export class CredentialFactory {
     const made = await Promise.all(
       [...this.requested].map(async ([key, spec]) => {
         const m = await this.mintOne(key, spec);
-        const leaf = new x509.X509Certificate(m.leafPem);
+        const leaf = m.certificates[0]?.cert ?? new x509.X509Certificate(m.leafPem);
         const traits = await traitsOf(leaf, m.chain, anchors, this.now);
         const { chain: _chain, ...rest } = m;
         return [key, { ...rest, traits }] as const;
@@ -250,7 +262,7 @@ export class CredentialFactory {
     const revoked = await Promise.all(
       [...this.revocations.values()].map(async (r) => {
         const { minted } = await r;
-        const traits = await traitsOf(new x509.X509Certificate(minted.leafPem), [], anchors, this.now);
+        const traits = await traitsOf(minted.certificates[0]!.cert, [], anchors, this.now);
         return [minted.key, { ...minted, traits }] as const;
       }),
     );

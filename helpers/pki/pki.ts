@@ -146,8 +146,20 @@ export interface CertSpec {
   dnsNames?: string[];
 }
 
+// What a key contributes to every certificate made with it, computed once per key.
+const keyParts = new WeakMap<CryptoKey, Promise<{ ski: x509.SubjectKeyIdentifierExtension; pkcs8Pem: string }>>();
+function partsOf(keys: CryptoKeyPair): Promise<{ ski: x509.SubjectKeyIdentifierExtension; pkcs8Pem: string }> {
+  let parts = keyParts.get(keys.publicKey);
+  if (!parts) {
+    parts = Promise.all([x509.SubjectKeyIdentifierExtension.create(keys.publicKey), toPkcs8Pem(keys.privateKey)]).then(([ski, pkcs8Pem]) => ({ ski, pkcs8Pem }));
+    keyParts.set(keys.publicKey, parts);
+  }
+  return parts;
+}
+
 export async function issue(spec: CertSpec): Promise<IssuedCert> {
   const signerKeys = spec.issuer?.keys ?? spec.keys;
+  const { ski, pkcs8Pem } = await partsOf(spec.keys);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(spec.ca === true, undefined, true),
     new x509.KeyUsagesExtension(
@@ -158,7 +170,7 @@ export async function issue(spec: CertSpec): Promise<IssuedCert> {
           : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
       true,
     ),
-    await x509.SubjectKeyIdentifierExtension.create(spec.keys.publicKey),
+    ski,
   ];
   if (spec.issuer) {
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(spec.issuer.cert));
@@ -190,7 +202,7 @@ export async function issue(spec: CertSpec): Promise<IssuedCert> {
     cert,
     keys: spec.keys,
     certPem: cert.toString("pem"),
-    keyPem: await toPkcs8Pem(spec.keys.privateKey),
+    keyPem: pkcs8Pem,
     sha256,
   };
 }

@@ -1,7 +1,7 @@
 // One HTTPS request the way a real client makes it: SNI and Host set to the scenario's host,
 // the scenario's credential (leaf + chain), the run's CA trusted and the server certificate
 // pinned. Everything that happens, TLS failures included, is an observation, never a throw.
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from "node:tls";
 import { Agent, request } from "undici";
 import type { EchoResponse } from "../../fixtures/echo-server.ts";
 
@@ -62,6 +62,21 @@ function asEcho(body: string, headers: Record<string, string>, acceptAny = false
   }
 }
 
+// A TLS context per (credential, trusted CA): parsing the PEMs once, not for every probe. Sessions
+// are still never resumed (maxCachedSessions: 0); the context holds keys and trust, no session.
+const NO_CREDENTIAL = {};
+const contexts = new WeakMap<object, Map<string, SecureContext>>();
+function secureContextFor(credential: ProbeCredential | undefined, caPem: string | undefined): SecureContext {
+  const byCa = contexts.get(credential ?? NO_CREDENTIAL) ?? new Map<string, SecureContext>();
+  contexts.set(credential ?? NO_CREDENTIAL, byCa);
+  let context = byCa.get(caPem ?? "");
+  if (!context) {
+    context = createSecureContext({ ...(caPem ? { ca: caPem } : {}), ...(credential ? { cert: credential.certChainPem, key: credential.keyPem } : {}) });
+    byCa.set(caPem ?? "", context);
+  }
+  return context;
+}
+
 export async function probe(req: ProbeRequest): Promise<Observation> {
   const started = performance.now();
   const servername = req.servername ?? req.host;
@@ -75,8 +90,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     bodyTimeout: timeout,
     connect: {
       servername,
-      ...(req.caPem ? { ca: req.caPem } : {}),
-      ...(req.credential ? { cert: req.credential.certChainPem, key: req.credential.keyPem } : {}),
+      secureContext: secureContextFor(req.credential, req.caPem),
       rejectUnauthorized: !req.insecure,
       // A full handshake every time: a resumed session would carry an earlier verification.
       maxCachedSessions: 0,

@@ -128,33 +128,44 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite))] };
 }
 
-/** Phase 2: the objects under test and their checks, credentials made, expectations computed. */
-async function buildSubject(plan: RunPlan, options: RunOptions, namespace: string, log: (line: string) => void): Promise<RunSubject> {
+/**
+ * Phase 2: the objects under test and their checks, credentials made, expectations computed.
+ * Where the objects to deploy are known before the checks (--manifests), they come first, so the
+ * target can start while the rest is made.
+ */
+async function buildSubject(plan: RunPlan, options: RunOptions, namespace: string, log: (line: string) => void): Promise<{ manifests?: Manifests; finish(): Promise<RunSubject> }> {
   if (plan.choice.target.discover) {
     const found = await plan.choice.target.discover(log);
-    return foundSubject({ found, only: options.only, ingressClass: options.ingressClass });
+    const subject = foundSubject({ found, only: options.only, ingressClass: options.ingressClass });
+    return { finish: () => subject };
   }
   if (plan.user) {
-    const subject = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass });
-    if (options.alterManifests) for (const g of subject.groups) if (g.manifests) g.manifests = options.alterManifests(structuredClone(g.manifests));
-    return subject;
+    const started = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass });
+    const manifests = options.alterManifests ? options.alterManifests(structuredClone(started.manifests)) : started.manifests;
+    return {
+      manifests,
+      finish: async () => {
+        const subject = await started.finish();
+        for (const g of subject.groups) if (g.manifests) g.manifests = manifests;
+        return subject;
+      },
+    };
   }
-  return catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests });
+  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests });
+  return { finish: async () => subject };
 }
 
 /** Phase 3 (per group): deploys the group's objects, or finds them deployed; never throws. */
 async function startTarget(
   plan: RunPlan,
-  subject: RunSubject,
-  group: SubjectGroup,
+  deploy: { manifests?: Manifests; hosts: string[]; foreignCaPem?: string },
   ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; artifacts: Record<string, string> },
 ): Promise<{ started?: StartedTarget; deployError?: string }> {
-  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
   try {
-    const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: subject.foreignCaPem } : undefined;
+    const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: deploy.foreignCaPem } : undefined;
     if (mutation) ctx.log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
-    const started = await plan.choice.target.start({ manifests: group.manifests, hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation });
-    if (group.manifests) ctx.log(`deployed ${group.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
+    const started = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation });
+    if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
     return { started };
   } catch (error) {
     // The run goes on, so every check is reported as not run and the evidence says why.
@@ -253,7 +264,16 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
   try {
     const tSubject = performance.now();
-    const subject = await buildSubject(plan, options, namespace, log);
+    const begun = await buildSubject(plan, options, namespace, log);
+    const ctx = { workDir, reportDir, log, mutant: options.mutant, artifacts };
+    // The user's objects can be deployed while their checks are made.
+    let early: Promise<{ started?: StartedTarget; deployError?: string }> | undefined;
+    if (begun.manifests) {
+      const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
+      early = startTarget(plan, { manifests: begun.manifests, hosts }, ctx);
+      early.then((r) => (started = r.started)).catch(() => undefined);
+    }
+    const subject = await begun.finish();
     lap("pkiMs", tSubject);
     const checks = subject.groups.flatMap((g) => g.checks);
     reporter.total = checks.length;
@@ -271,7 +291,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       }
       if (subject.groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
       const tDeploy = performance.now();
-      const { started: target, deployError } = await startTarget(plan, subject, group, { workDir, reportDir, log, mutant: options.mutant, artifacts });
+      const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
+      const { started: target, deployError } = await (early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, ctx));
+      early = undefined;
       started = target;
       lap("deployMs", tDeploy);
 

@@ -187,13 +187,16 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
   };
 }
 
-/** `--manifests`: the user's objects, prepared for deployment, with generated checks. */
-export async function manifestsSubject(input: { user: UserObjects; only?: string; ingressClass?: string }): Promise<RunSubject> {
+/**
+ * `--manifests`: the user's objects, prepared for deployment, then the generated checks. The
+ * objects are known before the checks are: the run deploys them while the credentials are made.
+ */
+export async function manifestsSubject(input: { user: UserObjects; only?: string; ingressClass?: string }): Promise<{ manifests: Manifests; finish(): Promise<RunSubject> }> {
   const { prepareUserObjects } = await import("../manifests/user-manifests.ts");
   const factory = new CredentialFactory();
   const prepared: PreparedObjects = await prepareUserObjects(input.user, factory);
   const deployed = prepared.manifests.secrets.map(secretView);
-  return generatedSubject({
+  return { manifests: prepared.manifests, finish: () => generatedSubject({
     origin: "manifests",
     source: input.user.source,
     ingresses: prepared.manifests.ingresses,
@@ -213,7 +216,7 @@ export async function manifestsSubject(input: { user: UserObjects; only?: string
     extraCertificates: [prepared.serverCa],
     changes: prepared.changes,
     only: input.only,
-  });
+  }) };
 }
 
 /** A live endpoint or an audited cluster: the declared objects, found deployed. */

@@ -254,7 +254,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
   const config = `# Rendered by mtls-conformance (nginx target): ingress-nginx's auth-tls rendering emulated
 # on the nginx data plane. This is not the ingress-nginx controller.
 daemon off;
-worker_processes 1;
+worker_processes 2;
 pid ${join(prefix, "nginx.pid")};
 error_log ${join(prefix, "logs", "error.log")} info;
 
