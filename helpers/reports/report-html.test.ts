@@ -336,7 +336,7 @@ describe("renderReportHtml", () => {
     expect(html).toMatch(/\.badge\.finding\{background:var\(--finding-bg\);color:var\(--finding\)/);
 
     const list = ev.scenarios.filter((x) => x.suite === s.suite);
-    expect(html).toContain(`<h3 class="suite">${s.suite} <span class="muted">${list.length} scenarios · ${list.length - 1} pass, 1 finding</span></h3>`);
+    expect(html).toContain(`<h3 class="suite" id="group-${s.suite.replace(/[^A-Za-z0-9_-]/g, "_")}">${s.suite} <span class="muted">${list.length} checks · ${list.length - 1} pass, 1 finding</span></h3>`);
 
     const controls = ev.controls.filter((c) => c.scenarios.includes(FINDING_ID));
     expect(controls.length).toBeGreaterThan(0);

@@ -27,11 +27,21 @@ const e = escapeHtml;
 
 /**
  * PASS when nothing failed and every scenario passed, was skipped with a reason, or observed a
- * documented weakness (a finding: reported apart, never a failure).
+ * documented weakness (a finding: reported apart, never a failure), and at least one probe ran:
+ * a run that checked nothing is "nothing-checked", never a pass.
  */
-export function overallVerdict(evidence: Evidence): "pass" | "fail" {
+export function overallVerdict(evidence: Evidence): "pass" | "fail" | "nothing-checked" {
   const t = evidence.totals;
-  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) === t.total ? "pass" : "fail";
+  if (t.checked === 0) return "nothing-checked";
+  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) === t.total && uncheckedIngresses(evidence).length === 0 ? "pass" : "fail";
+}
+
+/** The verdict as reports print it. */
+export const verdictLabel = (v: ReturnType<typeof overallVerdict>) => (v === "nothing-checked" ? "NOTHING CHECKED" : v.toUpperCase());
+
+/** Ingresses with auth-tls that the controller serves but for which no probe ran. */
+export function uncheckedIngresses(evidence: Evidence): string[] {
+  return (evidence.ingresses ?? []).filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed).map((i) => i.id);
 }
 
 /** Scenarios whose verdict is `finding` (0 for evidence written before the verdict existed). */
@@ -124,18 +134,26 @@ function renderHeader(ev: Evidence): string {
   const findingsBadge = findings > 0
     ? `<a id="findings-count" class="findings-badge" href="#findings" title="documented controller behaviour that weakens mTLS, observed">${e(findingsLabel(findings))}</a>`
     : "";
-  return `<header class="top ${verdict}${findings > 0 ? " has-findings" : ""}">
+  const cls = verdict === "nothing-checked" ? "fail nothing-checked" : verdict;
+  const nothing =
+    verdict === "nothing-checked"
+      ? `<p id="nothing-checked" class="nothing">Nothing was checked: no probe ran (${e(t.skip)} skipped${t.total - t.skip ? `, ${e(t.total - t.skip)} static` : ""}). This run proves nothing about the target.</p>`
+      : uncheckedIngresses(ev).length
+        ? `<p id="nothing-checked" class="nothing">Nothing was checked for ${uncheckedIngresses(ev).map((i) => `<code>${e(i)}</code>`).join(", ")}: every check of it was skipped.</p>`
+        : "";
+  return `<header class="top ${cls}${findings > 0 ? " has-findings" : ""}">
   <div class="title">
     <p class="kicker">${e(ev.tool.name)} · per-Ingress mutual TLS conformance</p>
     <h1>mTLS conformance report</h1>
     <p class="sub">target <strong>${e(ev.target.kind)}</strong> · run <code>${e(ev.run.id)}</code></p>
   </div>
   <div class="summary">
-    <div id="verdict" class="verdict ${verdict}" data-verdict="${verdict}">${verdict.toUpperCase()}</div>${findingsBadge}
+    <div id="verdict" class="verdict ${cls}" data-verdict="${verdict}">${verdictLabel(verdict)}</div>${findingsBadge}
     <div class="stats" id="totals">
       ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${stat("total", t.total, "total")}
     </div>
   </div>
+  ${nothing}
 </header>`;
 }
 
@@ -153,6 +171,7 @@ function renderRunAndTarget(ev: Evidence): string {
     ["what answered", `<span class="desc">${e(ev.target.description)}</span>`],
     ["why this target", e(ev.target.selection)],
   ];
+  if (ev.subject) targetRows.push(["objects under test", `${e(ev.subject.source)} <span class="muted">(${e(ev.subject.origin)})</span>`]);
   if (deployError) targetRows.push(["deploy error", `<span class="bad-text">${e(deployError)}</span>`]);
   targetRows.push([
     "versions",
@@ -223,6 +242,7 @@ ${body}${runErrors}
 function observedExcerpt(s: ScenarioEvidence): string {
   const o = s.observed;
   if (!o) return `<span class="muted">not observed</span>`;
+  if (o.static) return `static check of the objects: ${e(o.static.detail)}`;
   const status = o.status !== undefined ? `status <code>${e(o.status)}</code>` : `no HTTP response${o.error ? `: <code>${e(o.error.code)}</code>` : ""}`;
   const upstream = o.upstreamReached ? "backend reached" : "backend not reached";
   const verify = o.upstreamHeaders?.["ssl-client-verify"];
@@ -264,7 +284,9 @@ function mismatchKeys(s: ScenarioEvidence): Set<string> {
   const keys = new Set<string>();
   for (const m of s.mismatches) {
     const header = /^upstream header ([^:]+):/.exec(m);
+    const response = /^response header ([^:]+):/.exec(m);
     if (header) keys.add(`header:${header[1]}`);
+    else if (response) keys.add(`response:${response[1]}`);
     else {
       const k = /^(status|body|upstream):/.exec(m);
       if (k) keys.add(k[1]!);
@@ -294,6 +316,11 @@ function comparisonTable(s: ScenarioEvidence): string {
       observed: obs?.bodyExcerpt !== undefined ? `<span class="excerpt">${e(obs.bodyExcerpt)}</span>` : `<span class="muted">(echo backend answer)</span>`,
       key: "body",
     });
+  }
+
+  for (const [name, value] of Object.entries(exp.responseHeaders ?? {})) {
+    const seen = name === "location" ? obs?.location : undefined;
+    rows.push({ what: `<code>${e(name)}</code>`, expected: `<code>${e(value)}</code>`, observed: seen !== undefined ? `<code>${e(seen)}</code>` : `<span class="muted">absent</span>`, key: `response:${name}` });
   }
 
   rows.push({
@@ -334,39 +361,51 @@ function comparisonTable(s: ScenarioEvidence): string {
     .join("")}</tbody></table>`;
 }
 
-function renderScenarios(ev: Evidence): string {
-  const suites = [...new Set([...SUITE_ORDER.filter((s) => ev.scenarios.some((x) => x.suite === s)), ...ev.scenarios.map((s) => s.suite)])];
-  const groups = suites
-    .map((suite) => {
-      const list = ev.scenarios.filter((s) => s.suite === suite);
-      const counts = (["pass", "fail", "skip", "finding"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
-      const rows = list
-        .map(
-          (s) => `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}">
+function basisNote(s: ScenarioEvidence): string {
+  if (!s.basis) return "";
+  return `<details class="basis"><summary>expected because ${e(s.basis.explanation)}</summary><ul>${s.basis.sources.map((x) => `<li>${e(x)}</li>`).join("")}</ul></details>`;
+}
+
+function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
+  const meta = [
+    s.policy ? `policy <code>${e(s.policy)}</code>` : s.ingress ? `Ingress <code>${e(s.ingress)}</code>` : "",
+    s.host ? `host <code>${e(s.host)}</code>` : "",
+    `credential ${s.credentialDescription ? e(s.credentialDescription) : `<code>${e(s.credential)}</code>`}`,
+    s.controls.length ? `controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : "",
+  ].filter(Boolean);
+  return `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}">
   <td class="scn"><div class="id">${e(s.id)}</div><div class="name">${e(s.name)}</div>
     <p class="must">${e(s.must)}</p>
     ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
     ${s.verdict === "finding" ? `<p class="finding-note"><span class="k">finding:</span> ${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""}
-    <p class="meta">policy <code>${e(s.policy)}</code>${s.host ? ` · host <code>${e(s.host)}</code>` : ""} · credential <code>${e(s.credential)}</code>${
-      s.controls.length ? ` · controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : ""
-    }</p></td>
+    <p class="meta">${meta.join(" · ")}</p>${basisNote(s)}</td>
   <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
-  <td class="cmpcell">${comparisonTable(s)}${
+  <td class="cmpcell">${s.static ? `<p class="muted">static check of the objects: ${e(s.observed?.static?.detail ?? s.mismatches.join("; "))}</p>` : comparisonTable(s)}${
     s.verdict === "fail" && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
   }</td>
   <td class="dur">${e(formatMs(s.durationMs))}</td>
-</tr>`,
-        )
-        .join("\n");
-      return `<h3 class="suite">${e(suite)} <span class="muted">${list.length} scenario${list.length === 1 ? "" : "s"}${counts.length ? ` · ${counts.map(([v, n]) => `${n} ${v}`).join(", ")}` : ""}</span></h3>
-<table class="matrix" data-suite="${e(suite)}"><colgroup><col class="c-scn"><col class="c-v"><col class="c-cmp"><col class="c-dur"></colgroup>
-<thead><tr><th>scenario</th><th>verdict</th><th>expected vs observed</th><th>time</th></tr></thead>
-<tbody>${rows}</tbody></table>`;
+</tr>`;
+}
+
+/** Checks grouped as the run grouped them: by catalogue suite, or by Ingress. */
+function renderScenarios(ev: Evidence): string {
+  const groupOf = (s: ScenarioEvidence) => s.group ?? s.suite;
+  const groups = [...new Set([...SUITE_ORDER.filter((g) => ev.scenarios.some((x) => groupOf(x) === g)), ...ev.scenarios.map(groupOf)])];
+  const html = groups
+    .map((group) => {
+      const list = ev.scenarios.filter((s) => groupOf(s) === group);
+      const counts = (["pass", "fail", "skip", "finding"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
+      const ingress = ev.ingresses?.find((i) => i.id === group);
+      const heading = ingress ? `Ingress ${e(group)} <span class="muted">${ingress.hosts.map((h) => e(h)).join(", ")}</span>` : e(group);
+      return `<h3 class="suite" id="${e(`group-${group.replace(/[^A-Za-z0-9_-]/g, "_")}`)}">${heading} <span class="muted">${list.length} check${list.length === 1 ? "" : "s"}${counts.length ? ` · ${counts.map(([v, n]) => `${n} ${v}`).join(", ")}` : ""}</span></h3>
+<table class="matrix" data-suite="${e(list[0]?.suite ?? group)}" data-group="${e(group)}"><colgroup><col class="c-scn"><col class="c-v"><col class="c-cmp"><col class="c-dur"></colgroup>
+<thead><tr><th>check</th><th>verdict</th><th>expected vs observed</th><th>time</th></tr></thead>
+<tbody>${list.map((s) => scenarioRow(ev, s)).join("\n")}</tbody></table>`;
     })
     .join("\n");
-  return `<section id="scenarios" class="card"><h2>Scenarios <span class="count">${e(ev.scenarios.length)}</span></h2>
-<p class="hint">Rows the oracle flagged are highlighted. Observed <code>ssl-client-*</code> headers are those the echo backend received; <code>ssl-client-cert</code> is shown by the SHA-256 of the certificate it carries.</p>
-${groups}</section>`;
+  return `<section id="scenarios" class="card"><h2>${ev.ingresses?.length ? "Checks by Ingress" : "Scenarios"} <span class="count">${e(ev.scenarios.length)}</span></h2>
+<p class="hint">Rows the oracle flagged are highlighted. Observed <code>ssl-client-*</code> headers are those the echo backend received; <code>ssl-client-cert</code> is shown by the SHA-256 of the certificate it carries.${ev.ingresses?.length ? " Every expectation was computed by the policy model from what the Ingress declares; open \u201cexpected because\u201d for the controller source lines and observations it rests on." : ""}</p>
+${html}</section>`;
 }
 
 function renderCertificates(ev: Evidence, now: Date): string {
@@ -421,7 +460,32 @@ ${ev.findings.length ? `<table class="claims"><thead><tr><th>statement</th><th>s
 </section>`;
 }
 
+function renderIngresses(ev: Evidence): string {
+  const items = (ev.ingresses ?? [])
+    .map((i) => {
+      const t = i.totals;
+      const lint = i.lint.filter((l) => l.triggered);
+      return `<div class="policy" data-ingress="${e(i.id)}"><h3><a href="#${e(`group-${i.id.replace(/[^A-Za-z0-9_-]/g, "_")}`)}"><code>${e(i.id)}</code></a> <span class="muted">${i.hosts.map((h) => `<code>${e(h)}</code>`).join(" ")} · ${e(i.checked)} probe(s): ${e(t.pass)} passed, ${e(t.fail)} failed, ${e(t.skip)} skipped, ${e(t.finding)} finding(s)</span></h3>
+${i.notServed ? `<p class="bad-text">${e(i.notServed)}</p>` : ""}
+<table class="kv annotations"><tbody>${Object.entries(i.declared).map(([k, v]) => `<tr><th scope="row"><code>${e(k)}</code></th><td><code>${e(v)}</code></td></tr>`).join("") || `<tr><td>${none} no auth-tls annotation</td></tr>`}
+${Object.entries(i.effective).map(([h, v]) => `<tr><th scope="row">effective on <code>${e(h)}</code></th><td>${e(v)}</td></tr>`).join("")}</tbody></table>
+${lint.length ? `<ul class="plain">${lint.map((l) => `<li><span class="k">${e(l.rule)}</span> ${e(l.detail)}</li>`).join("")}</ul>` : ""}
+${i.notes.length ? `<ul class="plain muted">${i.notes.map((n) => `<li>${e(n)}</li>`).join("")}</ul>` : ""}</div>`;
+    })
+    .join("\n");
+  return `<section id="policies" class="card"><h2>Ingresses under test <span class="count">${e(ev.ingresses.length)}</span></h2>
+<p class="hint">From ${e(ev.subject?.source ?? "")}. What each Ingress declares, what the controller configures on its hosts (client auth is per host), and what the lint of the objects found.</p>
+${ev.subject?.changes?.length ? `<details><summary>what the run replaced or created in these objects (${e(ev.subject.changes.length)})</summary><ul class="plain">${ev.subject.changes.map((c) => `<li>${e(c)}</li>`).join("")}</ul></details>` : ""}
+${items}
+${keyValueTable([
+  ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
+  ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
+])}
+</section>`;
+}
+
 function renderPolicies(ev: Evidence): string {
+  if (ev.ingresses?.length) return renderIngresses(ev);
   const items = ev.policies
     .map(
       (p) => `<div class="policy"><h3><code>${e(p.ingress)}</code> <span class="muted">policy ${e(p.name)} · host <code>${e(p.host)}</code></span></h3>
@@ -489,6 +553,8 @@ header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-co
 .summary{display:flex;align-items:center;gap:18px;flex-wrap:wrap}
 .verdict{font-size:34px;font-weight:800;letter-spacing:.08em;padding:8px 26px;border-radius:10px;color:#fff}
 .verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+p.nothing{margin:8px 0 0;padding:8px 12px;border-radius:6px;background:var(--fail);color:#fff;font-weight:600;grid-column:1/-1}
+details.basis{margin:4px 0 0;font-size:12px;color:var(--muted)}details.basis ul{margin:4px 0 0 16px;padding:0}
 .findings-badge{align-self:center;padding:6px 14px;border-radius:16px;background:var(--finding);color:#fff;font-size:15px;font-weight:700;letter-spacing:.03em;white-space:nowrap}
 a.findings-badge:hover{text-decoration:none;filter:brightness(1.1)}
 .stats{display:flex;gap:8px}
@@ -604,7 +670,7 @@ export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="referrer" content="no-referrer">
-<title>${e(verdict.toUpperCase())} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed${findingCount(evidence) > 0 ? `, ${e(findingsLabel(findingCount(evidence)))}` : ""}, ${e(evidence.target.kind)})</title>
+<title>${e(verdictLabel(verdict))} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed${findingCount(evidence) > 0 ? `, ${e(findingsLabel(findingCount(evidence)))}` : ""}, ${e(evidence.target.kind)})</title>
 <style>${CSS}</style>
 </head>
 <body>

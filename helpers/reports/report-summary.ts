@@ -2,7 +2,7 @@
 // findings (documented weaknesses observed), every scenario, control coverage and the command
 // that reproduces it.
 import type { Evidence } from "./evidence.ts";
-import { findingCount, findingsLabel, overallVerdict } from "./report-html.ts";
+import { findingCount, findingsLabel, overallVerdict, uncheckedIngresses, verdictLabel } from "./report-html.ts";
 
 const EMOJI: Record<string, string> = { pass: "✅", fail: "❌", skip: "⏭️", finding: "⚠️" };
 
@@ -33,12 +33,22 @@ function fenced(text: string, lang = "sh"): string {
 
 export function renderSummaryMarkdown(evidence: Evidence): string {
   const t = evidence.totals;
-  const verdict = overallVerdict(evidence).toUpperCase();
+  const verdict = verdictLabel(overallVerdict(evidence));
   const lines: string[] = [];
   const findings = findingCount(evidence);
   const counts = `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${findings > 0 ? `, ${findingsLabel(findings)}` : ""}`;
   lines.push(`## mTLS conformance: ${verdict} (${counts} of ${t.total}) on ${inline(evidence.target.kind)}`);
   lines.push("");
+  // Said first: a report that checked nothing must not be read as anything else.
+  if (t.checked === 0) {
+    lines.push(`**Nothing was checked:** no probe ran (${t.skip} skipped). This run proves nothing about the target.`);
+    lines.push("");
+  }
+  const unchecked = uncheckedIngresses(evidence);
+  if (t.checked !== 0 && unchecked.length) {
+    lines.push(`**Nothing was checked for** ${unchecked.map(inline).join(", ")}: every check of it was skipped.`);
+    lines.push("");
+  }
   const versions = Object.entries(evidence.target.versions ?? {}).map(([k, v]) => `${inline(k)} ${inline(v)}`);
   lines.push(
     `**Target:** ${inline(evidence.target.kind)}: ${inline(evidence.target.description)} · **Versions:** ${versions.length ? versions.join(", ") : "none recorded"}`,
@@ -80,14 +90,34 @@ export function renderSummaryMarkdown(evidence: Evidence): string {
   }
   lines.push("");
 
-  lines.push("### Scenarios");
-  lines.push("");
-  lines.push(
-    table(
-      ["ID", "", "Name"],
-      evidence.scenarios.map((s) => [markdownCell(s.id), EMOJI[s.verdict] ?? markdownCell(s.verdict), markdownCell(s.name) + (s.skipReason ? ` (skipped: ${markdownCell(s.skipReason)})` : "")]),
-    ),
-  );
+  if (evidence.ingresses?.length) {
+    // One line per Ingress: a job summary has to stay readable with hundreds of checks.
+    lines.push("### Ingresses");
+    lines.push("");
+    lines.push(
+      table(
+        ["Ingress", "Hosts", "Probes", "✅", "❌", "⏭️", "⚠️"],
+        evidence.ingresses.map((i) => [
+          markdownCell(i.id) + (i.notServed ? ` (not served: ${markdownCell(i.notServed)})` : ""),
+          markdownCell(i.hosts.join(", ")),
+          markdownCell(i.checked),
+          markdownCell(i.totals.pass),
+          markdownCell(i.totals.fail),
+          markdownCell(i.totals.skip),
+          markdownCell(i.totals.finding),
+        ]),
+      ),
+    );
+  } else {
+    lines.push("### Scenarios");
+    lines.push("");
+    lines.push(
+      table(
+        ["ID", "", "Name"],
+        evidence.scenarios.map((s) => [markdownCell(s.id), EMOJI[s.verdict] ?? markdownCell(s.verdict), markdownCell(s.name) + (s.skipReason ? ` (skipped: ${markdownCell(s.skipReason)})` : "")]),
+      ),
+    );
+  }
   lines.push("");
 
   lines.push("### Controls");

@@ -65,6 +65,8 @@ export interface ScenarioRecord {
 /** An observation as it goes into evidence: headers kept, bodies shortened, the cert header reduced to its fingerprint. */
 export interface ObservedSummary {
   status?: number;
+  /** The Location of a redirect. */
+  location?: string;
   bodyExcerpt?: string;
   upstreamReached: boolean;
   upstreamHeaders?: Record<string, string>;
@@ -93,6 +95,7 @@ export function summarize(o: Observation, decodedCert?: { sha256?: string; certi
   if (headers?.["ssl-client-cert"] !== undefined) headers["ssl-client-cert"] = `<${headers["ssl-client-cert"].length} characters, see upstreamClientCert>`;
   return {
     status: o.status,
+    ...(o.responseHeaders?.location !== undefined ? { location: o.responseHeaders.location } : {}),
     bodyExcerpt: o.echo ? undefined : o.body?.replace(/\s+/g, " ").trim().slice(0, 300),
     upstreamReached: o.echo !== undefined,
     upstreamHeaders: headers,
