@@ -29,6 +29,7 @@ export interface UserObjects {
 }
 
 const YAML_FILE = /\.(ya?ml|json)$/i;
+const SERVER_SET = ["creationTimestamp", "resourceVersion", "uid", "generation", "managedFields", "selfLink"];
 
 function filesUnder(path: string): string[] {
   const st = statSync(path);
@@ -60,6 +61,9 @@ export function loadUserManifests(path: string, defaultNamespace = "default"): U
         if (!o?.kind) continue;
         if (!o.metadata?.name) throw new ConfigError(`--manifests ${relative(process.cwd(), file)}: a ${o.kind} without metadata.name`);
         o.metadata.namespace ??= defaultNamespace;
+        // Objects exported from a cluster carry what its API server set: a new one sets its own.
+        for (const field of SERVER_SET) delete (o.metadata as Record<string, unknown>)[field];
+        delete (o as Record<string, unknown>).status;
         if (o.kind === "Ingress") out.ingresses.push(o as V1Ingress);
         else if (o.kind === "Secret") out.secrets.push(o as V1Secret);
         else if (o.kind === "Service") out.services.push(o as V1Service);
@@ -235,8 +239,8 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       namespace: namespaces[0]!,
       namespaces,
       secrets: [...secrets.values()],
-      // In the controller's tie-break order, so the order they are created in agrees with it.
-      ingresses: controllerOrder(user.ingresses.map((i) => ({ ...i, metadata: { ...i.metadata, labels: { ...(i.metadata?.labels ?? {}), ...MANAGED_BY_LABEL } } }))),
+      // As written, in the controller's tie-break order, so the order they are created in agrees with it.
+      ingresses: controllerOrder(user.ingresses),
       workloads,
       backends: namespaces.map((namespace) => ({ namespace, name: "mtls-echo" })),
       hostCertificates,
