@@ -1,0 +1,141 @@
+// `run --target cluster --audit` against a fake API server in front of the nginx data plane: the
+// API server says what is deployed (Ingresses, the Secrets they name), nginx serves it. The audit
+// only reads, never keeps a private key, checks every auth-tls Ingress with what needs no CA key,
+// uses the clients given per host, and fails when the data plane does not do what is declared.
+import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Manifests } from "../manifests/manifests.ts";
+import { ANNOTATION_PREFIX } from "../model/annotations.ts";
+import { runConformance } from "../run/run.ts";
+import { startFakeKubeApi, type StartedFakeApi } from "../testing/fake-kube-api.ts";
+import { OpensslPki } from "../testing/openssl-pki.ts";
+import { NginxTarget } from "./nginx-target.ts";
+import type { StartedTarget } from "./target.ts";
+
+let dir: string;
+let pki: OpensslPki;
+let ingresses: V1Ingress[];
+let secrets: V1Secret[];
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+function ingress(ns: string, name: string, host: string, annotations: Record<string, string>, extra: { path?: string; classAnnotation?: boolean; className?: string } = {}): V1Ingress {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: {
+      name,
+      namespace: ns,
+      creationTimestamp: new Date("2026-11-01T10:00:00Z"),
+      annotations: { ...Object.fromEntries(Object.entries(annotations).map(([k, v]) => [ANNOTATION_PREFIX + k, v])), ...(extra.classAnnotation ? { "kubernetes.io/ingress.class": "nginx" } : {}) },
+    },
+    spec: {
+      ...(extra.classAnnotation ? {} : { ingressClassName: extra.className ?? "nginx" }),
+      tls: [{ hosts: [host], secretName: "shop-tls" }],
+      rules: [{ host, http: { paths: [{ path: extra.path ?? "/", pathType: extra.path ? "Exact" : "Prefix", backend: { service: { name, port: { number: 80 } } } }] } }],
+    },
+  };
+}
+
+/** The data plane: nginx rendering what the cluster holds (maybe altered, as a misbehaving controller would). */
+async function dataPlane(alter?: (m: Manifests) => void): Promise<StartedTarget> {
+  const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(secrets), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
+  alter?.(manifests);
+  const target = await new NginxTarget().start({ manifests, workDir: mkdtempSync(join(tmpdir(), "audit-plane-")), reportDir: mkdtempSync(join(tmpdir(), "audit-plane-report-")), log: () => undefined });
+  running.push(target);
+  return target;
+}
+
+async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<string, unknown> = {}) {
+  const { address, port } = plane.endpointFor("api.shop.test");
+  const reportDir = mkdtempSync(join(tmpdir(), "audit-run-"));
+  const outcome = await runConformance({
+    target: "cluster",
+    reportDir,
+    command: "audit test",
+    log: () => undefined,
+    targetOptions: { audit: true, kubeconfig: api.kubeconfig, ingressAddress: `${address}:${port}`, serverCa: pki.path("server-ca"), clients: join(dir, "clients.yaml"), ...extra },
+  });
+  return { ...outcome, reportDir };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "audit-"));
+  pki = new OpensslPki(join(dir, "pki"));
+  pki
+    .ca("server-ca", "/CN=Shop Server CA")
+    .leaf("server", "/CN=shop.test", "server-ca", { eku: "serverAuth", san: ["api.shop.test", "partners.shop.test", "legacy.shop.test", "blog.test"] })
+    .ca("client-ca", "/O=Shop/CN=Shop Client CA")
+    .leaf("api-client", "/O=Shop/CN=billing", "client-ca");
+  writeFileSync(join(dir, "clients.yaml"), `api.shop.test: { cert: pki/api-client.crt, key: pki/api-client.key }\n`);
+  secrets = [
+    // As the guide makes it: the CA's key stored beside its certificate.
+    { apiVersion: "v1", kind: "Secret", metadata: { name: "client-ca", namespace: "shop" }, type: "Opaque", data: { "ca.crt": b64(pki.read("client-ca")), "ca.key": b64(pki.read("client-ca", "key")) } },
+    { apiVersion: "v1", kind: "Secret", metadata: { name: "shop-tls", namespace: "shop" }, type: "kubernetes.io/tls", data: { "tls.crt": b64(pki.read("server")), "tls.key": b64(pki.read("server", "key")) } },
+  ];
+  ingresses = [
+    ingress("shop", "api", "api.shop.test", { "auth-tls-secret": "shop/client-ca", "auth-tls-verify-depth": "2", "auth-tls-pass-certificate-to-upstream": "true" }),
+    ingress("shop", "partners", "partners.shop.test", { "auth-tls-secret": "shop/client-ca", "auth-tls-verify-client": "optional_no_ca" }),
+    ingress("shop", "status", "partners.shop.test", {}, { path: "/status" }),
+    ingress("shop", "legacy", "legacy.shop.test", { "auth-tls-secret": "shop/client-ca" }, { classAnnotation: true }),
+    ingress("web", "blog", "blog.test", {}),
+  ];
+});
+
+describe("cluster --audit against a fake API server in front of the nginx data plane", () => {
+  it("reads only, checks every auth-tls Ingress, uses the given client, lints what it can see, keeps no key", async () => {
+    const api = await startFakeKubeApi({ ingresses, secrets }, dir);
+    running.push(api);
+    const o = await audit(api, await dataPlane());
+    const failed = o.evidence.scenarios.filter((s) => s.verdict === "fail");
+    expect(failed.map((s) => `${s.id}: ${s.mismatches.join("; ")}`)).toEqual([]);
+    expect(o.exitCode).toBe(0);
+    // Nothing was written to the cluster; Secrets were read one by one, by name.
+    expect(api.calls.every((c) => c.method === "GET")).toBe(true);
+    expect(api.calls.filter((c) => c.path.includes("/secrets")).map((c) => c.path)).toEqual(["/api/v1/namespaces/shop/secrets/client-ca"]);
+    expect(o.evidence.subject.origin).toBe("audit");
+    expect(o.evidence.ingresses.map((i) => i.id).sort()).toEqual(["shop/api", "shop/legacy", "shop/partners", "shop/status"]);
+    const s = (id: string) => o.evidence.scenarios.find((x) => x.id === id)!;
+    expect(s("shop/api#valid-client")).toMatchObject({ verdict: "pass" });
+    expect(s("shop/api#valid-client").observed?.upstreamHeaders?.["ssl-client-subject-dn"]).toBe(pki.rfc2253("api-client"));
+    expect(s("shop/partners#valid-client").verdict).toBe("skip");
+    expect(s("shop/partners#valid-client").skipReason).toContain("no key");
+    for (const id of ["shop/api#no-client-cert", "shop/api#impostor-ca", "shop/api#self-signed", "shop/api#expired", "shop/partners#impostor-ca", "shop/legacy#no-client-cert"]) expect(s(id).verdict, id).toBe("pass");
+    expect(s("shop/partners#impostor-ca").observed?.upstreamHeaders?.["ssl-client-verify"]).toMatch(/^FAILED:/);
+    expect(s("shop/status#governing-policy").verdict).toBe("finding");
+    expect(s("shop/api#lint-ca-key-in-secret").verdict).toBe("finding");
+    expect(s("shop/legacy#lint-deprecated-class-annotation").verdict).toBe("finding");
+    // The CA key the API server returned is nowhere in the report.
+    for (const f of readdirSync(o.reportDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+      expect(readFileSync(join(f.parentPath, f.name), "latin1"), f.name).not.toMatch(/PRIVATE KEY|LS0tLS1CRUdJTiBQUklWQVRF/);
+    }
+  });
+
+  it("a data plane that does not do what the cluster declares fails the audit", async () => {
+    const api = await startFakeKubeApi({ ingresses, secrets }, dir);
+    running.push(api);
+    const plane = await dataPlane((m) => {
+      m.ingresses.find((i) => i.metadata?.name === "api")!.metadata!.annotations![ANNOTATION_PREFIX + "auth-tls-verify-client"] = "off";
+    });
+    const o = await audit(api, plane);
+    expect(o.exitCode).toBe(1);
+    expect(o.evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => s.id)).toContain("shop/api#no-client-cert");
+  });
+
+  it("--namespace limits the audit; an audit needs server trust and changes nothing (no --install-controller)", async () => {
+    const api = await startFakeKubeApi({ ingresses, secrets }, dir);
+    running.push(api);
+    const o = await audit(api, await dataPlane(), { auditNamespace: "web" });
+    // web has no auth-tls Ingress: nothing to check, and the run says so.
+    expect(o.evidence.ingresses).toEqual([]);
+    expect(o.exitCode).toBe(1);
+    await expect(audit(api, await dataPlane(), { serverCa: undefined })).rejects.toThrow("--audit needs --server-ca FILE");
+    await expect(audit(api, await dataPlane(), { installController: true })).rejects.toThrow("--audit changes nothing in the cluster");
+  });
+});
