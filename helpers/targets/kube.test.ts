@@ -62,6 +62,10 @@ function handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     return send(res, 201, o);
   }
   if (path === "/api/v1/namespaces/ingress-nginx/pods" && req.method === "GET") return send(res, 200, { kind: "PodList", apiVersion: "v1", items: controllerPods });
+  const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(path);
+  if (deployment && req.method === "GET") {
+    return send(res, 200, { kind: "Deployment", apiVersion: "apps/v1", metadata: { name: deployment[2], namespace: deployment[1] }, spec: { replicas: 1 }, status: { availableReplicas: 1 } });
+  }
   if (req.method === "PATCH" && /\/ingresses\//.test(path) && webhookFailuresLeft > 0) {
     webhookFailuresLeft--;
     return send(res, 500, status(500, 'Internal error occurred: failed calling webhook "validate.nginx.ingress.kubernetes.io": connection refused', "InternalError"));
@@ -147,6 +151,33 @@ describe("deploy", () => {
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error.message).toMatch(/waiting for the admission webhook to accept Ingress test-localhost \(last seen: .*failed calling webhook/);
     expect(Date.now() - t).toBeLessThan(5000);
+  });
+});
+
+describe("the user's objects (--manifests) on a cluster", () => {
+  it("claims every namespace, applies backends and Secrets before the Ingresses, waits for each namespace's echo backend", async () => {
+    const { loadUserManifests, prepareUserObjects } = await import("../manifests/user-manifests.ts");
+    const { CredentialFactory } = await import("../pki/credentials.ts");
+    const example = new URL("../../fixtures/examples/shop", import.meta.url).pathname;
+    const prepared = await prepareUserObjects(loadUserManifests(example), new CredentialFactory());
+    await kube.deployAll(prepared.manifests, { ...DEFAULT_TIMEOUTS, webhookMs: 5_000, backendReadyMs: 5_000 });
+    expect(calls.filter((c) => c.method === "POST" && c.path === "/api/v1/namespaces").map((c) => (c.body as { metadata: { name: string; labels: Record<string, string> } }).metadata)).toEqual([
+      { name: "partners", labels: { "app.kubernetes.io/managed-by": "mtls-conformance" } },
+      { name: "shop", labels: { "app.kubernetes.io/managed-by": "mtls-conformance" } },
+    ]);
+    const applied = calls.filter((c) => c.method === "PATCH").map((c) => c.path.replace(/^\/apis?\/(?:[^/]+\/)?v1\/namespaces\//, ""));
+    const firstIngress = applied.findIndex((p) => p.includes("/ingresses/"));
+    expect(applied.slice(0, firstIngress).some((p) => p.includes("/ingresses/"))).toBe(false);
+    expect(applied.slice(firstIngress)).toEqual(["shop/ingresses/backoffice", "shop/ingresses/api", "partners/ingresses/status", "partners/ingresses/partners"]);
+    expect(applied).toEqual(expect.arrayContaining(["shop/services/api", "shop/services/backoffice", "partners/services/partners", "partners/services/status", "shop/secrets/shop-client-ca", "partners/secrets/partner-ca", "shop/secrets/api-tls"]));
+    expect(calls.filter((c) => c.method === "GET" && c.path.includes("/deployments/")).map((c) => c.path)).toEqual([
+      "/apis/apps/v1/namespaces/partners/deployments/mtls-echo",
+      "/apis/apps/v1/namespaces/shop/deployments/mtls-echo",
+    ]);
+    // The applied Ingresses are the user's, as written.
+    const api = calls.find((c) => c.method === "PATCH" && c.path.endsWith("/ingresses/api"))!.body as { metadata: { annotations: Record<string, string>; labels?: unknown } };
+    expect(api.metadata.annotations["nginx.ingress.kubernetes.io/auth-tls-verify-depth"]).toBe("3");
+    expect(api.metadata.labels).toBeUndefined();
   });
 });
 
