@@ -34,6 +34,43 @@ describe("mtls-conformance", () => {
     expect(evidence.totals.total).toBe(2);
   });
 
+  it("run --manifests checks your own Ingresses: the changes made to them, a line per check, exit 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-manifests-"));
+    const example = join(import.meta.dirname, "..", "fixtures", "examples", "shop");
+    const r = await cli(["run", "--target", "nginx", "--manifests", example, "--report-dir", dir]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[1]).toMatch(/^run \S+: \d+ check\(s\) for 4 Ingress\(es\) from .*fixtures\/examples\/shop, reports in /);
+    expect(r.stdout).toContain('secret shop/shop-client-ca: ca.crt replaced by the run\'s CA "O=Acme, CN=Acme Client CA"');
+    expect(lines.some((l) => /^\[\s*\d+\/\d+\] PASS shop\/api#depth-limit-at-limit /.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[\s*\d+\/\d+\] FIND partners\/status#governing-policy /.test(l))).toBe(true);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped, \d+ finding\(s\) of \d+ \(\d+ probe\(s\) ran; target nginx/);
+  });
+
+  it("the inputs exclude each other where they must, exit 2 before anything starts", async () => {
+    const example = join(import.meta.dirname, "..", "fixtures", "examples", "shop");
+    const cases: Array<[string[], string]> = [
+      [["run", "--target", "nginx", "--manifests", "/nonexistent"], "--manifests /nonexistent: no such file or folder"],
+      [["run", "--target", "endpoint", "--manifests", example], "--manifests deploys objects"],
+      [["run", "--target", "nginx", "--audit"], "--audit applies to --target cluster"],
+      [["run", "--target", "nginx", "--manifests", example, "--isolate"], "--isolate applies to the catalogue's suites"],
+      [["run", "--target", "nginx", "--concurrency", "0"], "--concurrency 0: a whole number from 1 to 256"],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
+  it("list --rules prints the checks generated for any Ingress and the lint rules", async () => {
+    const r = await cli(["list", "--rules"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("depth-limit");
+    expect(r.stdout).toContain("match-cn");
+    expect(r.stdout).toContain("lint ca-key-in-secret");
+  });
+
   it("run with no options means --target auto into a fresh directory under reports/", async () => {
     const reports = join(import.meta.dirname, "..", "reports");
     const before = new Set(existsSync(reports) ? readdirSync(reports) : []);

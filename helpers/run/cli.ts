@@ -209,7 +209,20 @@ program
   .option("--only <pattern>", "filter as for run")
   .option("--json", "machine-readable output")
   .option("--controls", "the controls and the scenarios that evidence each")
-  .action((opts: { only?: string; json?: boolean; controls?: boolean }) => {
+  .option("--rules", "the checks generated for any Ingress (--manifests, endpoint, --audit) and the lint rules")
+  .action(async (opts: { only?: string; json?: boolean; controls?: boolean; rules?: boolean }) => {
+    if (opts.rules) {
+      const [{ RULES }, { USER_LINT_RULES }] = await Promise.all([import("../checks/rules.ts"), import("../checks/user-lint.ts")]);
+      const rules = [
+        ...RULES.map((r) => ({ name: r.name, what: r.title, controls: r.controls })),
+        { name: "governing-policy", what: "on a host shared by several Ingresses: does this Ingress's own declaration govern its path? (a finding when not)", controls: [] as string[] },
+        { name: "host-denied", what: "a host another Ingress's unusable auth-tls secret denies (403 on every path)", controls: [] as string[] },
+        ...USER_LINT_RULES.map((r) => ({ name: `lint ${r.rule}`, what: r.must, controls: r.controls })),
+      ];
+      if (opts.json) process.stdout.write(JSON.stringify(rules, null, 2) + "\n");
+      else for (const r of rules) process.stdout.write(`${r.name.padEnd(30)} ${r.what}\n`);
+      return;
+    }
     const scenarios = selectScenarios(catalogue.scenarios, opts.only);
     if (opts.controls) {
       const coverage = controlCoverage(catalogue, scenarios);
