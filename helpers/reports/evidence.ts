@@ -159,6 +159,11 @@ export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), total: scenarios.length, checked };
 }
 
+/** Ingresses with auth-tls that the controller serves but for which no probe ran. */
+export function uncheckedIngresses(evidence: Evidence): string[] {
+  return (evidence.ingresses ?? []).filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed).map((i) => i.id);
+}
+
 /** Per Ingress: its declaration, what its hosts do, and the verdicts of its checks. */
 export function ingressEvidence(plans: Array<Omit<IngressEvidence, "totals" | "checked">>, scenarios: ScenarioEvidence[]): IngressEvidence[] {
   return plans.map((p) => {

@@ -1,7 +1,9 @@
 // report.html: the evidence of one run as a single self-contained page (inline CSS, no scripts,
 // nothing fetched), readable from file:// and printable. Every string that comes from the
 // evidence is escaped: it holds response bodies and headers from the system under test.
-import type { CertificateEvidence, Evidence, ScenarioEvidence } from "./evidence.ts";
+import { uncheckedIngresses, type CertificateEvidence, type Evidence, type ScenarioEvidence } from "./evidence.ts";
+
+export { uncheckedIngresses };
 
 const DAY_MS = 86_400_000;
 /** A certificate whose notAfter is this close (or already past) is flagged. */
@@ -39,10 +41,7 @@ export function overallVerdict(evidence: Evidence): "pass" | "fail" | "nothing-c
 /** The verdict as reports print it. */
 export const verdictLabel = (v: ReturnType<typeof overallVerdict>) => (v === "nothing-checked" ? "NOTHING CHECKED" : v.toUpperCase());
 
-/** Ingresses with auth-tls that the controller serves but for which no probe ran. */
-export function uncheckedIngresses(evidence: Evidence): string[] {
-  return (evidence.ingresses ?? []).filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed).map((i) => i.id);
-}
+
 
 /** Scenarios whose verdict is `finding` (0 for evidence written before the verdict existed). */
 export function findingCount(evidence: Evidence): number {

@@ -24,6 +24,7 @@ import {
   ingressEvidence,
   scenarioEvidence,
   totals,
+  uncheckedIngresses,
   type Evidence,
 } from "../reports/evidence.ts";
 import { manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
@@ -232,17 +233,54 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
   };
 }
 
+/** What a run carries from phase to phase. */
+interface RunState {
+  options: RunOptions;
+  plan: RunPlan;
+  log: (line: string) => void;
+  runId: string;
+  startedAt: Date;
+  t0: number;
+  timings: Record<string, number>;
+  lap(name: string, since: number): void;
+  reportDir: string;
+  workDir: string;
+  namespace: string;
+  concurrency: number;
+  reporter: ProgressReporter;
+  /** Created while the subject is built (vitest is slow to start); taken by the first group. */
+  vitestReady?: Promise<Vitest>;
+  artifacts: Record<string, string>;
+  targets: TargetRecord[];
+  /** The target running now, stopped on the way out whatever happens. */
+  started?: StartedTarget;
+  /** A deployment started while the checks were still being made (--manifests). */
+  early?: Promise<{ started?: StartedTarget; deployError?: string }>;
+  pkiWritten: Promise<unknown>;
+  close(): Promise<void>;
+}
+
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
+  const run = await openRun(options);
+  try {
+    const subject = await prepareSubject(run);
+    for (const group of subject.groups) run.targets.push(await runGroup(run, subject, group));
+    await run.pkiWritten;
+    return await concludeRun(run, subject);
+  } finally {
+    await run.close();
+  }
+}
+
+/** Phase 1: the plan, the scratch and report directories, and vitest starting up. */
+async function openRun(options: RunOptions): Promise<RunState> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
   const timings: Record<string, number> = { startupMs: Math.round(performance.now()) };
-  const t0 = performance.now();
-  const lap = (name: string, since: number) => (timings[name] = (timings[name] ?? 0) + Math.round(performance.now() - since));
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
-
+  const t0 = performance.now();
   const plan = await planRun(options);
-  const { choice } = plan;
-  log(`target: ${choice.target.kind} (${choice.why})`);
+  log(`target: ${plan.choice.target.kind} (${plan.choice.why})`);
 
   const reportDir = resolve(options.reportDir);
   await mkdir(reportDir, { recursive: true });
@@ -251,117 +289,125 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     () => rm(workDir, { recursive: true, force: true }),
     () => rmSync(workDir, { recursive: true, force: true }),
   );
-  const namespace = options.namespace ?? choice.target.defaultNamespace ?? "default";
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const reporter = new ProgressReporter(log, 0);
-  // Vitest takes a while to load and start: let it do so while the subject is built.
-  let vitestReady: Promise<Vitest> | undefined = createSuiteRunner(plan.suites, reporter, concurrency);
-  vitestReady.catch(() => undefined);
-  const artifacts: Record<string, string> = { pki: "pki/" };
-  const targets: TargetRecord[] = [];
-  let started: StartedTarget | undefined;
-  let pkiWritten: Promise<unknown> = Promise.resolve();
-
-  try {
-    const tSubject = performance.now();
-    const begun = await buildSubject(plan, options, namespace, log);
-    const ctx = { workDir, reportDir, log, mutant: options.mutant, artifacts };
-    // The user's objects can be deployed while their checks are made.
-    let early: Promise<{ started?: StartedTarget; deployError?: string }> | undefined;
-    if (begun.manifests) {
-      const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
-      early = startTarget(plan, { manifests: begun.manifests, hosts }, ctx);
-      early.then((r) => (started = r.started)).catch(() => undefined);
-    }
-    const subject = await begun.finish();
-    lap("pkiMs", tSubject);
-    const checks = subject.groups.flatMap((g) => g.checks);
-    reporter.total = checks.length;
-    const ingressCount = new Set(checks.map((c) => c.ingress).filter(Boolean)).size;
-    log(`run ${runId}: ${checks.length} check(s)${subject.origin === "catalogue" ? "" : ` for ${ingressCount} Ingress(es) from ${subject.source}`}, reports in ${options.reportDir}`);
-    for (const line of subject.changes) log(`  ${line}`);
-    // Certificates are evidence; private keys never go into the report directory.
-    pkiWritten = subject.writeFiles({ certDir: join(reportDir, "pki"), keyDir: options.keysDir });
-    pkiWritten.catch(() => undefined);
-
-    for (const group of subject.groups) {
-      if (group.manifests && group.manifestsFile) {
-        await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(group.manifests, sha256)));
-        artifacts[group.manifestsFile] = group.manifestsFile;
-      }
-      if (subject.groups.length > 1) log(`-- suite ${group.name}: its own ${choice.target.kind} target (--isolate)`);
-      const tDeploy = performance.now();
-      const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
-      const { started: target, deployError } = await (early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, ctx));
-      early = undefined;
-      started = target;
-      lap("deployMs", tDeploy);
-
-      const tSuites = performance.now();
-      const vitest = await (vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], reporter, concurrency));
-      vitestReady = undefined;
-      await executeChecks(vitest, contextFor(runId, plan, subject, group, target, deployError, concurrency), group, target, subject, log);
-      lap("suitesMs", tSuites);
-
-      const failed = group.checks.some((c) => reporter.results.get(c.id)?.verdict === "fail" || !reporter.results.has(c.id));
-      if (target) {
-        if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
-        await target.stop();
-        if (target.kind === "nginx") for (const f of ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"]) artifacts[f] = f;
-        targets.push({ suites: [group.name], kind: target.kind, description: target.description, versions: target.versions, ...target.details });
-      } else {
-        targets.push({ suites: [group.name], kind: choice.target.kind, description: "did not come up", versions: {}, deployError });
-      }
-      started = undefined;
-    }
-    await pkiWritten;
-
-    // Phase 5: evidence, reports, signature.
-    const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios);
-    const sum = totals(scenarioResults);
-    lap("totalMs", t0);
-    const tReports = performance.now();
-    const evidence = assembleEvidence({ runId, startedAt, options, namespace, timings, plan, subject, targets, scenarioResults, artifacts, runErrors: reporter.runErrors, reportDir });
-    const junitPaths = await writeReports(evidence, subject, reportDir, artifacts);
-    const signed = await signReportDir(reportDir, evidence, options.signingKey);
-    lap("reportsMs", tReports);
-
-    // Never green on nothing: a run in which no probe ran has checked nothing, whatever else it did.
-    const nothingChecked = sum.checked === 0;
-    const uncheckedIngresses = evidence.ingresses.filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed);
-    if (nothingChecked) log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
-    for (const i of uncheckedIngresses) if (!nothingChecked) log(`nothing was checked for Ingress ${i.id}: every check of it was skipped`);
-    log(
-      `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${choice.target.kind}, ${timings.totalMs} ms)`,
-    );
-    for (const e of reporter.runErrors) log(`error: ${e}`);
-    log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md)`);
-    log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""));
-    for (const p of junitPaths) log(`junit:    ${p}`);
-    // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
-    const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total || nothingChecked || uncheckedIngresses.length > 0;
-    return { exitCode: failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
-  } finally {
-    await vitestReady?.then((v) => v.close()).catch(() => undefined);
-    if (started) await started.stop();
-    await pkiWritten.catch(() => undefined);
-    await removeWorkDir();
-  }
+  const run: RunState = {
+    options,
+    plan,
+    log,
+    runId,
+    startedAt,
+    t0,
+    timings,
+    lap: (name, since) => (timings[name] = (timings[name] ?? 0) + Math.round(performance.now() - since)),
+    reportDir,
+    workDir,
+    namespace: options.namespace ?? plan.choice.target.defaultNamespace ?? "default",
+    concurrency,
+    reporter,
+    // Vitest takes a while to load and start: let it do so while the subject is built.
+    vitestReady: createSuiteRunner(plan.suites, reporter, concurrency),
+    artifacts: { pki: "pki/" },
+    targets: [],
+    pkiWritten: Promise.resolve(),
+    close: async () => {
+      await run.vitestReady?.then((v) => v.close()).catch(() => undefined);
+      const late = await run.early?.catch(() => undefined);
+      if (late?.started && late.started !== run.started) await late.started.stop();
+      if (run.started) await run.started.stop();
+      await run.pkiWritten.catch(() => undefined);
+      await removeWorkDir();
+    },
+  };
+  run.vitestReady!.catch(() => undefined);
+  return run;
 }
 
-function assembleEvidence(input: {
-  runId: string;
-  startedAt: Date;
-  options: RunOptions;
-  namespace: string;
-  timings: Record<string, number>;
-  plan: RunPlan;
+/** Phase 2: the subject, with the user's objects deploying meanwhile where they are known first. */
+async function prepareSubject(run: RunState): Promise<RunSubject> {
+  const tSubject = performance.now();
+  const begun = await buildSubject(run.plan, run.options, run.namespace, run.log);
+  if (begun.manifests) {
+    const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
+    run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant });
+  }
+  const subject = await begun.finish();
+  run.lap("pkiMs", tSubject);
+  const checks = subject.groups.flatMap((g) => g.checks);
+  run.reporter.total = checks.length;
+  const ingressCount = new Set(checks.map((c) => c.ingress).filter(Boolean)).size;
+  run.log(`run ${run.runId}: ${checks.length} check(s)${subject.origin === "catalogue" ? "" : ` for ${ingressCount} Ingress(es) from ${subject.source}`}, reports in ${run.options.reportDir}`);
+  for (const line of subject.changes) run.log(`  ${line}`);
+  // Certificates are evidence; private keys never go into the report directory.
+  run.pkiWritten = subject.writeFiles({ certDir: join(run.reportDir, "pki"), keyDir: run.options.keysDir });
+  run.pkiWritten.catch(() => undefined);
+  return subject;
+}
+
+/** Phases 3 and 4 for one group: its target up (or found), its checks run, the target stopped. */
+async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup): Promise<TargetRecord> {
+  const { reportDir, artifacts, plan } = run;
+  if (group.manifests && group.manifestsFile) {
+    await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(group.manifests, sha256)));
+    artifacts[group.manifestsFile] = group.manifestsFile;
+  }
+  if (subject.groups.length > 1) run.log(`-- suite ${group.name}: its own ${plan.choice.target.kind} target (--isolate)`);
+  const tDeploy = performance.now();
+  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
+  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant }));
+  run.early = undefined;
+  run.started = target;
+  run.lap("deployMs", tDeploy);
+
+  const tSuites = performance.now();
+  const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency));
+  run.vitestReady = undefined;
+  await executeChecks(vitest, contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), group, target, subject, run.log);
+  run.lap("suitesMs", tSuites);
+
+  run.started = undefined;
+  if (!target) return { suites: [group.name], kind: plan.choice.target.kind, description: "did not come up", versions: {}, deployError };
+  const failed = group.checks.some((c) => run.reporter.results.get(c.id)?.verdict === "fail" || !run.reporter.results.has(c.id));
+  if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
+  await target.stop();
+  if (target.kind === "nginx") for (const f of ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"]) artifacts[f] = f;
+  return { suites: [group.name], kind: target.kind, description: target.description, versions: target.versions, ...target.details };
+}
+
+/** Phase 5: evidence, reports, signature, the closing lines, and the exit code. */
+async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutcome> {
+  const { reporter, log, reportDir, timings, options, plan } = run;
+  const checks = subject.groups.flatMap((g) => g.checks);
+  const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios);
+  const sum = totals(scenarioResults);
+  run.lap("totalMs", run.t0);
+  const tReports = performance.now();
+  const evidence = assembleEvidence({ ...run, scenarioResults, runErrors: reporter.runErrors, subject });
+  const junitPaths = await writeReports(evidence, subject, reportDir, run.artifacts);
+  const signed = await signReportDir(reportDir, evidence, options.signingKey);
+  run.lap("reportsMs", tReports);
+
+  // Never green on nothing: a run in which no probe ran has checked nothing, whatever else it did.
+  const nothingChecked = sum.checked === 0;
+  const unchecked = uncheckedIngresses(evidence);
+  if (nothingChecked) log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
+  else for (const id of unchecked) log(`nothing was checked for Ingress ${id}: every check of it was skipped`);
+  log(
+    `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${plan.choice.target.kind}, ${timings.totalMs} ms)`,
+  );
+  for (const e of reporter.runErrors) log(`error: ${e}`);
+  log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md)`);
+  log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""));
+  for (const p of junitPaths) log(`junit:    ${p}`);
+  // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
+  const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total || nothingChecked || unchecked.length > 0;
+  return { exitCode: failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
+}
+
+function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options" | "namespace" | "timings" | "plan" | "targets" | "artifacts" | "reportDir"> & {
   subject: RunSubject;
-  targets: TargetRecord[];
   scenarioResults: ReturnType<typeof scenarioEvidence>;
-  artifacts: Record<string, string>;
   runErrors: string[];
-  reportDir: string;
 }): Evidence {
   const { options, subject, targets, scenarioResults, plan } = input;
   const [first] = targets;
