@@ -68,6 +68,21 @@ function negative(ctx: RuleContext, validity: "expired" | "not-yet-valid"): Cred
   return { kind: "impostor", ca: ctx.ca, subject: ctx.subject, validity };
 }
 
+/** A certificate outside its validity window: of the host's CA when the run can issue, else of its impostor. */
+function validityRule(validity: "expired" | "not-yet-valid", title: string, when: string): CheckRule {
+  return {
+    name: validity,
+    title,
+    controls: auth,
+    plan: (ctx) => {
+      const credential = negative(ctx, validity);
+      if (!credential) return "the host has no client-certificate CA";
+      const phrase = credential.kind === "issued" ? `a client certificate of the host's CA ${when}` : `a client certificate ${when}, from an untrusted CA (the run holds no key for the host's CA)`;
+      return [{ credential, phrase }];
+    },
+  };
+}
+
 const FORGED = { "ssl-client-verify": "SUCCESS", "ssl-client-subject-dn": "CN=admin,O=forged", "ssl-client-issuer-dn": "CN=forged CA" };
 
 export const RULES: CheckRule[] = [
@@ -93,26 +108,8 @@ export const RULES: CheckRule[] = [
     controls: auth,
     plan: (ctx) => (ctx.ca ? [{ credential: { kind: "impostor", ca: ctx.ca, subject: ctx.subject }, phrase: "a client certificate signed by another CA carrying the trusted CA's exact name" }] : "the host has no client-certificate CA"),
   },
-  {
-    name: "expired",
-    title: "an expired client certificate",
-    controls: [...auth],
-    plan: (ctx) => {
-      const credential = negative(ctx, "expired");
-      if (!credential) return "the host has no client-certificate CA";
-      return [{ credential, phrase: credential.kind === "issued" ? "a client certificate of the host's CA that expired yesterday" : "an expired client certificate (from an untrusted CA: the run holds no key for the host's CA)" }];
-    },
-  },
-  {
-    name: "not-yet-valid",
-    title: "a client certificate valid only from tomorrow",
-    controls: [...auth],
-    plan: (ctx) => {
-      const credential = negative(ctx, "not-yet-valid");
-      if (!credential) return "the host has no client-certificate CA";
-      return [{ credential, phrase: credential.kind === "issued" ? "a client certificate of the host's CA valid only from tomorrow" : "a client certificate valid only from tomorrow (from an untrusted CA)" }];
-    },
-  },
+  validityRule("expired", "an expired client certificate", "that expired yesterday"),
+  validityRule("not-yet-valid", "a client certificate valid only from tomorrow", "valid only from tomorrow"),
   {
     name: "self-signed",
     title: "a self-signed client certificate",

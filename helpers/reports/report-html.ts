@@ -459,6 +459,13 @@ ${ev.findings.length ? `<table class="claims"><thead><tr><th>statement</th><th>s
 </section>`;
 }
 
+/** The trusted CA bundle and CRL, by their SHA-256. */
+const trustTable = (ev: Evidence): string =>
+  keyValueTable([
+    ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
+    ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
+  ]);
+
 function renderIngresses(ev: Evidence): string {
   const items = (ev.ingresses ?? [])
     .map((i) => {
@@ -476,10 +483,7 @@ ${i.notes.length ? `<ul class="plain muted">${i.notes.map((n) => `<li>${e(n)}</l
 <p class="hint">From ${e(ev.subject?.source ?? "")}. What each Ingress declares, what the controller configures on its hosts (client auth is per host), and what the lint of the objects found.</p>
 ${ev.subject?.changes?.length ? `<details><summary>what the run replaced or created in these objects (${e(ev.subject.changes.length)})</summary><ul class="plain">${ev.subject.changes.map((c) => `<li>${e(c)}</li>`).join("")}</ul></details>` : ""}
 ${items}
-${keyValueTable([
-  ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
-  ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
-])}
+${trustTable(ev)}
 </section>`;
 }
 
@@ -496,10 +500,7 @@ function renderPolicies(ev: Evidence): string {
     .join("\n");
   return `<section id="policies" class="card"><h2>Policies under test</h2>
 ${items}
-${keyValueTable([
-  ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
-  ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
-])}
+${trustTable(ev)}
 </section>`;
 }
 
