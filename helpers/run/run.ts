@@ -118,9 +118,10 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   if (options.signingKey) await checkSigningKey(options.signingKey);
   if (options.manifests && options.target === "endpoint") throw new ConfigError("--manifests deploys objects; the endpoint target checks a live deployment against --ingress");
   if (options.manifests && options.targetOptions?.audit) throw new ConfigError("--manifests and --audit exclude each other: one deploys the objects, the other finds them deployed");
-  const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? "default") : undefined;
-  if (options.isolate && (user || options.target === "endpoint" || options.targetOptions?.audit)) throw new ConfigError("--isolate applies to the catalogue's suites");
-  if (options.mutant && (user || options.target !== "nginx")) throw new ConfigError("mutants exist only for the catalogue on the nginx target");
+  if (options.isolate && (options.manifests || options.target === "endpoint" || options.targetOptions?.audit)) throw new ConfigError("--isolate applies to the catalogue's suites");
+  if (options.mutant && (options.manifests || options.target !== "nginx")) throw new ConfigError("mutants exist only for the catalogue on the nginx target");
+  // Read before the target is chosen (a bad folder is said at once), into the target's namespace.
+  const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? (options.target === "cluster" ? "mtls-conformance" : "default")) : undefined;
   const choice = await chooseTarget(options.target, options.targetOptions);
   const found = !!choice.target.discover;
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };

@@ -146,7 +146,7 @@ export class K3sTarget implements Target {
       await kube.installController(manifest.objects);
       await kube.waitControllerReady(timeouts.controllerReadyMs);
       log("controller Ready; applying the run's objects...");
-      await kube.deployAll(manifests, timeouts);
+      await kube.deployAll(manifests, timeouts, { ownCluster: true });
       const endpoint: Endpoint = { address: container.getHost(), port: container.getMappedPort(443) };
       // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
       await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, log);

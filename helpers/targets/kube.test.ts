@@ -115,6 +115,13 @@ describe("namespaces", () => {
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
   });
 
+  it("in a cluster made for the run (k3s), an existing namespace such as default is the run's", async () => {
+    namespaces.default = { metadata: { name: "default" } };
+    await kube.claimNamespace("default", { ownCluster: true });
+    expect(calls.filter((c) => c.method !== "GET")).toHaveLength(0);
+    await expect(kube.claimNamespace("default")).rejects.toThrow("namespace default exists and was not created by mtls-conformance");
+  });
+
   it("refuses a namespace someone else created, and touches nothing", async () => {
     namespaces.payments = { metadata: { name: "payments", labels: { team: "payments" } } };
     await expect(kube.claimNamespace("payments")).rejects.toThrow("namespace payments exists and was not created by mtls-conformance");

@@ -159,10 +159,14 @@ export class Kube {
     );
   }
 
-  /** The suite's own namespace: created with its label, or refused when someone else's. */
-  async claimNamespace(name: string): Promise<void> {
+  /**
+   * The suite's own namespace: created with its label, or refused when someone else's. In a
+   * cluster the run made for itself (k3s) every namespace is the run's, `default` included.
+   */
+  async claimNamespace(name: string, options: { ownCluster?: boolean } = {}): Promise<void> {
     try {
       const existing = await this.core.readNamespace({ name });
+      if (options.ownCluster) return;
       const owner = existing.metadata?.labels?.["app.kubernetes.io/managed-by"];
       if (owner !== MANAGED_BY_LABEL["app.kubernetes.io/managed-by"]) {
         throw new StopWaiting(new Error(`namespace ${name} exists and was not created by mtls-conformance; choose another with --namespace`));
@@ -200,8 +204,8 @@ export class Kube {
   }
 
   /** Claims every namespace of the objects, applies them, and waits for their backends. */
-  async deployAll(manifests: Manifests, timeouts: Timeouts): Promise<void> {
-    for (const ns of manifests.namespaces) await this.claimNamespace(ns);
+  async deployAll(manifests: Manifests, timeouts: Timeouts, options: { ownCluster?: boolean } = {}): Promise<void> {
+    for (const ns of manifests.namespaces) await this.claimNamespace(ns, options);
     await this.deploy(manifests, timeouts);
     for (const b of manifests.backends) await this.waitDeploymentReady(b.namespace, b.name, timeouts.backendReadyMs);
   }
