@@ -40,10 +40,12 @@ describe("mtls-conformance", () => {
     const r = await cli(["run", "--target", "nginx", "--manifests", example, "--report-dir", dir]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines[1]).toMatch(/^run \S+: \d+ check\(s\) for 4 Ingress\(es\) from .*fixtures\/examples\/shop, reports in /);
+    expect(lines[1]).toMatch(/^run \S+: \d+ check\(s\) for 5 Ingress\(es\) from .*fixtures\/examples\/shop, reports in /);
     expect(r.stdout).toContain('secret shop/shop-client-ca: ca.crt replaced by the run\'s CA "O=Acme, CN=Acme Client CA"');
     expect(lines.some((l) => /^\[\s*\d+\/\d+\] PASS shop\/api#depth-limit-at-limit /.test(l))).toBe(true);
     expect(lines.some((l) => /^\[\s*\d+\/\d+\] FIND partners\/status#governing-policy /.test(l))).toBe(true);
+    // One Ingress with two hosts: its checks run on each, named by host.
+    expect(lines.some((l) => /^\[\s*\d+\/\d+\] PASS shop\/assets@img\.shop\.example#valid-client /.test(l))).toBe(true);
     expect(r.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped, \d+ finding\(s\) of \d+ \(\d+ probe\(s\) ran; target nginx/);
   });
 

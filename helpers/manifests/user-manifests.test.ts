@@ -75,7 +75,7 @@ describe("prepareUserObjects", () => {
     expect(factory.canIssue("shop/shop-client-ca")).toBe(true);
     // The partners' CA secret is not in the manifests: created, as another tool would.
     expect(p.changes.join("\n")).toContain("secret partners/partner-ca: created with the run's CA");
-    for (const tls of ["shop/api-tls", "shop/backoffice-tls", "partners/partners-tls"]) {
+    for (const tls of ["shop/api-tls", "shop/backoffice-tls", "shop/assets-tls", "partners/partners-tls"]) {
       const s = p.manifests.secrets.find((x) => `${x.metadata?.namespace}/${x.metadata?.name}` === tls)!;
       expect(s.type).toBe("kubernetes.io/tls");
     }
@@ -87,10 +87,10 @@ describe("prepareUserObjects", () => {
     expect(execFileSync("openssl", ["verify", "-CAfile", join(dir, "ca.pem"), "-verify_hostname", "api.shop.example", join(dir, "server.pem")]).toString()).toContain("OK");
     // One echo Deployment per namespace, and every named Service with its ports.
     const services = p.manifests.workloads.filter((w) => w.kind === "Service").map((w) => `${w.metadata?.namespace}/${w.metadata?.name}`);
-    expect(services.sort()).toEqual(["partners/partners", "partners/status", "shop/api", "shop/backoffice"]);
+    expect(services.sort()).toEqual(["partners/partners", "partners/status", "shop/api", "shop/assets", "shop/backoffice"]);
     expect(p.manifests.backends).toEqual([{ namespace: "partners", name: "mtls-echo" }, { namespace: "shop", name: "mtls-echo" }]);
     expect(p.manifests.namespaces).toEqual(["partners", "shop"]);
-    expect(Object.keys(p.manifests.hostCertificates).sort()).toEqual(["api.shop.example", "backoffice.shop.example", "partners.shop.example"]);
+    expect(Object.keys(p.manifests.hostCertificates).sort()).toEqual(["api.shop.example", "assets.shop.example", "backoffice.shop.example", "img.shop.example", "partners.shop.example"]);
   });
 
   it("replaces only what it must: a CA key is not deployed, a CRL becomes the run's, a broken secret stays broken", async () => {

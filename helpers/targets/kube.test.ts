@@ -175,7 +175,7 @@ describe("the user's objects (--manifests) on a cluster", () => {
     const applied = calls.filter((c) => c.method === "PATCH").map((c) => c.path.replace(/^\/apis?\/(?:[^/]+\/)?v1\/namespaces\//, ""));
     const firstIngress = applied.findIndex((p) => p.includes("/ingresses/"));
     expect(applied.slice(0, firstIngress).some((p) => p.includes("/ingresses/"))).toBe(false);
-    expect(applied.slice(firstIngress)).toEqual(["shop/ingresses/backoffice", "shop/ingresses/api", "partners/ingresses/status", "partners/ingresses/partners"]);
+    expect(applied.slice(firstIngress)).toEqual(["shop/ingresses/backoffice", "shop/ingresses/assets", "shop/ingresses/api", "partners/ingresses/status", "partners/ingresses/partners"]);
     expect(applied).toEqual(expect.arrayContaining(["shop/services/api", "shop/services/backoffice", "partners/services/partners", "partners/services/status", "shop/secrets/shop-client-ca", "partners/secrets/partner-ca", "shop/secrets/api-tls"]));
     expect(calls.filter((c) => c.method === "GET" && c.path.includes("/deployments/")).map((c) => c.path)).toEqual([
       "/apis/apps/v1/namespaces/partners/deployments/mtls-echo",
