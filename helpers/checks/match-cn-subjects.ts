@@ -35,10 +35,25 @@ function jsRegex(pattern: string): RegExp | undefined {
 // randexp is CommonJS (module.exports = RandExp) while its types declare an ES default export.
 const RandExp = RandExpModule as unknown as typeof RandExpModule.default;
 
+/** A small seeded generator (mulberry32): the same pattern gives the same subjects on every run. */
+function seeded(text: string): () => number {
+  let a = [...text].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 function candidates(pattern: string, count: number): string[] {
   const re = jsRegex(pattern);
   if (!re) return [];
   const gen = new RandExp(re);
+  // Deterministic, so that two runs present the same certificates and diff sees no change.
+  const random = seeded(pattern);
+  gen.randInt = (from: number, to: number) => from + Math.floor(random() * (to - from + 1));
   // Letters, digits and "-": values that need no escaping in a DN.
   gen.defaultRange.subtract(32, 126);
   gen.defaultRange.add(48, 57);

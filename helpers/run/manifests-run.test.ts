@@ -81,6 +81,17 @@ describe("--manifests: 100 varied Ingresses on the nginx target", () => {
   });
 });
 
+describe("--manifests: two runs of the same folder", () => {
+  it("diff sees no change: generated ids, subjects derived from match-cn and what is observed are stable", async () => {
+    const { diffReportDirs } = await import("../reports/diff.ts");
+    const example = new URL("../../fixtures/examples/shop", import.meta.url).pathname;
+    const [a, b] = [await run(example), await run(example)];
+    const d = await diffReportDirs(a.reportDir, b.reportDir);
+    expect(d.changes).toEqual([]);
+    expect(d.regressed).toBe(false);
+  });
+});
+
 describe("--manifests: what is deployed differs from what is declared", () => {
   it("verify-client off where the folder says on: the no-certificate check of that Ingress fails, exit 1", async () => {
     const o = await run(zoo.dir, setOn("payments/svc-000", "auth-tls-verify-client", "off"), "payments/svc-000#*");
