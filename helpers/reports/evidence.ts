@@ -7,7 +7,8 @@ import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
 import type { ObservedSummary } from "../run/run-context.ts";
 
-export const EVIDENCE_SCHEMA_VERSION = "1";
+// 2: checks generated from Ingresses (group, ingress, basis, static), per-Ingress summaries, the subject, totals.checked.
+export const EVIDENCE_SCHEMA_VERSION = "2";
 
 export interface CertificateEvidence {
   name: string;
