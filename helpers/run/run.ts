@@ -123,6 +123,9 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   // Read before the target is chosen (a bad folder is said at once), into the target's namespace.
   const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? (options.target === "cluster" ? "mtls-conformance" : "default")) : undefined;
   const choice = await chooseTarget(options.target, options.targetOptions);
+  if (options.ingressClass && options.ingressClass !== "nginx" && (choice.target.kind === "k3s" || (choice.target.kind === "cluster" && !choice.target.discover))) {
+    throw new ConfigError(`--ingress-class ${options.ingressClass}: the controller this run installs or deploys to serves IngressClass nginx`);
+  }
   const found = !!choice.target.discover;
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
@@ -161,12 +164,12 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
 async function startTarget(
   plan: RunPlan,
   deploy: { manifests?: Manifests; hosts: string[]; foreignCaPem?: string },
-  ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; artifacts: Record<string, string> },
+  ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; ingressClass?: string; artifacts: Record<string, string> },
 ): Promise<{ started?: StartedTarget; deployError?: string }> {
   try {
     const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: deploy.foreignCaPem } : undefined;
     if (mutation) ctx.log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
-    const started = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation });
+    const started = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation, ingressClass: ctx.ingressClass });
     if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
     return { started };
   } catch (error) {
@@ -330,7 +333,7 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
   const begun = await buildSubject(run.plan, run.options, run.namespace, run.log);
   if (begun.manifests) {
     const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
-    run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant });
+    run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass });
   }
   const subject = await begun.finish();
   run.lap("pkiMs", tSubject);
@@ -355,7 +358,7 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   if (subject.groups.length > 1) run.log(`-- suite ${group.name}: its own ${plan.choice.target.kind} target (--isolate)`);
   const tDeploy = performance.now();
   const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
-  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant }));
+  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass }));
   run.early = undefined;
   run.started = target;
   run.lap("deployMs", tDeploy);
@@ -391,7 +394,11 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   // Never green on nothing: a run in which no probe ran has checked nothing, whatever else it did.
   const nothingChecked = sum.checked === 0;
   const unchecked = uncheckedIngresses(evidence);
-  if (nothingChecked) log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
+  if (nothingChecked) {
+    log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
+    const notServed = evidence.ingresses.filter((i) => i.notServed);
+    if (notServed.length) log(`  ${notServed.length} Ingress(es) not served by the controller under test, e.g. ${notServed[0]!.id}: ${notServed[0]!.notServed} (--ingress-class names the class it serves)`);
+  }
   else for (const id of unchecked) log(`nothing was checked for Ingress ${id}: every check of it was skipped`);
   log(
     `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${plan.choice.target.kind}, ${timings.totalMs} ms)`,

@@ -209,6 +209,7 @@ export class NginxTarget implements Target {
           httpPort,
           generation,
           mutation: input.mutation,
+          ingressClass: input.ingressClass,
           backendFor: () => `${echo!.host}:${echo!.port}`,
           defaultCertificate,
         });

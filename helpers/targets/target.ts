@@ -32,6 +32,8 @@ export interface DeployInput {
   log: (line: string) => void;
   /** A deliberately broken data plane (nginx target, mutation self-test only). */
   mutation?: Mutation;
+  /** The IngressClass the controller serves (the nginx target emulates it). */
+  ingressClass?: string;
 }
 
 export interface StartedTarget {
