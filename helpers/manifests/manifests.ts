@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import { ANNOTATION_PREFIX, type Policy } from "../catalogue/catalogue.ts";
 import type { Pki } from "../pki/pki.ts";
 import { stringify } from "yaml";
+import { secretData } from "../model/secrets.ts";
+
+export { secretData };
 
 export const CA_SECRET = "ca-secret";
 export const TLS_SECRET = "self-tls";
@@ -171,14 +174,6 @@ export function echoWorkload(
 /** Every object, in the order they are applied: backend first, Secrets before the Ingresses that name them. */
 export function allObjects(m: Manifests): Array<V1ConfigMap | V1Deployment | V1Service | V1Secret | V1Ingress> {
   return [...m.workloads, ...m.secrets, ...m.ingresses];
-}
-
-/** Secret data decoded to text (values are PEM). */
-export function secretData(secret: V1Secret): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
-  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
-  return out;
 }
 
 /** Objects as they may appear in reports: secret values replaced by their SHA-256. */

@@ -5,7 +5,6 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { V1Secret } from "@kubernetes/client-node";
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { secretData } from "../manifests/manifests.ts";
 import { rfc2253Of } from "./distinguished-name.ts";
 
 /** The model's view of a Secret: decoded values by key. A live Secret may be only partly known. */
@@ -31,6 +30,14 @@ export type SecretUse =
       trusted?: TrustedCa[];
       crl?: { expired: boolean; revokedSerials: string[]; sha256: string };
     };
+
+/** Secret data decoded to text (values are PEM). */
+export function secretData(secret: V1Secret): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
+  return out;
+}
 
 export function secretView(secret: V1Secret): SecretView {
   return { namespace: secret.metadata?.namespace ?? "default", name: secret.metadata?.name ?? "", data: secretData(secret) };

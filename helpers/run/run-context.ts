@@ -1,6 +1,8 @@
 // What the run hands to the suites (through vitest's provide/inject): serializable data only.
 import type { Observation } from "../probe/probe.ts";
-import type { Endpoint, TargetKind } from "../targets/target.ts";
+import type { Endpoint, HostTrust, TargetKind } from "../targets/target.ts";
+
+export type { HostTrust };
 import type { Expectation } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
 
@@ -8,18 +10,6 @@ export interface RunCredential {
   certChainPem: string;
   keyPem: string;
   leafSha256: string;
-}
-
-/** How a probe verifies the server certificate of a host. */
-export interface HostTrust {
-  /** CA of the server certificate. */
-  caPem?: string;
-  /** The exact server certificate expected (the catalogue's, which the run deployed). */
-  serverSha256?: string;
-  /** No verification: a live endpoint without its CA, or a host served with the fake certificate. */
-  insecure?: boolean;
-  /** Why verification is off, for reports. */
-  why?: string;
 }
 
 export interface RunContext {

@@ -3,8 +3,19 @@
 import type { V1Ingress } from "@kubernetes/client-node";
 import type { Manifests } from "../manifests/manifests.ts";
 import type { SecretView } from "../model/secrets.ts";
-import type { HostTrust } from "../run/run-context.ts";
 import type { Mutation } from "./mutants.ts";
+
+/** How a probe verifies the server certificate of a host. */
+export interface HostTrust {
+  /** CA of the server certificate. */
+  caPem?: string;
+  /** The exact server certificate expected (the catalogue's, which the run deployed). */
+  serverSha256?: string;
+  /** No verification: a live endpoint without its CA, or a host served with the fake certificate. */
+  insecure?: boolean;
+  /** Why verification is off, for reports. */
+  why?: string;
+}
 
 export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";
 
