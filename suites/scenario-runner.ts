@@ -68,8 +68,8 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
       path: c.request?.path,
       headers: c.request?.headers,
       caPem: trust.caPem,
-      serverSha256: trust.serverSha256,
-      insecure: trust.insecure,
+      serverSha256: c.request?.anyServerCertificate ? undefined : trust.serverSha256,
+      insecure: trust.insecure || c.request?.anyServerCertificate,
       acceptAnyEcho: run.acceptAnyEcho,
       credential,
     });

@@ -89,8 +89,10 @@ export interface Scenario {
 }
 
 export interface ProbeOptions {
-  /** SNI different from the Host header. */
-  servername?: string;
+  /** SNI different from the Host header; null sends none. */
+  servername?: string | null;
+  /** The server answering may present any certificate (the default server's fake one, when SNI names no host). */
+  anyServerCertificate?: boolean;
   /** Extra request headers (spoofing attempts). */
   headers?: Record<string, string>;
   /** Plain HTTP to the target's port 80 instead of HTTPS. */

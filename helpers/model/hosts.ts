@@ -23,6 +23,8 @@ export interface IngressOnHost {
   paths: IngressPath[];
   /** Port 80 redirects to HTTPS for this Ingress's locations (ssl-redirect / force-ssl-redirect). */
   redirectsHttp: boolean;
+  /** preserve-trailing-slash: the redirect keeps a trailing "/". */
+  preserveTrailingSlash?: boolean;
 }
 
 export interface ClientAuth {
@@ -149,7 +151,7 @@ export function resolveHosts(ingresses: V1Ingress[], secrets: SecretLookup, opti
       if (!server.certificate && tlsEntry?.secretName) server.certificate = { ingress: id, secret: `${ing.metadata?.namespace ?? "default"}/${tlsEntry.secretName}` };
       const existing = server.ingresses.find((i) => i.id === id);
       if (existing) existing.paths.push(...pathsOf(rule));
-      else server.ingresses.push({ id, paths: pathsOf(rule), redirectsHttp: forceSslRedirect || sslRedirect });
+      else server.ingresses.push({ id, paths: pathsOf(rule), redirectsHttp: forceSslRedirect || sslRedirect, ...(boolAnnotation(ing, "preserve-trailing-slash", false) ? { preserveTrailingSlash: true } : {}) });
       // controller.go:762-775: the first unusable secret denies the host; the auth config is
       // replaced by each Ingress's until one with a CA file is found.
       if (!server.denied && auth?.denied) {

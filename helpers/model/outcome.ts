@@ -33,6 +33,8 @@ export interface CredentialTraits {
 export interface ProbeShape {
   scheme: "https" | "http";
   path: string;
+  /** The SNI sent, when it is not the Host header's name; null: none at all. */
+  sni?: string | null;
   /** Headers the client sends itself (spoofing attempts), names lower-case. */
   headers?: Record<string, string>;
   /** The Ingress whose path is probed (decides port 80's redirect). */
@@ -40,6 +42,17 @@ export interface ProbeShape {
 }
 
 export type Outcome = { expect: Expectation; explanation: string; sources: string[] } | { undetermined: string };
+
+export const MISDIRECTED_BODY = "Misdirected Request";
+
+/** What the controller's default server answers for a host no Ingress (it serves) claims. */
+export function defaultServerOutcome(host: string): Outcome {
+  return {
+    expect: { status: 404, upstream: "not-reached" },
+    explanation: `no server is configured for ${host}: the default server answers (the controller's default backend)`,
+    sources: [SOURCES.defaultServer],
+  };
+}
 
 interface VerifyResult {
   ok: boolean;
@@ -103,7 +116,24 @@ function upstream(host: HostPolicy, headers: Record<string, string | undefined>,
 
 const rejected = (status: number, extra: Partial<Expectation> = {}): Expectation => ({ status, upstream: "not-reached", ...extra });
 
-export function expectedOutcome(host: HostPolicy, credential: CredentialTraits | undefined, probe: ProbeShape): Outcome {
+/**
+ * @param servers every host the data plane has a server for: an SNI naming one of them selects it
+ *   for the TLS handshake, any other SNI (or none) the default server.
+ */
+export function expectedOutcome(host: HostPolicy, credential: CredentialTraits | undefined, probe: ProbeShape, servers?: string[]): Outcome {
+  if (probe.scheme === "https" && probe.sni !== undefined && probe.sni !== host.host) {
+    const verifies = !host.denied && !!host.clientAuth && host.clientAuth.settings.verifyClient !== "off";
+    if (probe.sni !== null && (servers ?? []).includes(probe.sni)) {
+      if (verifies) {
+        return { expect: { status: 421, bodyIncludes: MISDIRECTED_BODY, upstream: "not-reached" }, explanation: `the SNI names ${probe.sni}, the Host ${host.host} whose server verifies client certificates`, sources: [SOURCES.misdirected] };
+      }
+      return { undetermined: `the SNI names ${probe.sni} and the Host ${host.host}, whose server does not verify: the request is served with the other server's TLS` };
+    }
+    // The default server handled the handshake and asked for no certificate; the Host's server answers.
+    const outcome = expectedOutcome(host, undefined, { ...probe, sni: undefined }, servers);
+    if ("undetermined" in outcome) return outcome;
+    return { ...outcome, explanation: `${probe.sni === null ? "no SNI" : `the SNI names no server (${probe.sni})`}, so the default server made the handshake without asking for a certificate; ${outcome.explanation}`, sources: [...outcome.sources, SOURCES.sniNoCert] };
+  }
   const sources: string[] = [...host.sources];
   const clientSent = Object.fromEntries(Object.entries(probe.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const auth = host.clientAuth;
@@ -115,7 +145,12 @@ export function expectedOutcome(host: HostPolicy, credential: CredentialTraits |
   if (probe.scheme === "http") {
     const ing = host.ingresses.find((i) => i.id === probe.ingress) ?? host.ingresses[0];
     if (host.matchCn) return done(rejected(403, { bodyEquals: MATCH_CN_BODY }), "plain HTTP carries no certificate, so match-cn refuses it", SOURCES.matchCn);
-    if (ing?.redirectsHttp) return done(rejected(308), "plain HTTP is redirected to HTTPS", SOURCES.httpRedirect);
+    if (ing?.redirectsHttp) {
+      // lua_ingress.lua:81-89,157-173: the Host header without its port, the request URI with one
+      // trailing "/" removed unless preserve-trailing-slash.
+      const uri = !ing.preserveTrailingSlash && probe.path.endsWith("/") ? probe.path.slice(0, -1) : probe.path;
+      return done(rejected(308, { responseHeaders: { location: `https://${host.host}${uri}` } }), "plain HTTP is redirected to HTTPS", SOURCES.httpRedirect);
+    }
     return done(
       { status: 200, upstream: "reached", upstreamHeaders: upstream(host, {}, clientSent, false) },
       "plain HTTP reaches the backend: no client certificate is checked on port 80",

@@ -31,7 +31,9 @@ export const SOURCES = {
     "observed on nginx 1.22.1 + OpenSSL 3.0 (helpers/model/outcome.nginx.test.ts): nginx's verify callback continues past errors, so the last error decides; chain errors come first, CRL errors next, validity last",
   httpRedirect: `${IN} rootfs/etc/nginx/lua/lua_ingress.lua:65-89,157-173 (ssl-redirect on by default for hosts with a certificate; 308)`,
   httpNoCheck: "nginx ngx_http_request.c:2061 (client certificates are checked on TLS connections only)",
-  sniNoCert: "no SNI or an unknown name reaches the default server, which never requests a client certificate",
+  sniNoCert: "nginx ngx_http_request.c:852-930 (an SNI naming no server, or none, leaves the handshake to the default server, which requests no client certificate); the Host's server then sees no certificate",
+  misdirected: "nginx ngx_http_request.c:2230-2280 (1.22.1; the same in 1.27.1): an SNI naming a configured server other than the Host's, whose server verifies client certificates, is answered 421",
+  defaultServer: "ingress-nginx v1.15.1 nginx.tmpl: the catch-all server (server_name _) answers hosts no Ingress claims; its default backend answers 404",
 } as const;
 
 export type SourceKey = keyof typeof SOURCES;

@@ -126,7 +126,7 @@ const echo = (headers: Record<string, string> = {}, path = "/"): EchoResponse =>
   headers: { host: "test.localdev.me", ...headers },
 });
 
-const obs = (o: Partial<Observation>): Observation => ({ durationMs: 3, ...o });
+const obs = (o: Partial<Observation>): Observation => ({ durationMs: 3, sni: "test.localdev.me", ...o });
 
 const rejected: Expectation = { status: 400, bodyIncludes: NO_CERT_BODY, upstream: "not-reached" };
 const reached = (upstreamHeaders?: Expectation["upstreamHeaders"]): Expectation => ({

@@ -2,7 +2,7 @@
 // the scenario's credential (leaf + chain), the run's CA trusted and the server certificate
 // pinned. Everything that happens, TLS failures included, is an observation, never a throw.
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from "node:tls";
-import { Agent, request } from "undici";
+import { Agent, buildConnector, request } from "undici";
 import type { EchoResponse } from "../../fixtures/echo-server.ts";
 
 export interface ProbeCredential {
@@ -16,8 +16,8 @@ export interface ProbeRequest {
   /** Plain HTTP (no TLS at all) instead of HTTPS. */
   scheme?: "https" | "http";
   host: string;
-  /** SNI; defaults to `host`. */
-  servername?: string;
+  /** SNI; defaults to `host`; null sends none. Independent of the Host header. */
+  servername?: string | null;
   path?: string;
   credential?: ProbeCredential;
   /** PEM of the CA that signed the server certificate. */
@@ -43,6 +43,8 @@ export interface Observation {
   error?: { code: string; message: string };
   /** SHA-256 of the certificate the server presented. */
   serverCertSha256?: string;
+  /** The SNI the client sent (null: none). */
+  sni: string | null;
   durationMs: number;
 }
 
@@ -79,30 +81,36 @@ function secureContextFor(credential: ProbeCredential | undefined, caPem: string
 
 export async function probe(req: ProbeRequest): Promise<Observation> {
   const started = performance.now();
-  const servername = req.servername ?? req.host;
+  // The SNI is exactly what was asked, whatever the Host header says: undici would otherwise
+  // derive it from Host (request.js), so the connector sets it on every connection it opens.
+  const sni = req.servername === null ? null : (req.servername ?? req.host);
   const timeout = req.timeoutMs ?? 10_000;
   let serverCertSha256: string | undefined;
 
+  const connector = buildConnector({
+    // HTTP/1.1, as the Agent: the connector makes its own ALPN offer.
+    allowH2: false,
+    timeout,
+    secureContext: secureContextFor(req.credential, req.caPem),
+    rejectUnauthorized: !req.insecure,
+    // A full handshake every time: a resumed session would carry an earlier verification.
+    maxCachedSessions: 0,
+    checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
+      serverCertSha256 = cert.fingerprint256.replaceAll(":", "").toLowerCase();
+      if (req.insecure) return undefined;
+      if (req.serverSha256 && serverCertSha256 !== req.serverSha256.toLowerCase()) {
+        return new Error(`server presented certificate sha256 ${serverCertSha256}, expected the run's ${req.serverSha256}`);
+      }
+      return checkServerIdentity(hostname, cert);
+    },
+  });
   const agent = new Agent({
     allowH2: false,
     connectTimeout: timeout,
     headersTimeout: timeout,
     bodyTimeout: timeout,
-    connect: {
-      servername,
-      secureContext: secureContextFor(req.credential, req.caPem),
-      rejectUnauthorized: !req.insecure,
-      // A full handshake every time: a resumed session would carry an earlier verification.
-      maxCachedSessions: 0,
-      checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
-        serverCertSha256 = cert.fingerprint256.replaceAll(":", "").toLowerCase();
-        if (req.insecure) return undefined;
-        if (req.serverSha256 && serverCertSha256 !== req.serverSha256.toLowerCase()) {
-          return new Error(`server presented certificate sha256 ${serverCertSha256}, expected the run's ${req.serverSha256}`);
-        }
-        return checkServerIdentity(hostname, cert);
-      },
-    },
+    // With no servername the connector falls back to the address, an IP: no SNI at all.
+    connect: (options, callback) => connector({ ...options, servername: sni ?? undefined }, callback),
   });
 
   try {
@@ -119,6 +127,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
       body,
       echo: asEcho(body, responseHeaders, req.acceptAnyEcho),
       serverCertSha256,
+      sni,
       durationMs: performance.now() - started,
     };
   } catch (error) {
@@ -127,6 +136,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     return {
       error: { code: cause.code ?? e.code ?? e.name, message: cause.message || e.message },
       serverCertSha256,
+      sni,
       durationMs: performance.now() - started,
     };
   } finally {

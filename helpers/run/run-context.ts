@@ -63,6 +63,8 @@ export interface ObservedSummary {
   upstreamClientCert?: { sha256?: string; certificates: number };
   error?: { code: string; message: string };
   serverCertSha256?: string;
+  /** The SNI the probe sent (null: none). */
+  sni?: string | null;
   /** For static checks: what the rule found. */
   static?: { rule: string; detail: string };
 }
@@ -92,5 +94,6 @@ export function summarize(o: Observation, decodedCert?: { sha256?: string; certi
     upstreamClientCert: decodedCert,
     error: o.error,
     serverCertSha256: o.serverCertSha256,
+    sni: o.sni,
   };
 }

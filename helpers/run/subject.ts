@@ -66,9 +66,12 @@ export interface RunSubject {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const runCredential = (m: MintedCredential): RunCredential => ({ certChainPem: m.chainPem, keyPem: m.keyPem, leafSha256: m.leafSha256 });
 
-/** The policies the scenarios use, plus every policy sharing a host with one of them (a host's behaviour depends on all its Ingresses). */
+/**
+ * The policies the scenarios use or name as SNI, plus every policy sharing a host with one of them
+ * (a host's behaviour depends on all its Ingresses).
+ */
 export function policiesOf(catalogue: Catalogue, list: Scenario[]): Policy[] {
-  const used = catalogue.policies.filter((p) => list.some((s) => s.policy === p.name));
+  const used = catalogue.policies.filter((p) => list.some((s) => s.policy === p.name || s.request?.servername === p.host));
   return catalogue.policies.filter((p) => used.some((u) => u.name === p.name || (u.host === p.host && p.sharedHost)));
 }
 

@@ -13,6 +13,7 @@ export const MUTANTS = {
   "spoofable-headers": "ssl-client-verify / -subject-dn / -issuer-dn are not set, so client-sent copies pass through",
   "error-page-dropped": "auth-tls-error-page is ignored",
   "match-cn-dropped": "auth-tls-match-cn is ignored",
+  "redirect-keeps-trailing-slash": "port 80's redirect keeps the trailing slash the controller's Lua removes",
 } as const;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -653,7 +653,7 @@ describe("nginx -t on the rendered configuration", () => {
 
 
 describe("plain HTTP (the controller's port 80)", () => {
-  it("every server also listens on the HTTP port; only hosts with tls: redirect to HTTPS with 308", async () => {
+  it("every server also listens on the HTTP port; only hosts with tls: redirect to HTTPS with 308, as the controller's Lua builds the Location", async () => {
     const { catalogue } = await import("../../fixtures/catalogue.ts");
     const { buildPki: build } = await import("../pki/pki.ts");
     const p = await build({ serverHosts: catalogue.policies.map((x) => x.host) });
@@ -669,9 +669,12 @@ describe("plain HTTP (the controller's port 80)", () => {
       defaultCertificate: { certPem: p.server.certPem, keyPem: p.server.keyPem },
     });
     const block = (host: string) => r.config.slice(r.config.indexOf(`## start server ${host}`), r.config.indexOf(`## end server ${host}`));
-    const redirect = "if ($scheme = http) {\n                return 308 https://$http_host$request_uri;\n            }";
+    const redirect = "if ($scheme = http) {\n                return 308 https://$mtls_redirect_host$mtls_redirect_uri;\n            }";
     expect(block("test.localdev.me")).toContain("listen 127.0.0.1:8080;");
     expect(block("test.localdev.me")).toContain(redirect);
+    // lua_ingress.lua: the Host without its port, one trailing "/" removed from the request URI.
+    expect(block("test.localdev.me")).toContain('if ($mtls_redirect_host ~ "^([^:]*)") {');
+    expect(block("test.localdev.me")).toContain('if ($mtls_redirect_uri ~ "^(.*)/$") {');
     expect(block("no-tls-section.test.localdev.me")).toContain("listen 127.0.0.1:8080;");
     expect(block("no-tls-section.test.localdev.me")).not.toContain("return 308");
     expect(r.config).toContain("listen 127.0.0.1:8080 default_server;");

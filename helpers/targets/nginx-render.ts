@@ -212,9 +212,25 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
           server.push(`            set $service_name ${quote(path.service)};`);
           server.push(`            set $service_port ${quote(String(path.port))};`);
           if (e.redirectsHttp) {
-            // ssl-redirect (on by default) for hosts with a certificate; without `tls:` port 80 is served as is.
+            // ssl-redirect (on by default) for hosts with a certificate, as the controller's Lua does
+            // it (lua_ingress.lua:81-89,157-173): the Host header without its port, the request URI
+            // with one trailing "/" removed unless preserve-trailing-slash. Without `tls:` port 80
+            // is served as is.
+            server.push(`            set $mtls_redirect_host $http_host;`);
+            server.push(`            if ($mtls_redirect_host = "") {`);
+            server.push(`                set $mtls_redirect_host $host;`);
+            server.push(`            }`);
+            server.push(`            if ($mtls_redirect_host ~ "^([^:]*)") {`);
+            server.push(`                set $mtls_redirect_host $1;`);
+            server.push(`            }`);
+            server.push(`            set $mtls_redirect_uri $request_uri;`);
+            if (!e.preserveTrailingSlash && mutant !== "redirect-keeps-trailing-slash") {
+              server.push(`            if ($mtls_redirect_uri ~ "^(.*)/$") {`);
+              server.push(`                set $mtls_redirect_uri $1;`);
+              server.push(`            }`);
+            }
             server.push(`            if ($scheme = http) {`);
-            server.push(`                return 308 https://$http_host$request_uri;`);
+            server.push(`                return 308 https://$mtls_redirect_host$mtls_redirect_uri;`);
             server.push(`            }`);
           }
           server.push(`            proxy_set_header Host $host;`);

@@ -103,6 +103,49 @@ describe("the probe agrees with curl on every credential", () => {
   }
 });
 
+describe("the probe sends exactly the SNI it is asked to, whatever the Host header says", () => {
+  /** The access log lines nginx writes while `act` runs (its log format records $ssl_server_name). */
+  async function loggedDuring(act: () => Promise<unknown>): Promise<string[]> {
+    const file = join(reportDir, "nginx", "access.log");
+    await target.collectDiagnostics();
+    const before = existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
+    await act();
+    await target.collectDiagnostics();
+    return readFileSync(file, "utf8").split("\n").filter(Boolean).slice(before);
+  }
+
+  it("SNI of another host than Host: nginx logs that SNI, and answers 421", async () => {
+    let status: number | undefined;
+    let sni: string | null | undefined;
+    const lines = await loggedDuring(async () => {
+      const o = await probe({ endpoint: target.endpointFor(HOST), host: HOST, servername: "public.test.localdev.me", caPem: pki.ca.certPem });
+      ({ status, sni } = o);
+    });
+    expect(sni).toBe("public.test.localdev.me");
+    expect(status).toBe(421);
+    // 421 is answered while the headers are read: the request line is not logged, the SNI and status are.
+    expect(lines).toEqual([expect.stringMatching(/sni="public\.test\.localdev\.me" .* 421 /)]);
+  });
+
+  it("no SNI at all: nginx logs none; the default server's certificate answers", async () => {
+    let observed: Awaited<ReturnType<typeof probe>> | undefined;
+    const lines = await loggedDuring(async () => {
+      observed = await probe({ endpoint: target.endpointFor(HOST), host: HOST, servername: null, path: "/sni-none", insecure: true });
+    });
+    expect(observed!.sni).toBeNull();
+    expect(observed!.serverCertSha256).not.toBe(pki.server.sha256);
+    expect(observed!.status).toBe(400);
+    expect(lines).toEqual([expect.stringMatching(/"test\.localdev\.me" sni="-" "GET \/sni-none HTTP\/1\.1" 400 /)]);
+  });
+
+  it("by default the SNI is the Host", async () => {
+    let sni: string | null | undefined;
+    const lines = await loggedDuring(async () => ({ sni } = await probe({ endpoint: target.endpointFor(HOST), host: HOST, path: "/sni-same", caPem: pki.ca.certPem })));
+    expect(sni).toBe(HOST);
+    expect(lines).toEqual([expect.stringMatching(/sni="test\.localdev\.me" "GET \/sni-same /)]);
+  });
+});
+
 describe("the probe records TLS failures as observations", () => {
   it("a pinned server fingerprint that does not match is an error, not a crash", async () => {
     const o = await probe({ endpoint: target.endpointFor(HOST), host: HOST, caPem: pki.ca.certPem, serverSha256: "00".repeat(32) });
