@@ -17,7 +17,14 @@ export interface Policy {
    * An extra CA secret this policy's auth-tls-secret names (ca.crt = the run's CA, plus ca.crl);
    * without it the policy uses the guide's ca-secret.
    */
-  caSecret?: { name: string; crl?: "crl-revoking" | "crl-expired" };
+  caSecret?: {
+    name: string;
+    crl?: "crl-revoking" | "crl-expired";
+    /** The CA in ca.crt: the run's (default) or its second CA. */
+    ca?: "ca" | "ca-2";
+    /** Content the controller cannot use, on purpose. */
+    broken?: "garbage-ca-beside-key-pair" | "crl-wrong-label" | "crl-unparsable";
+  };
   /** false: the Ingress has no `tls:` section (no ssl-redirect on port 80). Default true. */
   tls?: boolean;
   /** The Ingress's path (Prefix); default "/". */
@@ -29,7 +36,7 @@ export interface Policy {
   sharedHost?: boolean;
 }
 
-export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation", "lifecycle", "guide-lint"] as const;
+export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "error-page", "match-cn", "crl", "transport", "spoofing", "isolation", "admission", "secrets", "lifecycle", "guide-lint"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { ANNOTATION_PREFIX, type Policy } from "../catalogue/catalogue.ts";
 import type { Pki } from "../pki/pki.ts";
 import { stringify } from "yaml";
-import { secretData } from "../model/secrets.ts";
+import { servedCertificates } from "../model/hosts.ts";
+import { secretData, secretView } from "../model/secrets.ts";
 
 export { secretData };
 
@@ -65,12 +66,22 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     data: { "tls.crt": b64(pki.server.certPem + "\n"), "tls.key": b64(pki.server.keyPem + "\n") },
   };
 
-  // Extra CA secrets (with CRLs) that some policies name, once each.
+  // Extra CA secrets (another CA, CRLs, content the controller cannot use) that some policies name, once each.
   const extraCaSecrets = new Map<string, V1Secret>();
   for (const p of policies) {
     if (!p.caSecret || extraCaSecrets.has(p.caSecret.name)) continue;
-    const data: Record<string, string> = { "ca.crt": b64(pki.ca.certPem + "\n") };
+    const ca = p.caSecret.ca === "ca-2" ? pki.others.find((c) => c.name === "ca-2")! : pki.ca;
+    const data: Record<string, string> = { "ca.crt": b64(ca.certPem + "\n") };
     if (p.caSecret.crl) data["ca.crl"] = b64(pki.crls[p.caSecret.crl].pem + "\n");
+    const broken = p.caSecret.broken;
+    if (broken === "garbage-ca-beside-key-pair") {
+      data["tls.crt"] = b64(pki.server.certPem + "\n");
+      data["tls.key"] = b64(pki.server.keyPem + "\n");
+      data["ca.crt"] = b64("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    }
+    // OpenSSL's label is X509 CRL; the controller refuses any other (ssl.go:224-227).
+    if (broken === "crl-wrong-label") data["ca.crl"] = b64(pki.crls["crl-revoking"].pem.replaceAll("X509 CRL", "CRL") + "\n");
+    if (broken === "crl-unparsable") data["ca.crl"] = b64("-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n");
     extraCaSecrets.set(p.caSecret.name, { apiVersion: "v1", kind: "Secret", metadata: metadata(p.caSecret.name), type: "Opaque", data });
   }
 
@@ -112,7 +123,8 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
     ingresses,
     workloads: echoWorkload(namespace, input.echoImage ?? ECHO_IMAGE, BACKEND_SERVICE, [{ name: BACKEND_SERVICE, ports: [{ port: BACKEND_PORT }] }]),
     backends: [{ namespace, name: BACKEND_SERVICE }],
-    hostCertificates: Object.fromEntries(tlsHosts.map((h) => [h, pki.server.sha256])),
+    // A host whose Ingresses the controller rejects is never served: nothing to wait for there.
+    hostCertificates: servedCertificates(Object.fromEntries(tlsHosts.map((h) => [h, pki.server.sha256])), ingresses, lookupIn([caSecret, tlsSecret, ...extraCaSecrets.values()])),
   };
 }
 
@@ -170,6 +182,11 @@ export function echoWorkload(
   );
   return [configMap, deployment, ...serviceObjects];
 }
+
+const lookupIn = (secrets: V1Secret[]) => (ns: string, name: string) => {
+  const s = secrets.find((x) => x.metadata?.namespace === ns && x.metadata?.name === name);
+  return s ? secretView(s) : undefined;
+};
 
 /** Every object, in the order they are applied: backend first, Secrets before the Ingresses that name them. */
 export function allObjects(m: Manifests): Array<V1ConfigMap | V1Deployment | V1Service | V1Secret | V1Ingress> {

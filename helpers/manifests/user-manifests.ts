@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../support/errors.ts";
 import { annotationOf, ingressId } from "../model/annotations.ts";
-import { controllerOrder } from "../model/hosts.ts";
+import { controllerOrder, servedCertificates } from "../model/hosts.ts";
 import { secretView, type SecretView } from "../model/secrets.ts";
 import { CredentialFactory, DEFAULT_CLIENT_SUBJECT } from "../pki/credentials.ts";
 import { DAY, generateKeys, HOUR, issue, SERVER_AUTH, type IssuedCert } from "../pki/pki.ts";
@@ -243,7 +243,10 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       ingresses: controllerOrder(user.ingresses),
       workloads,
       backends: namespaces.map((namespace) => ({ namespace, name: "mtls-echo" })),
-      hostCertificates,
+      hostCertificates: servedCertificates(hostCertificates, user.ingresses, (ns, name) => {
+        const secret = secrets.get(`${ns}/${name}`);
+        return secret ? secretView(secret) : undefined;
+      }),
     },
     caIds,
     revoked,

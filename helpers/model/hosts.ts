@@ -187,6 +187,12 @@ export function resolveHosts(ingresses: V1Ingress[], secrets: SecretLookup, opti
   return { hosts, ingresses: resolved };
 }
 
+/** The entries of `certificates` (host -> SHA-256) for hosts the controller serves with a certificate. */
+export function servedCertificates(certificates: Record<string, string>, ingresses: V1Ingress[], secrets: SecretLookup): Record<string, string> {
+  const served = new Set(resolveHosts(ingresses, secrets).hosts.filter((h) => h.certificate).map((h) => h.host));
+  return Object.fromEntries(Object.entries(certificates).filter(([h]) => served.has(h)));
+}
+
 function forceRedirect(ingresses: V1Ingress[], id: string): boolean {
   const ing = ingresses.find((i) => ingressId(i) === id);
   return ing ? boolAnnotation(ing, "force-ssl-redirect", false) : false;

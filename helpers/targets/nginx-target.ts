@@ -259,10 +259,8 @@ export class NginxTarget implements Target {
           backend: "every Service is served by the echo backend (the guide's httpd demo-app is replaced by it)",
           servers: servers.map((s) => ({ host: s.host, ingress: s.ingress, authTls: s.authTls, warnings: s.warnings })),
         },
-        endpointFor: (host) => {
-          if (!servers.some((s) => s.host === host)) throw new Error(`no Ingress serves host ${host}`);
-          return { address: listenAddress, port: httpsPort };
-        },
+        // One listener for every name, as the controller's: a host no Ingress claims gets the default server.
+        endpointFor: () => ({ address: listenAddress, port: httpsPort }),
         update: async (manifests) => {
           // Re-render, then SIGHUP: nginx starts workers on the new configuration, or keeps the old
           // one and logs why. The default server reports the generation its workers run.
@@ -282,7 +280,7 @@ export class NginxTarget implements Target {
           }
         },
         settleMs: 0,
-        httpEndpointFor: (host) => (servers.some((s) => s.host === host) ? { address: listenAddress, port: httpPort } : undefined),
+        httpEndpointFor: () => ({ address: listenAddress, port: httpPort }),
         collectDiagnostics: () => saveFiles(),
         stop: async () => {
           if (!stopped) await cleanup();
