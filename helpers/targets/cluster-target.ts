@@ -90,7 +90,8 @@ export class ClusterTarget implements Target {
     const collectDiagnostics = (): Promise<string[]> => saveDiagnostics(kube, { manifests, log: input.log }, hosts, outDir);
 
     try {
-      await kube.deployAll(manifests, timeouts);
+      const denied = await kube.deployAll(manifests, timeouts);
+      for (const d of denied) input.log(`admission webhook denied Ingress ${d.ingress}: ${d.message}`);
       const endpoint = this.options.ingressAddress ? parseIngressAddress(this.options.ingressAddress) : await kube.controllerAddress();
       if (!endpoint) {
         throw new Error("the ingress-nginx-controller Service publishes no load-balancer address; pass --ingress-address HOST:PORT");
@@ -102,10 +103,13 @@ export class ClusterTarget implements Target {
         kind: "cluster",
         description: "the ingress-nginx controller of an existing cluster",
         versions: { kubernetes, controller: controllerImageVersion(images.map((i) => i.image)) },
-        details: { context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, controllerManifest: controllerManifest ?? null },
+        details: { context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images,
+          admissionDenials: denied, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
         // The controller applies changes on its next sync: scenarios get a minute to see them.
-        update: (manifests) => kube!.deploy(manifests, timeouts),
+        update: async (manifests) => {
+          for (const d of await kube!.deploy(manifests, timeouts)) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
+        },
         settleMs: 60_000,
         // The load balancer's port 80; unknown when the address was given by hand.
         httpEndpointFor: () => (this.options.ingressAddress ? undefined : { address: endpoint.address, port: 80 }),

@@ -146,7 +146,8 @@ export class K3sTarget implements Target {
       await kube.installController(manifest.objects);
       await kube.waitControllerReady(timeouts.controllerReadyMs);
       log("controller Ready; applying the run's objects...");
-      await kube.deployAll(manifests, timeouts, { ownCluster: true });
+      const denied = await kube.deployAll(manifests, timeouts, { ownCluster: true });
+      for (const d of denied) log(`admission webhook denied Ingress ${d.ingress}: ${d.message}`);
       const endpoint: Endpoint = { address: container.getHost(), port: container.getMappedPort(443) };
       // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
       await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, log);
@@ -160,6 +161,7 @@ export class K3sTarget implements Target {
         details: {
           controllerManifest: { source: manifest.source, sha256: manifest.sha256, origin: manifest.origin },
           controllerImages: images,
+          admissionDenials: denied,
           preloadedImages: preloaded,
           registryMirror: this.options.registryMirror ?? null,
           endpoint: `${endpoint.address}:${endpoint.port}`,
@@ -167,7 +169,9 @@ export class K3sTarget implements Target {
         },
         endpointFor: () => endpoint,
         // The controller applies changes on its next sync: scenarios get a minute to see them.
-        update: (manifests) => kube!.deploy(manifests, timeouts),
+        update: async (manifests) => {
+          for (const d of await kube!.deploy(manifests, timeouts)) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
+        },
         settleMs: 60_000,
         httpEndpointFor: () => ({ address: container.getHost(), port: container.getMappedPort(80) }),
         collectDiagnostics,

@@ -33,6 +33,8 @@ let kube: Kube;
 let calls: Call[] = [];
 let namespaces: Record<string, Record<string, unknown>> = {};
 let webhookFailuresLeft = 0;
+/** Ingress names the fake webhook denies, as the real one denies an invalid annotation. */
+let deniedIngresses: string[] = [];
 let controllerPods: unknown[] = [];
 let manifests: Manifests;
 
@@ -70,6 +72,10 @@ function handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     webhookFailuresLeft--;
     return send(res, 500, status(500, 'Internal error occurred: failed calling webhook "validate.nginx.ingress.kubernetes.io": connection refused', "InternalError"));
   }
+  const ingressName = /\/ingresses\/([^/]+)$/.exec(path)?.[1];
+  if (req.method === "PATCH" && ingressName && deniedIngresses.includes(ingressName)) {
+    return send(res, 400, status(400, 'admission webhook "validate.nginx.ingress.kubernetes.io" denied the request: annotation nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream contains invalid value', "BadRequest"));
+  }
   if (req.method === "PATCH") return send(res, 200, body);
   return send(res, 404, status(404, `no route for ${req.method} ${path}`));
 }
@@ -99,6 +105,7 @@ beforeEach(() => {
   calls = [];
   namespaces = {};
   webhookFailuresLeft = 0;
+  deniedIngresses = [];
   controllerPods = [];
 });
 
@@ -149,6 +156,14 @@ describe("deploy", () => {
       "ingresses/mtls-depth-2",
     ]);
     expect(patches[0]!.path).toBe("/api/v1/namespaces/mtls-conformance/configmaps/mtls-echo");
+  });
+
+  it("an Ingress the webhook denies is recorded with the webhook's message, and the others are still applied", async () => {
+    deniedIngresses = ["mtls-depth-2"];
+    const denied = await kube.deploy(manifests, { ...DEFAULT_TIMEOUTS, webhookMs: 5_000 });
+    expect(denied).toEqual([{ ingress: "mtls-conformance/mtls-depth-2", message: expect.stringContaining('denied the request: annotation nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream contains invalid value') }]);
+    const applied = calls.filter((c) => c.method === "PATCH" && c.path.includes("/ingresses/")).map((c) => c.path.split("/").at(-1));
+    expect(applied).toEqual(["test-localhost", "mtls-no-pass-cert", "mtls-depth-2"]);
   });
 
   it("a webhook that never comes up ends at its bound, naming the Ingress", async () => {

@@ -45,6 +45,12 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   certificatesMs: 120_000,
 };
 
+export interface AdmissionDenial {
+  ingress: string;
+  /** The webhook's own message. */
+  message: string;
+}
+
 export class KubeApiError extends Error {
   override name = "KubeApiError";
   readonly code?: number;
@@ -69,6 +75,12 @@ export function apiError(error: unknown): { code?: number; message: string } {
 }
 
 /** The admission webhook is not serving yet: retry. (Documented: HTTP 500 "failed calling webhook".) */
+/** The admission webhook refused the object (HTTP 400 "admission webhook ... denied the request"). */
+export function isAdmissionDenial(error: unknown): boolean {
+  const { code, message } = apiError(error);
+  return code === 400 && /admission webhook .* denied the request|contains invalid value/i.test(message);
+}
+
 export function isWebhookNotReady(error: unknown): boolean {
   const { code, message } = apiError(error);
   return (code === undefined || code >= 500) && /failed calling webhook/i.test(message);
@@ -189,25 +201,36 @@ export class Kube {
 
   /**
    * Backend and Secrets first, then every Ingress back to back, so the controller folds them into
-   * one reload. Ingress creation is retried while the admission webhook is not serving.
+   * one reload. Ingress creation is retried while the admission webhook is not serving. An Ingress
+   * the webhook denies is not an error of the run: it is what the controller does with it, and the
+   * denial (with the webhook's message) is returned for the evidence.
    */
-  async deploy(manifests: Manifests, timeouts: Timeouts): Promise<void> {
+  async deploy(manifests: Manifests, timeouts: Timeouts): Promise<AdmissionDenial[]> {
     for (const o of [...manifests.workloads, ...manifests.secrets]) await this.apply(o as KubernetesObject);
+    const denied: AdmissionDenial[] = [];
     // In the controller's tie-break order (namespace/name descending): whichever second each lands
     // in, the order they are created in is the order the controller sorts them in.
     for (const ingress of controllerOrder(manifests.ingresses)) {
-      await retrying(`the admission webhook to accept Ingress ${ingress.metadata?.name}`, () => this.apply(ingress as KubernetesObject), isWebhookNotReady, {
-        timeoutMs: timeouts.webhookMs,
-        intervalMs: 500,
-      });
+      try {
+        await retrying(`the admission webhook to accept Ingress ${ingress.metadata?.name}`, () => this.apply(ingress as KubernetesObject), isWebhookNotReady, {
+          timeoutMs: timeouts.webhookMs,
+          intervalMs: 500,
+        });
+      } catch (error) {
+        const cause = error instanceof KubeApiError ? error : (error as { cause?: unknown }).cause;
+        if (!isAdmissionDenial(cause ?? error)) throw error;
+        denied.push({ ingress: `${ingress.metadata?.namespace}/${ingress.metadata?.name}`, message: apiError(cause ?? error).message });
+      }
     }
+    return denied;
   }
 
   /** Claims every namespace of the objects, applies them, and waits for their backends. */
-  async deployAll(manifests: Manifests, timeouts: Timeouts, options: { ownCluster?: boolean } = {}): Promise<void> {
+  async deployAll(manifests: Manifests, timeouts: Timeouts, options: { ownCluster?: boolean } = {}): Promise<AdmissionDenial[]> {
     for (const ns of manifests.namespaces) await this.claimNamespace(ns, options);
-    await this.deploy(manifests, timeouts);
+    const denied = await this.deploy(manifests, timeouts);
     for (const b of manifests.backends) await this.waitDeploymentReady(b.namespace, b.name, timeouts.backendReadyMs);
+    return denied;
   }
 
   async waitDeploymentReady(namespace: string, name: string, timeoutMs: number): Promise<void> {
