@@ -57,6 +57,9 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
     const res = await fetch(`${run.controlUrl}/stage/${c.stage}`, { method: "POST" });
     if (!res.ok) throw new Error(`could not move the objects to stage ${c.stage}: ${await res.text()}`);
+    // A change that must not take effect is checked once a controller that applies changes
+    // eventually has had its time (at most 20 s); the nginx target applies them at once.
+    if (c.stageKeepsPrevious) await new Promise((r) => setTimeout(r, Math.min(run.settleMs, 20_000)));
   }
   const trust = run.hostTrust[c.host] ?? run.trust;
   const once = () =>
@@ -77,7 +80,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   let observation = await once();
   let verdict = judge(c.expect, observation, credential?.leafSha256, options);
   // After a change, controllers that apply it eventually get until settleMs to show it.
-  const deadline = Date.now() + (c.stage ? run.settleMs : 0);
+  const deadline = Date.now() + (c.stage && !c.stageKeepsPrevious ? run.settleMs : 0);
   while (!verdict.pass && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     observation = await once();

@@ -91,6 +91,8 @@ export interface Scenario {
   request?: ProbeOptions;
   /** Lifecycle stage (fixtures/lifecycle.ts) the deployed objects must be in before the probe. */
   stage?: string;
+  /** The stage's change must not take effect: a controller that applies changes eventually is given time first. */
+  stageKeepsPrevious?: boolean;
   /** A static check of the guide's own objects (helpers/lint.ts) instead of a probe. */
   lint?: "ca-key-in-secret" | "server-cert-without-san" | "deprecated-ingress-class-annotation";
 }

@@ -32,6 +32,8 @@ export interface Check {
   note?: string;
   /** Lifecycle stage the deployed objects must be in before the probe. */
   stage?: string;
+  /** The stage's change must not take effect (probe only after the target's settle time). */
+  stageKeepsPrevious?: boolean;
   /** A static check of the objects: its verdict is known when it is planned. */
   static?: { verdict: Exclude<CheckVerdict, "skip">; detail: string; rule: string };
   /** Decided when planned: why it cannot run here. */

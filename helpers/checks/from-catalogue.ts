@@ -22,6 +22,7 @@ export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[],
       ...(s.finding ? { finding: s.finding } : {}),
       ...(s.note ? { note: s.note } : {}),
       ...(s.stage ? { stage: s.stage } : {}),
+      ...(s.stageKeepsPrevious ? { stageKeepsPrevious: true } : {}),
     };
     if (s.lint) {
       // A guide-lint scenario documents a mistake in the guide's objects: it must be found there.

@@ -64,6 +64,8 @@ export interface ResolvedIngress {
 }
 
 export interface ResolveOptions extends ParseOptions {
+  /** The order the controller takes Ingresses in; default controllerOrder (store.go sortIngressSlice). */
+  order?: (ingresses: V1Ingress[]) => V1Ingress[];
   /** The IngressClass the controller serves; default nginx. */
   ingressClass?: string;
   /** Every Ingress counts as served whatever its class (a live endpoint: what answers there is the deployment). */
@@ -118,7 +120,7 @@ export function resolveHosts(ingresses: V1Ingress[], secrets: SecretLookup, opti
   const resolved: ResolvedIngress[] = [];
   const servers = new Map<string, HostPolicy & { caSet: boolean; config?: ParsedAuthTls }>();
 
-  for (const ing of controllerOrder(ingresses)) {
+  for (const ing of (options.order ?? controllerOrder)(ingresses)) {
     const id = ingressId(ing);
     const auth = parseAuthTls(ing, secrets, options);
     const rules = ing.spec?.rules ?? [];

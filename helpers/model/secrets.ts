@@ -56,7 +56,12 @@ function parseCaBundle(text: string): TrustedCa[] {
   const blocks = pemBlocks(text);
   if (blocks.length === 0) throw new Error("error decoding CA certificate/s");
   return blocks.map((b) => {
-    const cert = new x509.X509Certificate(b.der);
+    let cert: x509.X509Certificate;
+    try {
+      cert = new x509.X509Certificate(b.der);
+    } catch {
+      throw new Error(`parsing CA certificate: a ${b.type} block of ca.crt is not an X.509 certificate`);
+    }
     return { sha256: sha256(b.der), subject: rfc2253Of(cert) };
   });
 }
@@ -84,7 +89,12 @@ function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: 
   const [first] = pemBlocks(text);
   if (!first) throw new Error("no valid PEM formatted block found in CRL");
   if (first.type !== "X509 CRL") throw new Error("CRL file contains invalid data, and must be created only with PEM formatted certificates");
-  const crl = new x509.X509Crl(first.der);
+  let crl: x509.X509Crl;
+  try {
+    crl = new x509.X509Crl(first.der);
+  } catch {
+    throw new Error("ca.crl does not parse as a certificate revocation list");
+  }
   return {
     expired: !!crl.nextUpdate && crl.nextUpdate.getTime() < now.getTime(),
     revokedSerials: crl.entries.map((e) => e.serialNumber.toLowerCase()),

@@ -23,5 +23,11 @@ describe("mutation self-test", () => {
     expect(killers["spoofable-headers"]).toContain("MTLS-SPOOF-002");
     expect(killers["error-page-dropped"]).toContain("MTLS-ERRPAGE-001");
     expect(killers["match-cn-dropped"]).toContain("MTLS-MATCHCN-002");
+    expect(killers["redirect-keeps-trailing-slash"]).toContain("MTLS-TRANSPORT-003");
+    expect(killers["rejected-ingress-served"]).toContain("MTLS-ADMISSION-001");
+    expect(killers["broken-secret-ignored"]).toContain("MTLS-SECRETS-001");
+    expect(killers["newest-ca-wins"]).toContain("MTLS-ISOLATION-006");
+    expect(killers["match-cn-needs-ca"]).toContain("MTLS-MATCHCN-008");
+    expect(killers["updates-applied-blindly"]).toContain("MTLS-LIFECYCLE-010");
   });
 });

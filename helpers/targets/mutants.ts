@@ -13,6 +13,11 @@ export const MUTANTS = {
   "spoofable-headers": "ssl-client-verify / -subject-dn / -issuer-dn are not set, so client-sent copies pass through",
   "error-page-dropped": "auth-tls-error-page is ignored",
   "match-cn-dropped": "auth-tls-match-cn is ignored",
+  "rejected-ingress-served": "an Ingress the admission webhook rejects is served anyway (its invalid value dropped)",
+  "broken-secret-ignored": "an auth-tls secret the controller cannot use leaves the host open instead of denied (403)",
+  "newest-ca-wins": "on a host with several CA Ingresses, the last one in the controller's order governs instead of the first",
+  "match-cn-needs-ca": "match-cn is rendered only where a CA is configured",
+  "updates-applied-blindly": "object updates the controller refuses (an invalid Ingress, unusable Secret content) are applied anyway",
   "redirect-keeps-trailing-slash": "port 80's redirect keeps the trailing slash the controller's Lua removes",
 } as const;
 

@@ -8,7 +8,7 @@ import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { join } from "node:path";
 import { secretData } from "../manifests/manifests.ts";
 import { ANNOTATION_PREFIX, ingressId, parseAuthTls as parseModel, type ParsedAuthTls, type SecretLookup, type VerifyClient } from "../model/annotations.ts";
-import { resolveHosts } from "../model/hosts.ts";
+import { controllerOrder, resolveHosts } from "../model/hosts.ts";
 import { secretView } from "../model/secrets.ts";
 import type { Mutation } from "./mutants.ts";
 
@@ -89,6 +89,15 @@ export function parseAuthTls(ing: V1Ingress, secrets: V1Secret[]): AuthTls | und
   return parsed ? flatten(parsed, ing.metadata?.annotations?.[ANNOTATION_PREFIX + "auth-tls-secret"] ?? "") : undefined;
 }
 
+/** The rejected-ingress-served mutant: a controller that renders what its webhook should refuse, minus the invalid values. */
+function withoutRejectedValues(ingresses: V1Ingress[], lookup: SecretLookup): V1Ingress[] {
+  return ingresses.map((ing) => {
+    const copy = structuredClone(ing);
+    for (let r = parseModel(copy, lookup)?.rejected; r; r = parseModel(copy, lookup)?.rejected) delete copy.metadata!.annotations![ANNOTATION_PREFIX + r.annotation];
+    return copy;
+  });
+}
+
 function findSecret(secrets: V1Secret[], namespace: string, name: string): V1Secret | undefined {
   return secrets.find((s) => (s.metadata?.namespace ?? "default") === namespace && s.metadata?.name === name);
 }
@@ -117,7 +126,14 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
   // first Ingress whose CA secret is usable sets the host's client auth, and any unusable auth-tls
   // secret on the host turns the whole host into 403.
   const lookup = lookupIn(input.secrets);
-  const { hosts, ingresses } = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass });
+  const { hosts, ingresses } = resolveHosts(mutant === "rejected-ingress-served" ? withoutRejectedValues(input.ingresses, lookup) : input.ingresses, lookup, {
+    ingressClass: input.ingressClass,
+    ...(mutant === "newest-ca-wins" ? { order: (list: V1Ingress[]) => controllerOrder(list).reverse() } : {}),
+  });
+  for (const h of hosts) {
+    if (mutant === "broken-secret-ignored") delete h.denied;
+    if (mutant === "match-cn-needs-ca" && !h.clientAuth) delete h.matchCn;
+  }
   const byId = new Map(ingresses.map((i) => [i.id, i]));
   const skipped: string[] = [];
   for (const i of ingresses) {

@@ -214,7 +214,8 @@ describe("update (the lifecycle suite's state changes)", () => {
     const policies = catalogue.policies.slice(0, 1);
     const manifests = buildManifests({ namespace: "default", policies, pki });
     const base = mkdtempSync(join(tmpdir(), "nginx-update-"));
-    const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: () => undefined });
+    const lines: string[] = [];
+    const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: (l) => lines.push(l) });
     try {
       const ask = () => probe({ endpoint: t.endpointFor(HOST), host: HOST, caPem: pki.ca.certPem, serverSha256: pki.server.sha256 });
       expect((await ask()).status).toBe(400);
@@ -225,13 +226,27 @@ describe("update (the lifecycle suite's state changes)", () => {
       expect(afterOff.status).toBe(200);
       expect(afterOff.echo?.headers["ssl-client-verify"]).toBe("NONE");
 
+      // A negative depth is admitted, the reload fails: the last good configuration keeps serving.
       const invalid = structuredClone(manifests);
       invalid.ingresses[0]!.metadata!.annotations!["nginx.ingress.kubernetes.io/auth-tls-verify-depth"] = "-1";
-      await expect(t.update!(invalid)).rejects.toThrow(/did not load the updated configuration.*ssl_verify_depth/s);
-      // nginx kept the last good configuration (verify off).
+      await t.update!(invalid);
+      expect(lines.join("\n")).toMatch(/the reload fails \(.*ssl_verify_depth.*\); the previous configuration keeps serving/);
       expect((await ask()).status).toBe(200);
+      expect((t.details.refusedReloads as string[]).length).toBe(1);
+
+      // Fixed: everything held applies again (verify on).
+      await t.update!(manifests);
+      expect((await ask()).status).toBe(400);
+      // An Ingress update the webhook would refuse: the previous version (verify on) stays.
+      const rejected = structuredClone(manifests);
+      rejected.ingresses[0]!.metadata!.annotations!["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"] = "yes";
+      rejected.ingresses[0]!.metadata!.annotations!["nginx.ingress.kubernetes.io/auth-tls-verify-client"] = "off";
+      await t.update!(rejected);
+      expect(lines.join("\n")).toMatch(/the admission webhook rejects the update of Ingress default\/test-localhost .*the previous version stays/);
+      expect((await ask()).status).toBe(400);
     } finally {
       await t.stop();
     }
   });
 });
+

@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { freePort } from "../support/net.ts";
+import { applyToStore } from "../model/store.ts";
 import { renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
@@ -238,6 +239,9 @@ export class NginxTarget implements Target {
         }
       }
       if (!child) throw lastError ?? new Error("nginx did not start");
+      // What the controller's store holds, and the reloads nginx refused.
+      let held = input.manifests!;
+      const refusedReloads: string[] = [];
       // Warnings are said once, not again on every update.
       const warned = new Set(servers.flatMap((s) => s.warnings));
       for (const s of servers) for (const w of s.warnings) input.log(`warning: ${s.host}: ${w}`);
@@ -258,14 +262,33 @@ export class NginxTarget implements Target {
           listenHttp: `${listenAddress}:${httpPort}`,
           backend: "every Service is served by the echo backend (the guide's httpd demo-app is replaced by it)",
           servers: servers.map((s) => ({ host: s.host, ingress: s.ingress, authTls: s.authTls, warnings: s.warnings })),
+          refusedReloads,
         },
         // One listener for every name, as the controller's: a host no Ingress claims gets the default server.
         endpointFor: () => ({ address: listenAddress, port: httpsPort }),
-        update: async (manifests) => {
-          // Re-render, then SIGHUP: nginx starts workers on the new configuration, or keeps the old
-          // one and logs why. The default server reports the generation its workers run.
+        update: async (changed) => {
+          // The controller's store first: refused Ingress updates and unusable Secret updates do not
+          // replace what it holds (controller-store.ts).
+          const applied = input.mutation?.name === "updates-applied-blindly" ? { manifests: changed, notes: [] } : applyToStore(held, changed);
+          held = applied.manifests;
+          for (const note of applied.notes) input.log(`  controller: ${note}`);
+          // Then a reload, which nginx refuses for a configuration it cannot load (a negative
+          // verify-depth): the controller's reload fails and the previous configuration keeps
+          // serving until one loads (nginx.go:703). Re-render, test, and only then SIGHUP.
+          const previousConfig = await readFile(confPath, "utf8");
           generation++;
-          await writeConfig(manifests);
+          await writeConfig(held);
+          const test = await run(bin, ["-t", "-p", prefix, "-c", confPath, "-e", join(prefix, "logs", "error.log")]).then(
+            () => undefined,
+            (error: { stderr?: string; message: string }) => (error.stderr ?? error.message).split("\n").filter((l) => /emerg|error/.test(l)).join(" | ") || error.message,
+          );
+          if (test !== undefined) {
+            await writeFile(confPath, previousConfig);
+            generation--;
+            refusedReloads.push(test);
+            input.log(`  controller: the reload fails (${test}); the previous configuration keeps serving and no further change applies until one loads`);
+            return;
+          }
           for (const s of servers) for (const w of s.warnings) if (!warned.has(w)) input.log(`warning: ${s.host}: ${w}`);
           child!.kill("SIGHUP");
           const deadline = Date.now() + 10_000;
