@@ -23,6 +23,9 @@ const run = promisify(execFile);
 export const NGINX_INSTALL_HINT =
   "nginx was not found. Install it (Debian/Ubuntu: `apt-get install -y nginx-light`) or set NGINX_BIN to the nginx binary.";
 
+/** The controller release whose behaviour the emulation follows (shared/reference/controller-fidelity.md). */
+export const EMULATED_CONTROLLER = "ingress-nginx controller-v1.15.1";
+
 const DESCRIPTION =
   "nginx data plane on loopback with ingress-nginx's auth-tls rendering emulated from the run's Ingress and Secret objects; " +
   "this is not the ingress-nginx controller";
@@ -251,12 +254,14 @@ export class NginxTarget implements Target {
         kind: "nginx",
         description: DESCRIPTION,
         versions: {
+          emulatedController: EMULATED_CONTROLLER,
           nginx: versions.nginx,
           ...(versions.opensslRunning ? { openssl: versions.opensslRunning } : {}),
           ...(versions.opensslBuilt ? { opensslBuiltWith: versions.opensslBuilt } : {}),
         },
         details: {
-          emulation: "ingress-nginx auth-tls rendering (server: ssl_client_certificate, ssl_verify_client, ssl_verify_depth, ssl_crl, error_page 495 496, match-cn; location: ssl-client-* headers)",
+          emulation: "ingress-nginx auth-tls rendering (server: ssl_client_certificate, ssl_verify_client, ssl_verify_depth, ssl_crl, error_page 495 496, match-cn; location: ssl-client-* headers), the port-80 redirect of its Lua, its admission and store rules for updates",
+          follows: `${EMULATED_CONTROLLER} (its auth-tls code, nginx.tmpl and lua_ingress.lua are identical in controller-v1.13.9 and v1.14.5); the controller bundles nginx 1.27.1, this target runs the system's`,
           nginxBinary: bin,
           listen: `${listenAddress}:${httpsPort}`,
           listenHttp: `${listenAddress}:${httpPort}`,
