@@ -5,7 +5,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { webcrypto } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
@@ -16,6 +16,7 @@ import { onCleanup } from "../support/cleanup.ts";
 import { freePort } from "../support/net.ts";
 import { applyToStore } from "../model/store.ts";
 import { renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
+import { waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
 const run = promisify(execFile);
@@ -279,31 +280,40 @@ export class NginxTarget implements Target {
           for (const note of applied.notes) input.log(`  controller: ${note}`);
           // Then a reload, which nginx refuses for a configuration it cannot load (a negative
           // verify-depth): the controller's reload fails and the previous configuration keeps
-          // serving until one loads (nginx.go:703). Re-render, test, and only then SIGHUP.
+          // serving until one loads (nginx.go:703). nginx's master does the same on SIGHUP: it
+          // logs an [emerg] and keeps its workers, so either the new generation answers or the
+          // error log says why, whichever comes first.
+          const errorLog = join(prefix, "logs", "error.log");
+          const logSize = (await stat(errorLog).catch(() => ({ size: 0 }))).size;
           const previousConfig = await readFile(confPath, "utf8");
           generation++;
           await writeConfig(held);
-          const test = await run(bin, ["-t", "-p", prefix, "-c", confPath, "-e", join(prefix, "logs", "error.log")]).then(
-            () => undefined,
-            (error: { stderr?: string; message: string }) => (error.stderr ?? error.message).split("\n").filter((l) => /emerg|error/.test(l)).join(" | ") || error.message,
-          );
-          if (test !== undefined) {
-            await writeFile(confPath, previousConfig);
-            generation--;
-            refusedReloads.push(test);
-            input.log(`  controller: the reload fails (${test}); the previous configuration keeps serving and no further change applies until one loads`);
-            return;
-          }
           for (const s of servers) for (const w of s.warnings) if (!warned.has(w)) input.log(`warning: ${s.host}: ${w}`);
+          const oldWorkers = (await workerProcesses(child!.pid!))?.map((w) => w.pid);
           child!.kill("SIGHUP");
           const deadline = Date.now() + 10_000;
           for (;;) {
             const seen = await currentGeneration(listenAddress, httpPort).catch(() => 0);
-            if (seen === generation) return;
-            if (Date.now() > deadline) {
-              const log = await readFile(join(prefix, "logs", "error.log"), "utf8").catch(() => "");
-              throw new Error(`nginx did not load the updated configuration (generation ${generation}, serving ${seen}): ${log.split("\n").filter((l) => /emerg|error/.test(l)).slice(-3).join(" | ")}`);
+            if (seen === generation) {
+              // A new worker answers; the old ones may still accept for 100 ms (nginx-workers.ts).
+              // Without /proc, the generation is all there is to go on.
+              if (oldWorkers && !(await waitForOldWorkers(child!.pid!, oldWorkers))) {
+                throw new Error(`nginx's old workers (${oldWorkers.join(", ")}) kept accepting connections 10 s after the reload`);
+              }
+              return;
             }
+            const fresh = (await readFile(errorLog, "utf8").catch(() => "")).slice(logSize);
+            const emerg = fresh.split("\n").filter((l) => /\[emerg\]/.test(l));
+            if (emerg.length) {
+              // The file on disk (and in the report) stays the configuration that is serving.
+              await writeFile(confPath, previousConfig);
+              generation--;
+              const why = emerg.map((l) => l.replace(/^.*\[emerg\] \d+#\d+: /, "")).join(" | ");
+              refusedReloads.push(why);
+              input.log(`  controller: the reload fails (${why}); the previous configuration keeps serving and no further change applies until one loads`);
+              return;
+            }
+            if (Date.now() > deadline) throw new Error(`nginx did not load the updated configuration (generation ${generation}, serving ${seen}) and logged no reason`);
             await new Promise((r) => setTimeout(r, 20));
           }
         },

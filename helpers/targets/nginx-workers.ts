@@ -1,0 +1,53 @@
+// nginx's worker processes, read from /proc, so a reload is known to be complete.
+//
+// On SIGHUP the master starts new workers, sleeps 100 ms, and only then tells the old ones to
+// shut down (ngx_master_process_cycle, src/os/unix/ngx_process_cycle.c:225-243 in 1.27.1).
+// Until an old worker closes its listening sockets it can still accept a connection and answer
+// with the old configuration, so "a new worker answered" does not mean "every worker will".
+// A worker closes them right after retitling itself "worker process is shutting down" (same
+// file, :732-737) and exits once its connections are done.
+import { readFile } from "node:fs/promises";
+
+export interface WorkerProcess {
+  pid: number;
+  /** The title nginx gives it: "nginx: worker process", "nginx: worker process is shutting down", ... */
+  title: string;
+}
+
+/** The master's children, or undefined where /proc cannot say (not Linux, or a kernel without it). */
+export async function workerProcesses(masterPid: number): Promise<WorkerProcess[] | undefined> {
+  const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").catch(() => undefined);
+  if (children === undefined) return undefined;
+  const pids = children.trim().split(/\s+/).filter(Boolean).map(Number);
+  const found = await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
+      // nginx overwrites argv with its title; what follows it is NUL padding.
+      return cmdline === undefined ? undefined : { pid, title: cmdline.replace(/\0+$/, "").replaceAll("\0", " ").trim() };
+    }),
+  );
+  return found.filter((w): w is WorkerProcess => w !== undefined && w.title.includes("worker process"));
+}
+
+/** Workers that may still accept connections: not shutting down. */
+export const accepting = (workers: WorkerProcess[]): WorkerProcess[] => workers.filter((w) => !w.title.includes("shutting down"));
+
+/**
+ * Waits until none of `old` is still a worker of the master (exited), or, after `graceMs`, until
+ * each is at least shutting down (a long connection may keep one alive; its sockets are closed).
+ * Returns false if neither happened before `timeoutMs`.
+ */
+export async function waitForOldWorkers(masterPid: number, old: number[], options: { graceMs?: number; timeoutMs?: number } = {}): Promise<boolean> {
+  const start = Date.now();
+  const graceMs = options.graceMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const oldSet = new Set(old);
+  for (;;) {
+    const now = (await workerProcesses(masterPid)) ?? [];
+    const remaining = now.filter((w) => oldSet.has(w.pid));
+    if (remaining.length === 0) return true;
+    if (Date.now() - start > graceMs && accepting(remaining).length === 0) return true;
+    if (Date.now() - start > timeoutMs) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
