@@ -5,6 +5,7 @@
 // (store.go:665-705). And a configuration nginx refuses (a negative verify-depth) fails the reload:
 // the previous configuration keeps serving, and no later change applies until one loads (nginx.go:703).
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import { isDeepStrictEqual } from "node:util";
 import type { Manifests } from "../manifests/manifests.ts";
 import { ingressId, parseAuthTls } from "./annotations.ts";
 import { resolveHosts } from "./hosts.ts";
@@ -12,16 +13,25 @@ import { classifySecret, secretView } from "./secrets.ts";
 
 const key = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? "default"}/${o.metadata?.name ?? ""}`;
 
-/** The objects the controller holds after `next` is applied on top of what it held (`previous`). */
-export function applyToStore(previous: Manifests, next: Manifests): { manifests: Manifests; notes: string[] } {
+/**
+ * The objects the controller holds after `next` is applied on top of what it held (`previous`).
+ * `submitted`, the objects applied last time, makes re-applying an unchanged object the no-op it
+ * is: the API server stores nothing new, so no event reaches the controller and no webhook runs.
+ */
+export function applyToStore(previous: Manifests, next: Manifests, submitted?: Manifests): { manifests: Manifests; notes: string[] } {
   const notes: string[] = [];
+  const unchanged = <T extends V1Secret | V1Ingress>(o: T, last: T[] | undefined) => {
+    const before = last?.find((p) => key(p) === key(o));
+    return before !== undefined && isDeepStrictEqual(before, o);
+  };
   const secrets: V1Secret[] = next.secrets.map((s) => {
     const before = previous.secrets.find((p) => key(p) === key(s));
     if (!before) return s;
+    if (unchanged(s, submitted?.secrets)) return before;
     const now = classifySecret(secretView(s), key(s));
     const was = classifySecret(secretView(before), key(before));
     if (!now.usable && was.usable) {
-      notes.push(`secret ${key(s)} updated to content the controller cannot use (${now.reason}): it keeps the previous content`);
+      notes.push(`secret ${key(s)} updated to content the controller cannot use (${now.reason?.replace(`secret ${key(s)}: `, "")}): it keeps the previous content`);
       return before;
     }
     return s;
@@ -38,6 +48,10 @@ export function applyToStore(previous: Manifests, next: Manifests): { manifests:
       continue;
     }
     const before = previous.ingresses.find((p) => ingressId(p) === ingressId(ing));
+    if (unchanged(ing, submitted?.ingresses)) {
+      if (before) ingresses.push(before);
+      continue;
+    }
     notes.push(`the admission webhook rejects the update of Ingress ${ingressId(ing)} (${rejected.message}): ${before ? "the previous version stays" : "it is not created"}`);
     if (before) ingresses.push(before);
   }

@@ -245,6 +245,7 @@ export class NginxTarget implements Target {
       if (!child) throw lastError ?? new Error("nginx did not start");
       // What the controller's store holds, and the reloads nginx refused.
       let held = input.manifests!;
+      let submitted = input.manifests!;
       const refusedReloads: string[] = [];
       // Warnings are said once, not again on every update.
       const warned = new Set(servers.flatMap((s) => s.warnings));
@@ -275,8 +276,9 @@ export class NginxTarget implements Target {
         update: async (changed) => {
           // The controller's store first: refused Ingress updates and unusable Secret updates do not
           // replace what it holds (controller-store.ts).
-          const applied = input.mutation?.name === "updates-applied-blindly" ? { manifests: changed, notes: [] } : applyToStore(held, changed);
+          const applied = input.mutation?.name === "updates-applied-blindly" ? { manifests: changed, notes: [] } : applyToStore(held, changed, submitted);
           held = applied.manifests;
+          submitted = changed;
           for (const note of applied.notes) input.log(`  controller: ${note}`);
           // Then a reload, which nginx refuses for a configuration it cannot load (a negative
           // verify-depth): the controller's reload fails and the previous configuration keeps
