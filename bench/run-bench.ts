@@ -1,8 +1,11 @@
 // npm run bench: wall time of PKI generation, of the full catalogue on the nginx target, and of
 // the checks generated for 100 varied user Ingresses (--manifests) on the nginx target (the CLI
 // as users run it, excluding npm), with peak memory where /usr/bin/time exists.
-// Goals: the whole catalogue under 5 s wall on a 2-core machine (issue 5) and no slower than
-// before the generated checks (issue 9); 100 user Ingresses, every check, under 10 s (issue 9).
+// Goals: the whole catalogue under 5 s wall on a 2-core machine (issue 5, set for its 76
+// scenarios) and no slower than before the generated checks (issue 9); 100 user Ingresses, every
+// check, under 10 s (issue 9). The lifecycle suite is timed alone too: its stages are real nginx
+// reloads, run one after another, and each costs at least the 100 ms nginx's master sleeps before
+// retiring the old workers (src/os/unix/ngx_process_cycle.c:238-239) plus parsing every server.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -57,7 +60,19 @@ for (const phase of ["startupMs", "pkiMs", "deployMs", "suitesMs"]) {
   console.log(`  ${phase.replace("Ms", "").padEnd(8)} ${fmt(stats(phases.map((p) => p[phase] ?? 0)))}`);
 }
 if (rssKb.length) console.log(`peak RSS of the CLI process: ${fmt(stats(rssKb)).replaceAll("ms", "KiB")}`);
-console.log(`goal: whole catalogue under ${GOAL_MS} ms wall on ${cpus().length} cores: ${run.median < GOAL_MS ? "met" : "NOT met"} (median)`);
+console.log(`goal: whole catalogue under ${GOAL_MS} ms wall on ${cpus().length} cores: ${run.median < GOAL_MS ? "met" : "NOT met"} (median; the goal was set for 76 scenarios)`);
+
+const lifecycleSuites: number[] = [];
+let stages = 0;
+for (let i = 0; i < RUNS; i++) {
+  const dir = mkdtempSync(join(tmpdir(), "bench-lifecycle-"));
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "mtls-conformance.ts"), "run", "--target", "nginx", "--only", "lifecycle", "--report-dir", dir], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`lifecycle run ${i + 1} exited ${r.status}: ${r.stdout.slice(-2000)}`);
+  lifecycleSuites.push(JSON.parse(readFileSync(join(dir, "evidence.json"), "utf8")).run.timingsMs.suitesMs);
+  stages = new Set(catalogue.scenarios.filter((s) => s.suite === "lifecycle" && s.stage).map((s) => s.stage)).size;
+}
+const lifecycle = stats(lifecycleSuites);
+console.log(`  of which the lifecycle suite alone (${stages} stages, each a reload, in order): suites phase ${fmt(lifecycle)}`);
 
 // 100 user Ingresses: every generated check, on the nginx target.
 const zoo = await writeIngressZoo(mkdtempSync(join(tmpdir(), "bench-zoo-")), 100);
@@ -100,6 +115,7 @@ writeFileSync(
       runMs: run,
       peakRssKiB: rssKb.length ? stats(rssKb) : null,
       phases,
+      lifecycleSuitesMs: lifecycle,
       manifests: { ingresses: 100, probes: zooChecks, runMs: zooRun, peakRssKiB: zooRss.length ? stats(zooRss) : null, phases: zooPhases },
     },
     null,
