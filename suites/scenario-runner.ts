@@ -22,7 +22,9 @@ export function defineScenarioSuite(suite: string): void {
     // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
     const describeGroup = suite === "lifecycle" ? describe : describe.concurrent;
     describeGroup(group, () => {
-      for (const c of checks.filter((x) => x.group === group)) test(testName(c), (ctx) => runCheck(run, c, ctx));
+      // A check that changes stages waits for the update and the settle window: its timeout covers
+      // both, so a change that never shows is reported as expected vs observed.
+      for (const c of checks.filter((x) => x.group === group)) test(testName(c), (ctx) => runCheck(run, c, ctx), c.stage ? run.stageTimeoutMs : undefined);
     });
   }
 }
@@ -53,13 +55,15 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   if (scheme === "http" && !run.httpEndpoints[c.host]) skip(`the ${run.target.kind} target exposes no plain-HTTP endpoint for ${c.host}`);
   const endpoint = scheme === "http" ? run.httpEndpoints[c.host] : run.endpoints[c.host];
   if (!endpoint) throw new Error(`the target returned no ${scheme} endpoint for ${c.host}`);
+  // A stage that could not be applied is the first mismatch; what is served is still observed.
+  let stageError: string | undefined;
   if (c.stage) {
     if (!run.controlUrl) skip(`the ${run.target.kind} target cannot change its objects while running (no update operation)`);
-    const res = await fetch(`${run.controlUrl}/stage/${c.stage}`, { method: "POST" });
-    if (!res.ok) throw new Error(`could not move the objects to stage ${c.stage}: ${await res.text()}`);
+    const res = await fetch(`${run.controlUrl}/stage/${c.stage}`, { method: "POST" }).catch((error: Error) => error);
+    if (res instanceof Error || !res.ok) stageError = `could not move the objects to stage ${c.stage}: ${res instanceof Error ? res.message : await res.text()}`;
     // A change that must not take effect is checked once a controller that applies changes
     // eventually has had its time (at most 20 s); the nginx target applies them at once.
-    if (c.stageKeepsPrevious) await new Promise((r) => setTimeout(r, Math.min(run.settleMs, 20_000)));
+    else if (c.stageKeepsPrevious) await new Promise((r) => setTimeout(r, Math.min(run.settleMs, 20_000)));
   }
   const trust = run.hostTrust[c.host] ?? run.trust;
   const once = () =>
@@ -80,12 +84,13 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   let observation = await once();
   let verdict = judge(c.expect, observation, credential?.leafSha256, options);
   // After a change, controllers that apply it eventually get until settleMs to show it.
-  const deadline = Date.now() + (c.stage && !c.stageKeepsPrevious ? run.settleMs : 0);
+  const deadline = Date.now() + (c.stage && !c.stageKeepsPrevious && !stageError ? run.settleMs : 0);
   while (!verdict.pass && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     observation = await once();
     verdict = judge(c.expect, observation, credential?.leafSha256, options);
   }
+  if (stageError) verdict = { ...verdict, pass: false, mismatches: [stageError, ...verdict.mismatches] };
   const certHeader = observation.echo?.headers["ssl-client-cert"];
   const record: ScenarioRecord = {
     id: c.id,

@@ -3,21 +3,32 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** How long a target's `update` may take unless it says otherwise. */
+export const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
+/** Room for the probes after the settle window (each has its own timeouts). */
+export const STAGE_PROBE_MARGIN_MS = 30_000;
+
 export interface ControlServer {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startControlServer(applyStage: (stage: string) => Promise<void>): Promise<ControlServer> {
+/** Applies a stage, failing with a clear message when it takes longer than `timeoutMs`. */
+export async function startControlServer(applyStage: (stage: string) => Promise<void>, timeoutMs = DEFAULT_UPDATE_TIMEOUT_MS): Promise<ControlServer> {
   // One change at a time, in the order asked.
   let queue: Promise<unknown> = Promise.resolve();
+  const bounded = (stage: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`moving the objects to stage ${stage} did not finish within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`)), timeoutMs);
+      applyStage(stage).then(resolve, reject).finally(() => clearTimeout(timer));
+    });
   const server = createServer((req, res) => {
     const m = /^\/stage\/([a-z0-9-]+)$/.exec(req.url ?? "");
     if (req.method !== "POST" || !m) {
       res.writeHead(404).end("POST /stage/<name>");
       return;
     }
-    const job = queue.then(() => applyStage(m[1]!));
+    const job = queue.then(() => bounded(m[1]!));
     queue = job.catch(() => undefined);
     job.then(
       () => res.writeHead(200, { "content-type": "text/plain" }).end(`stage ${m[1]} applied`),

@@ -35,6 +35,11 @@ export interface RunContext {
   controlUrl?: string;
   /** How long a lifecycle change may take to show on this target. */
   settleMs: number;
+  /**
+   * The test timeout of a check that moves to a stage: the update, then the settle window, then a
+   * last probe, so that a change that never shows ends as expected-vs-observed, not a timeout.
+   */
+  stageTimeoutMs: number;
   /** At most this many probes at once. */
   concurrency: number;
 }

@@ -14,7 +14,7 @@ import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, ty
 import type { Check } from "../checks/check.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
-import { startControlServer } from "./control-server.ts";
+import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer } from "./control-server.ts";
 import { ConfigError } from "../support/errors.ts";
 import {
   certificateEvidence,
@@ -65,6 +65,13 @@ export interface RunOptions {
   alterManifests?: (manifests: Manifests) => Manifests;
   /** Run against a deliberately broken nginx data plane (the mutation self-test). */
   mutant?: MutantName;
+  /**
+   * Alters the started target: how the project's own tests simulate a controller that applies
+   * changes late or never, which no local data plane does.
+   */
+  alterTarget?: (target: StartedTarget) => StartedTarget;
+  /** The test timeout of a check that changes no stage (default 60 s); the project's tests shorten it. */
+  testTimeoutMs?: number;
   /** A target per suite (a cluster per suite for k3s) instead of one shared by all suites. */
   isolate?: boolean;
   /** Where to write the run's private keys and client.p12 (outside the report directory); none by default. */
@@ -164,12 +171,13 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
 async function startTarget(
   plan: RunPlan,
   deploy: { manifests?: Manifests; hosts: string[]; foreignCaPem?: string },
-  ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; ingressClass?: string; artifacts: Record<string, string> },
+  ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; ingressClass?: string; alterTarget?: RunOptions["alterTarget"]; artifacts: Record<string, string> },
 ): Promise<{ started?: StartedTarget; deployError?: string }> {
   try {
     const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: deploy.foreignCaPem } : undefined;
     if (mutation) ctx.log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
-    const started = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation, ingressClass: ctx.ingressClass });
+    const launched = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation, ingressClass: ctx.ingressClass });
+    const started = ctx.alterTarget ? ctx.alterTarget(launched) : launched;
     if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
     return { started };
   } catch (error) {
@@ -199,7 +207,7 @@ async function executeChecks(
           await target.update!(subject.atStage!(group.manifests!, stage));
           currentStage = stage;
           log(`  lifecycle: objects moved to stage "${stage}"`);
-        })
+        }, target.updateTimeoutMs)
       : undefined;
   context.controlUrl = control?.url;
   vitest.provide("mtlsRun", context);
@@ -233,6 +241,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     credentials: subject.credentials,
     deployError,
     settleMs: target?.settleMs ?? 0,
+    stageTimeoutMs: (target?.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS) + (target?.settleMs ?? 0) + STAGE_PROBE_MARGIN_MS,
     concurrency,
   };
 }
@@ -310,7 +319,7 @@ async function openRun(options: RunOptions): Promise<RunState> {
     concurrency,
     reporter,
     // Vitest takes a while to load and start: let it do so while the subject is built.
-    vitestReady: createSuiteRunner(plan.suites, reporter, concurrency),
+    vitestReady: createSuiteRunner(plan.suites, reporter, concurrency, options.testTimeoutMs),
     artifacts: { pki: "pki/" },
     targets: [],
     pkiWritten: Promise.resolve(),
@@ -333,7 +342,7 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
   const begun = await buildSubject(run.plan, run.options, run.namespace, run.log);
   if (begun.manifests) {
     const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
-    run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass });
+    run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
   run.lap("pkiMs", tSubject);
@@ -358,13 +367,13 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   if (subject.groups.length > 1) run.log(`-- suite ${group.name}: its own ${plan.choice.target.kind} target (--isolate)`);
   const tDeploy = performance.now();
   const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
-  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass }));
+  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget }));
   run.early = undefined;
   run.started = target;
   run.lap("deployMs", tDeploy);
 
   const tSuites = performance.now();
-  const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency));
+  const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency, run.options.testTimeoutMs));
   run.vitestReady = undefined;
   await executeChecks(vitest, contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), group, target, subject, run.log);
   run.lap("suitesMs", tSuites);
@@ -484,7 +493,7 @@ async function writeReports(evidence: Evidence, subject: RunSubject, reportDir: 
 }
 
 /** A vitest instance over the given suite files, ready to start. */
-async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number): Promise<Vitest> {
+async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000): Promise<Vitest> {
   const { createVitest } = await import("vitest/node");
   return createVitest(
     {
@@ -494,7 +503,7 @@ async function createSuiteRunner(suites: string[], reporter: ProgressReporter, c
       watch: false,
       run: true,
       reporters: [reporter],
-      testTimeout: 60_000,
+      testTimeout: testTimeoutMs,
       hookTimeout: 60_000,
       maxConcurrency: concurrency,
       // One thread, no per-file isolation: the suites share no state, and a worker per file

@@ -65,6 +65,8 @@ export interface StartedTarget {
   update?(manifests: Manifests): Promise<void>;
   /** How long a submitted update may take to show (0: `update` already waits for it). */
   settleMs?: number;
+  /** How long `update` itself may take before the stage counts as not applied (default 60 s). */
+  updateTimeoutMs?: number;
   /** Saves what helps explain a failure into the report directory; returns the files written. */
   collectDiagnostics(): Promise<string[]>;
   /** Stops and removes everything the target started; safe to call twice. */
