@@ -29,7 +29,7 @@ let stored = new Set<string>();
 let pki: Pki;
 let base: Manifests;
 
-const send = (res: ServerResponse, code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+const send = (res: ServerResponse, code: number, body: unknown): void => void res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
 
 function handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
   const path = new URL(req.url ?? "/", "http://x").pathname;
