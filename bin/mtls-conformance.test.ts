@@ -229,3 +229,48 @@ describe("mtls-conformance", () => {
     expect(r.stdout).toContain("list");
   });
 });
+
+describe("failed starts read well", () => {
+  const shop = join(import.meta.dirname, "..", "fixtures", "examples", "shop");
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-failed-"));
+    // Two CAs made by openssl; a SEC1 ("EC PRIVATE KEY") key as `openssl ecparam -genkey` writes it.
+    for (const name of ["a", "b"]) {
+      spawnSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", join(dir, `${name}.key`)]);
+      spawnSync("openssl", ["req", "-x509", "-new", "-key", join(dir, `${name}.key`), "-subj", `/CN=CA ${name}`, "-days", "2", "-out", join(dir, `${name}.crt`)]);
+    }
+  });
+  const endpoint = (caKey: string, extra: string[] = []) => [
+    "run", "--target", "endpoint", "--url", "https://127.0.0.1:1", "--ingress", shop, "--ca-cert", join(dir, "a.crt"), "--ca-key", caKey, "--insecure-server", ...extra,
+  ];
+
+  it("a CA key that is not the CA certificate's: exit 2, one line, no stack trace", async () => {
+    const r = await cli(endpoint(join(dir, "b.key"), ["--report-dir", join(dir, "r1")]));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toEqual([`mtls-conformance: --ca-key ${join(dir, "b.key")} with --ca-cert ${join(dir, "a.crt")}: the key does not belong to the certificate (CN=CA a)`]);
+    expect(existsSync(join(dir, "r1"))).toBe(false);
+  });
+
+  it("a report directory that cannot be made: exit 2, one line", async () => {
+    const file = join(dir, "a.crt");
+    const r = await cli(["run", "--target", "nginx", "--only", "guide", "--report-dir", join(file, "reports")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`mtls-conformance: --report-dir ${join(file, "reports")}: cannot be used (ENOTDIR)`);
+  });
+
+  it("an endpoint that refuses connections: one line saying so, one line of checks not run, every check in the reports with the reason", async () => {
+    const reportDir = join(dir, "r2");
+    const r = await cli(endpoint(join(dir, "a.key"), ["--report-dir", reportDir]));
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/ECONNREFUSED/g)).toHaveLength(1);
+    expect(r.stdout).toContain("deploy failed: 127.0.0.1:1 refuses connections (ECONNREFUSED): is the deployment up, and is --url right?");
+    expect(r.stdout).toMatch(/^\d+ check\(s\) not run: the endpoint target did not come up \(the reason is above; the reports list each check with it\)$/m);
+    expect(r.stdout).not.toMatch(/\] FAIL /);
+    expect(r.stdout).toMatch(/^NOTHING WAS CHECKED: no probe ran \(0 skipped, \d+ not run, \d+ static\)/m);
+    const evidence = JSON.parse(readFileSync(join(reportDir, "evidence.json"), "utf8"));
+    const notRun = evidence.scenarios.filter((s: { static?: boolean }) => !s.static);
+    expect(notRun.length).toBeGreaterThan(10);
+    for (const s of notRun) expect(s.mismatches[0]).toMatch(/^not run: the endpoint target did not come up: 127\.0\.0\.1:1 refuses connections/);
+  });
+});

@@ -31,7 +31,8 @@ export interface UserObjects {
 const YAML_FILE = /\.(ya?ml|json)$/i;
 const SERVER_SET = ["creationTimestamp", "resourceVersion", "uid", "generation", "managedFields", "selfLink"];
 
-function filesUnder(path: string): string[] {
+/** A file, or the YAML and JSON files of a folder (recursively, sorted). Throws when `path` does not exist. */
+export function filesUnder(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
   return readdirSync(path, { recursive: true, withFileTypes: true })

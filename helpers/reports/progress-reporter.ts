@@ -27,6 +27,8 @@ export class ProgressReporter implements Reporter {
   /** How many checks the run has (known once they are planned). */
   total: number;
   private done = 0;
+  /** Checks that could not run because the target did not come up: said once, not per check. */
+  private notRun: { count: number; why: string } | undefined;
 
   constructor(write: (line: string) => void, total: number) {
     this.write = write;
@@ -46,6 +48,11 @@ export class ProgressReporter implements Reporter {
     this.results.set(id, { id, verdict, record, errors, durationMs, skipReason });
 
     this.done++;
+    const notRun = verdict === "fail" && !record ? /^not run: (the \S+ target did not come up)/.exec(errors[0] ?? "") : null;
+    if (notRun) {
+      this.notRun = { count: (this.notRun?.count ?? 0) + 1, why: notRun[1]! };
+      return;
+    }
     const counter = `[${String(this.done).padStart(String(this.total).length)}/${this.total}]`;
     const label = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND" }[verdict];
     const status = record?.observed.status ?? record?.observed.error?.code ?? "-";
@@ -59,6 +66,10 @@ export class ProgressReporter implements Reporter {
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+    if (this.notRun) {
+      this.write(`${this.notRun.count} check(s) not run: ${this.notRun.why} (the reason is above; the reports list each check with it)`);
+      this.notRun = undefined;
+    }
     for (const m of testModules) {
       for (const e of m.errors()) this.runErrors.push(`${m.moduleId}: ${e.message}`);
     }

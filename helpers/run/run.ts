@@ -16,6 +16,7 @@ import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signRep
 import { onCleanup } from "../support/cleanup.ts";
 import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer } from "./control-server.ts";
 import { ConfigError } from "../support/errors.ts";
+import { checkWritableDir } from "../support/writable-dir.ts";
 import {
   certificateEvidence,
   controlEvidence,
@@ -292,10 +293,12 @@ async function openRun(options: RunOptions): Promise<RunState> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
   const t0 = performance.now();
+  const reportDir = resolve(options.reportDir);
+  await checkWritableDir(reportDir, "--report-dir");
+  if (options.keysDir) await checkWritableDir(resolve(options.keysDir), "--keys-dir");
   const plan = await planRun(options);
   log(`target: ${plan.choice.target.kind} (${plan.choice.why})`);
 
-  const reportDir = resolve(options.reportDir);
   await mkdir(reportDir, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), "mtls-conformance-"));
   const removeWorkDir = onCleanup(
@@ -404,7 +407,10 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   const nothingChecked = sum.checked === 0;
   const unchecked = uncheckedIngresses(evidence);
   if (nothingChecked) {
-    log(`NOTHING WAS CHECKED: no probe ran (${sum.skip} skipped${sum.total - sum.skip ? `, ${sum.total - sum.skip} static` : ""}); this run proves nothing and fails`);
+    const statics = evidence.scenarios.filter((s) => s.static).length;
+    const notRun = sum.total - sum.skip - statics;
+    const parts = [`${sum.skip} skipped`, ...(notRun ? [`${notRun} not run`] : []), ...(statics ? [`${statics} static`] : [])];
+    log(`NOTHING WAS CHECKED: no probe ran (${parts.join(", ")}); this run proves nothing and fails`);
     const notServed = evidence.ingresses.filter((i) => i.notServed);
     if (notServed.length) log(`  ${notServed.length} Ingress(es) not served by the controller under test, e.g. ${notServed[0]!.id}: ${notServed[0]!.notServed} (--ingress-class names the class it serves)`);
   }

@@ -5,9 +5,12 @@
 // checks and mints the negative ones from CAs of its own. Nothing is deployed or changed.
 import type { V1Ingress } from "@kubernetes/client-node";
 import { existsSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname, resolve } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { annotationOf } from "../model/annotations.ts";
+import { filesUnder } from "../manifests/user-manifests.ts";
+import { checkKeyPair } from "../pki/pki.ts";
 import { ConfigError } from "../support/errors.ts";
 import type { DeclaredObjects, DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
@@ -50,9 +53,20 @@ export function readClients(file: string): Record<string, { certFile: string; ke
   return out;
 }
 
-/** Ingress objects of a YAML file (several documents, Lists); objects without a namespace are in "default". */
-export function readIngresses(file: string, flag: string): V1Ingress[] {
-  const docs = parseAllDocuments(read(file, flag)).map((d) => d.toJS() as { kind?: string; items?: unknown[] } | null);
+/** Ingress objects of a YAML file or folder (several documents, Lists); objects without a namespace are in "default". */
+export function readIngresses(path: string, flag: string): V1Ingress[] {
+  let files: string[];
+  try {
+    files = filesUnder(path);
+  } catch {
+    throw new ConfigError(`${flag} ${path}: no such file or folder`);
+  }
+  const docs = files.flatMap((file) =>
+    parseAllDocuments(read(file, flag)).map((d) => {
+      if (d.errors.length) throw new ConfigError(`${flag} ${file}: ${d.errors[0]!.message.split("\n")[0]}`);
+      return d.toJS() as { kind?: string; items?: unknown[] } | null;
+    }),
+  );
   const objects = docs.flatMap((d) => (d?.kind === "List" && Array.isArray(d.items) ? (d.items as Array<{ kind?: string }>) : [d]));
   const ingresses = objects.filter((d): d is V1Ingress => d?.kind === "Ingress");
   for (const i of ingresses) {
@@ -87,14 +101,11 @@ export class EndpointTarget implements Target {
     if (ingresses.length === 0) throw new ConfigError(`--ingress ${o.ingress}: no Ingress in it`);
     const hosts = [...new Set(ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
     if (hosts.length === 0) throw new ConfigError(`--ingress ${o.ingress}: no Ingress has a host rule`);
-    read(o.caCert!, "--ca-cert");
-    if (o.caKey) read(o.caKey, "--ca-key");
+    const caPem = read(o.caCert!, "--ca-cert");
+    if (o.caKey) checkKeyPair(caPem, read(o.caKey, "--ca-key"), `--ca-key ${o.caKey} with --ca-cert ${o.caCert}`);
     if (!!o.clientCert !== !!o.clientKey) throw new ConfigError("--client-cert and --client-key go together");
-    if (o.clientCert) {
-      read(o.clientCert, "--client-cert");
-      read(o.clientKey!, "--client-key");
-    }
-    if (o.clients) readClients(o.clients);
+    if (o.clientCert) checkKeyPair(read(o.clientCert, "--client-cert"), read(o.clientKey!, "--client-key"), `--client-key ${o.clientKey} with --client-cert ${o.clientCert}`);
+    if (o.clients) for (const [host, c] of Object.entries(readClients(o.clients))) checkKeyPair(read(c.certFile, "--clients"), read(c.keyFile, "--clients"), `--clients ${host}: ${c.keyFile} with ${c.certFile}`);
     if (o.serverCa) read(o.serverCa, "--server-ca");
     else if (!o.insecureServer) throw new ConfigError("--target endpoint needs --server-ca FILE (the CA of the endpoint's server certificate) or --insecure-server");
     return { url, ingresses, hosts };
@@ -143,6 +154,9 @@ export class EndpointTarget implements Target {
   async start(input: DeployInput): Promise<StartedTarget> {
     const { url } = this.validate();
     const endpoint: Endpoint = { address: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
+    // One clear line when nothing answers, instead of one connection error per check.
+    const unreachable = await tcpProblem(endpoint, 5000);
+    if (unreachable) throw new Error(`${url.host} ${unreachable}: is the deployment up, and is --url right?`);
     input.log(`checking the live deployment at ${url.host} as ${(input.hosts ?? []).join(", ")}; nothing is deployed or changed`);
     return {
       kind: "endpoint",
@@ -160,4 +174,23 @@ export class EndpointTarget implements Target {
       stop: async () => undefined,
     };
   }
+}
+
+/** Why a TCP connection to `endpoint` cannot be made (refused, no route, timeout), or undefined when it can. */
+export function tcpProblem(endpoint: Endpoint, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: endpoint.address, port: endpoint.port, timeout: timeoutMs });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(`does not answer within ${timeoutMs / 1000} s`);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      resolve(error.code === "ECONNREFUSED" ? "refuses connections (ECONNREFUSED)" : `cannot be reached (${error.code ?? error.message})`);
+    });
+  });
 }
