@@ -79,7 +79,8 @@ export class ClusterAuditTarget implements Target {
   }
 
   private client(): Kube {
-    this.kube ??= new Kube(loadKubeConfig({ file: this.options.kubeconfig, context: this.options.context }));
+    const o = this.options;
+    this.kube ??= new Kube(loadKubeConfig({ file: o.kubeconfig, context: o.context }), { namespace: o.controllerNamespace, selector: o.controllerSelector, service: o.controllerService });
     return this.kube;
   }
 
@@ -117,14 +118,25 @@ export class ClusterAuditTarget implements Target {
     const kube = this.client();
     const kubernetes = await kube.serverVersion().catch(() => "unknown");
     const endpoint: Endpoint | undefined = this.options.ingressAddress ? parseIngressAddress(this.options.ingressAddress) : await kube.controllerAddress().catch(() => undefined);
-    if (!endpoint) throw new Error("the ingress-nginx-controller Service publishes no load-balancer address; pass --ingress-address HOST:PORT");
+    const { namespace, service } = kube.controller;
+    if (!endpoint) throw new Error(`Service ${namespace}/${service} publishes no load-balancer address; pass --ingress-address HOST:PORT (or --controller-namespace / --controller-service for another Service)`);
     const images = await kube.controllerImages().catch(() => []);
+    const controller = await kube.controllerVersion().catch(() => ({ version: "unknown", from: undefined }));
     input.log(`auditing through ${endpoint.address}:${endpoint.port} as ${(input.hosts ?? []).length} host(s); nothing is created or changed`);
     return {
       kind: "cluster",
       description: `the ingress-nginx controller of an existing cluster, audited as it is (no object created or changed)`,
-      versions: { kubernetes, ...(images[0] ? { controller: /:(v[\d.]+[^@]*)/.exec(images.find((i) => /\/controller(:|@)/.test(i.image))?.image ?? "")?.[1] ?? "unknown" } : {}) },
-      details: { audit: true, context: this.options.context ?? null, namespace: this.options.auditNamespace ?? "(all)", endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images, ingresses: (input.hosts ?? []).length },
+      versions: { kubernetes, controller: controller.version },
+      details: {
+        audit: true,
+        context: this.options.context ?? null,
+        namespace: this.options.auditNamespace ?? "(all)",
+        endpoint: `${endpoint.address}:${endpoint.port}`,
+        controllerImages: images,
+        controllerVersionFrom: controller.from ?? null,
+        controllerLocation: kube.controller,
+        ingresses: (input.hosts ?? []).length,
+      },
       endpointFor: () => endpoint,
       collectDiagnostics: async () => [],
       stop: async () => undefined,

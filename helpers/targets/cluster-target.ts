@@ -6,11 +6,15 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveControllerManifest } from "./controller-manifest.ts";
+import { manifestInstall, refuseForeignController } from "./controller-install-guard.ts";
+import { imageTagVersion } from "./controller-version.ts";
+import { DEFAULT_INGRESS_CLASS } from "../model/hosts.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { ConfigError } from "../support/errors.ts";
-import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Timeouts } from "./kube.ts";
+import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type ControllerLocation, type Timeouts } from "./kube.ts";
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
+import { applyChanges } from "./kube-update.ts";
 
 export interface ClusterTargetOptions {
   kubeconfig?: string;
@@ -20,6 +24,14 @@ export interface ClusterTargetOptions {
   controllerManifest?: string;
   /** HOST:PORT where the controller's HTTPS listener is reached, when its Service publishes none. */
   ingressAddress?: string;
+  /** Namespace the controller runs in (default ingress-nginx). */
+  controllerNamespace?: string;
+  /** Label selector of the controller's pods (default: the release manifest's). */
+  controllerSelector?: string;
+  /** The controller's Service, whose load-balancer address is probed (default ingress-nginx-controller). */
+  controllerService?: string;
+  /** The IngressClass the controller serves (default nginx; DeployInput.ingressClass wins). */
+  ingressClass?: string;
   timeouts?: Partial<Timeouts>;
 }
 
@@ -62,10 +74,15 @@ export class ClusterTarget implements Target {
     }
   }
 
+  /** Where the controller under test runs, as the options say (defaults: the release manifest's). */
+  controllerLocation(): Partial<ControllerLocation> {
+    return { namespace: this.options.controllerNamespace, selector: this.options.controllerSelector, service: this.options.controllerService };
+  }
+
   async start(input: DeployInput): Promise<StartedTarget> {
     this.validate();
     const timeouts = { ...DEFAULT_TIMEOUTS, ...this.options.timeouts };
-    const kube = new Kube(loadKubeConfig({ file: this.options.kubeconfig, context: this.options.context }));
+    const kube = new Kube(loadKubeConfig({ file: this.options.kubeconfig, context: this.options.context }), this.controllerLocation());
     const kubernetes = await kube.serverVersion();
     const manifests = input.manifests;
     if (!manifests) throw new Error("the cluster target deploys objects: none were given");
@@ -76,41 +93,61 @@ export class ClusterTarget implements Target {
     let controllerManifest: { version: string; sha256: string; source: string } | undefined;
     if (this.options.installController) {
       const manifest = await resolveControllerManifest({ version: this.options.controllerVersion, file: this.options.controllerManifest, log: input.log });
+      const installsInto = manifestInstall(manifest.objects, manifest.version)?.namespace;
+      if (installsInto && installsInto !== kube.controller.namespace) {
+        throw new ConfigError(`--controller-namespace ${kube.controller.namespace}: the manifest installs the controller into namespace ${installsInto}`);
+      }
+      // Another ingress-nginx (a Helm release, another version) is refused before anything is applied.
+      await refuseForeignController(kube, manifest);
       await kube.installController(manifest.objects);
       controllerManifest = { version: manifest.version, sha256: manifest.sha256, source: manifest.source };
     }
-    await kube.waitControllerReady(this.options.installController ? timeouts.controllerReadyMs : 10_000).catch((error: Error) => {
-      throw new Error(`${error.message}. Is ingress-nginx installed in namespace ingress-nginx? Pass --install-controller to install it.`);
+    // A controller already installed is Ready now or is not where the options say: no long wait.
+    await kube.waitControllerReady(this.options.installController ? timeouts.controllerReadyMs : Math.min(10_000, timeouts.controllerReadyMs)).catch((error: Error) => {
+      throw new Error(this.options.installController ? error.message : `${error.message}. ${notFoundHint(kube.controller)}`);
     });
+    const ingressClass = input.ingressClass ?? this.options.ingressClass ?? DEFAULT_INGRESS_CLASS;
+    if ((await kube.missingIngressClasses([ingressClass])).length) {
+      throw new Error(`IngressClass ${ingressClass} does not exist in this cluster, so no controller serves the run's Ingresses. Pass --ingress-class with the class your controller serves.`);
+    }
 
-    // Every namespace the run creates is removed afterwards; one it did not create is refused.
+    // Every namespace the run creates is removed afterwards, and waited for: the next group or
+    // version reuses the name. One it did not create is refused, and never deleted.
     const removeNamespace = onCleanup(async () => {
-      for (const ns of manifests.namespaces) await kube.deleteNamespace(ns);
+      const deletions = await Promise.all(
+        manifests.namespaces.map((ns) => kube.deleteNamespace(ns, timeouts.namespaceGoneMs).catch((error: Error) => ({ namespace: ns, gone: false, lastSeen: error.message }))),
+      );
+      for (const d of deletions) if (!d.gone) input.log(`namespace ${d.namespace} is not gone: ${d.lastSeen}`);
     });
     const collectDiagnostics = (): Promise<string[]> => saveDiagnostics(kube, { manifests, log: input.log }, hosts, outDir);
 
     try {
       const denied = await kube.deployAll(manifests, timeouts);
+      let applied = manifests;
       for (const d of denied) input.log(`admission webhook denied Ingress ${d.ingress}: ${d.message}`);
-      const endpoint = this.options.ingressAddress ? parseIngressAddress(this.options.ingressAddress) : await kube.controllerAddress();
-      if (!endpoint) {
-        throw new Error("the ingress-nginx-controller Service publishes no load-balancer address; pass --ingress-address HOST:PORT");
-      }
+      const endpoint = await this.endpoint(kube, timeouts);
       // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
       await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, input.log);
       const images = await kube.controllerImages();
+      const controller = await kube.controllerVersion();
       return {
         kind: "cluster",
         description: "the ingress-nginx controller of an existing cluster",
-        versions: { kubernetes, controller: controllerImageVersion(images.map((i) => i.image)) },
+        versions: { kubernetes, controller: controller.version },
         details: { context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images,
+          controllerVersionFrom: controller.from ?? null, controllerLocation: kube.controller, ingressClass,
           admissionDenials: denied, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
-        // The controller applies changes on its next sync: scenarios get a minute to see them.
-        update: async (manifests) => {
-          for (const d of await kube!.deploy(manifests, timeouts)) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
+        // Only what a stage changes is sent, and what it drops deleted (kube-update.ts). The
+        // controller applies it on its next sync: scenarios get a minute to see it.
+        update: async (next) => {
+          const { denied: refused } = await applyChanges(kube, applied, next, timeouts);
+          applied = next;
+          for (const d of refused) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
         },
         settleMs: 60_000,
+        // Every changed Ingress may wait for the webhook (timeouts.webhookMs), then a minute more.
+        updateTimeoutMs: timeouts.webhookMs + 60_000,
         // The load balancer's port 80; unknown when the address was given by hand.
         httpEndpointFor: () => (this.options.ingressAddress ? undefined : { address: endpoint.address, port: 80 }),
         collectDiagnostics,
@@ -122,10 +159,34 @@ export class ClusterTarget implements Target {
       throw Object.assign(error as Error, { diagnostics: saved });
     }
   }
+
+  /**
+   * --ingress-address, else the Service's load-balancer address: waited for when the run has just
+   * installed the controller (a cloud load balancer takes a minute), read once otherwise.
+   */
+  private async endpoint(kube: Kube, timeouts: Timeouts): Promise<Endpoint> {
+    if (this.options.ingressAddress) return parseIngressAddress(this.options.ingressAddress);
+    const { namespace, service } = kube.controller;
+    const hint = "; pass --ingress-address HOST:PORT (or --controller-service NAME for another Service)";
+    if (this.options.installController) {
+      return kube.waitControllerLoadBalancer(timeouts.loadBalancerMs).catch((error: Error) => Promise.reject(new Error(`${error.message}${hint}`)));
+    }
+    const endpoint = await kube.controllerAddress();
+    if (!endpoint) throw new Error(`Service ${namespace}/${service} publishes no load-balancer address${hint}`);
+    return endpoint;
+  }
+}
+
+/** What to do when no controller pod is found where the options say it runs. */
+function notFoundHint(controller: ControllerLocation): string {
+  return (
+    `Is ingress-nginx installed in namespace ${controller.namespace} (pods labelled ${controller.selector})? ` +
+    "Pass --controller-namespace NAME (and --controller-selector LABELS) where it runs, or --install-controller to install it."
+  );
 }
 
 /** `registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:…` → `v1.15.1`. */
 export function controllerImageVersion(images: string[]): string {
   const controller = images.find((i) => /\/controller(:|@)/.test(i));
-  return /:(v[\d.]+[^@]*)/.exec(controller ?? "")?.[1] ?? "unknown";
+  return imageTagVersion(controller) ?? "unknown";
 }
