@@ -5,13 +5,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests } from "../manifests/manifests.ts";
 import { buildPki } from "../pki/pki.ts";
 import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
 import { containerEngineAnswers } from "./engine.ts";
-import { K3sTarget, pullFailureMessage, registriesYaml } from "./k3s-target.ts";
+import { K3sTarget, pullFailureMessage } from "./k3s-target.ts";
 
 let engine = false;
 beforeAll(async () => {
@@ -66,10 +65,6 @@ describe("k3s target without a pullable registry", () => {
 });
 
 describe("k3s target pieces", () => {
-  it("registries.yaml sends every registry the run uses to the mirror", () => {
-    const doc = parse(registriesYaml("https://mirror.example.internal:5000"));
-    for (const r of ["docker.io", "registry.k8s.io"]) expect(doc.mirrors[r].endpoint).toEqual(["https://mirror.example.internal:5000"]);
-  });
 
   it("pull errors are explained; other errors are left alone", () => {
     const pull = new Error('(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host');

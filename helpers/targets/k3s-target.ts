@@ -2,23 +2,31 @@
 // k3s container started with @testcontainers/k3s. Needs a container engine that can pull (or has
 // preloaded) the images; on machines without registry access it fails with a clear message.
 import { K3sContainer, type StartedK3sContainer } from "@testcontainers/k3s";
-import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { getContainerRuntimeClient, ImageName } from "testcontainers";
-import { resolveControllerManifest, type ControllerManifest } from "./controller-manifest.ts";
+import { k3sImageFor, kubernetesSupport } from "./compatibility.ts";
+import { parseRegistryMirrors, registriesYaml, registryOf } from "./registry-mirrors.ts";
+import { DEFAULT_CONTROLLER_VERSION, resolveControllerManifest, type ControllerManifest } from "./controller-manifest.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { ECHO_IMAGE, manifestsYaml, redactedManifests } from "../manifests/manifests.ts";
 import { createHash } from "node:crypto";
-import { containerEngineAnswers } from "./engine.ts";
+import { containerEngine, containerEngineAnswers } from "./engine.ts";
 import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Timeouts } from "./kube.ts";
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
+import { applyChanges } from "./kube-update.ts";
+import { confirmPreloaded, rewriteManifestImages, savePreloadImages, type PreloadResult } from "./image-preload.ts";
 
-import { DEFAULT_K3S_IMAGE, RYUK_IMAGE } from "./defaults.ts";
+import { DEFAULT_K3S_IMAGE } from "./defaults.ts";
+// testcontainers' own choice of its reaper image (RYUK_CONTAINER_IMAGE, the hub prefix), not a
+// copy of its default: the image preloaded and listed is the one it will start.
+import { getReaperImage } from "testcontainers/build/reaper/reaper.js";
 
-export { DEFAULT_K3S_IMAGE, RYUK_IMAGE };
+export { DEFAULT_K3S_IMAGE };
+
+/** The Ryuk image testcontainers starts before any container, unless TESTCONTAINERS_RYUK_DISABLED=true. */
+export const ryukImages = (): string[] => (process.env.TESTCONTAINERS_RYUK_DISABLED === "true" ? [] : [getReaperImage()]);
 
 export interface K3sTargetOptions {
   image?: string;
@@ -27,19 +35,13 @@ export interface K3sTargetOptions {
   /** Copy the run's images from the host's Docker into k3s before it starts pulling. */
   preloadImages?: boolean;
   extraPreloadImages?: string[];
-  registryMirror?: string;
+  /** --registry-mirror values: `URL` (every registry) or `REGISTRY=URL`. */
+  registryMirrors?: string[];
   timeouts?: Partial<Timeouts>;
 }
 
 export const NO_ENGINE_MESSAGE =
-  "no container engine answers (tried the Docker socket; set DOCKER_HOST for another): the k3s target needs one. " +
-  "Start Docker, or run the local data plane with --target nginx.";
-
-/** k3s `registries.yaml`: every registry the run pulls from goes through the mirror. */
-export function registriesYaml(mirror: string): string {
-  const registries = ["docker.io", "registry.k8s.io", "quay.io", "ghcr.io"];
-  return `mirrors:\n${registries.map((r) => `  ${r}:\n    endpoint:\n      - "${mirror}"\n`).join("")}`;
-}
+  "the k3s target needs a container engine. Start Docker (or set DOCKER_HOST), or run the local data plane with --target nginx.";
 
 /** Explains a failed pull: which images were not on the host, and the ways around it. */
 export function pullFailureMessage(error: Error, missingLocally: string[]): string | undefined {
@@ -63,20 +65,20 @@ export class K3sTarget implements Target {
     this.options = options;
   }
 
+  /** --k3s-image, else a k3s of the newest Kubernetes the controller release supports. */
   get image(): string {
-    return this.options.image ?? DEFAULT_K3S_IMAGE;
+    return this.options.image ?? k3sImageFor(this.options.controllerVersion ?? DEFAULT_CONTROLLER_VERSION, DEFAULT_K3S_IMAGE);
   }
 
   async check(): Promise<TargetAvailability> {
-    return (await containerEngineAnswers())
-      ? { available: true, reason: "a container engine answers" }
-      : { available: false, reason: NO_ENGINE_MESSAGE };
+    const engine = await containerEngine();
+    return engine.answers ? { available: true, reason: engine.detail } : { available: false, reason: `${engine.detail}: ${NO_ENGINE_MESSAGE}` };
   }
 
   /** Images the run needs that the host's engine does not have (a pull will be attempted). */
   async imagesMissingLocally(extra: string[] = []): Promise<string[]> {
     const client = await getContainerRuntimeClient();
-    const wanted = [this.image, ...(process.env.TESTCONTAINERS_RYUK_DISABLED === "true" ? [] : [RYUK_IMAGE]), ...extra];
+    const wanted = [this.image, ...ryukImages(), ...extra];
     const missing: string[] = [];
     for (const ref of wanted) if (!(await client.image.exists(ImageName.fromString(ref)))) missing.push(ref);
     return missing;
@@ -95,24 +97,32 @@ export class K3sTarget implements Target {
       log,
     });
     log(`ingress-nginx ${manifest.version} manifest (${manifest.origin}, sha256 ${manifest.sha256})`);
+    const support = kubernetesSupport(manifest.version, this.image);
+    if (support.inRange === false) {
+      log(`warning: ingress-nginx ${manifest.version} supports Kubernetes ${support.supported.join(", ")}; ${this.image} is ${support.kubernetes}, a combination its project does not test (${support.source})`);
+    }
 
     let builder = new K3sContainer(this.image)
       .withExposedPorts(443, 80)
       .withLabels({ "app.kubernetes.io/managed-by": "mtls-conformance" })
       .withCommand(["server", "--disable=traefik"]);
-    if (this.options.registryMirror) {
-      builder = builder.withCopyContentToContainer([
-        { content: registriesYaml(this.options.registryMirror), target: "/etc/rancher/k3s/registries.yaml" },
-      ]);
+    const mirrors = parseRegistryMirrors(this.options.registryMirrors ?? [], [...manifest.images, ECHO_IMAGE, ...(this.options.extraPreloadImages ?? [])].map(registryOf));
+    if (Object.keys(mirrors).length) {
+      builder = builder.withCopyContentToContainer([{ content: registriesYaml(mirrors), target: "/etc/rancher/k3s/registries.yaml" }]);
     }
-    const preloaded: string[] = [];
+    let preload: PreloadResult | undefined;
     if (this.options.preloadImages) {
       const refs = [...manifest.images, ECHO_IMAGE, ...(this.options.extraPreloadImages ?? [])];
-      const { tarballs, saved } = await saveImages(refs, join(input.workDir, "images"), log);
-      preloaded.push(...saved);
+      preload = await saveImages(refs, join(input.workDir, "images"), log);
+      // The manifest pins images by digest, and nothing k3s imports from a `docker save` archive
+      // carries that digest (image-preload.ts): the containers run the saved tags instead. The
+      // evidence keeps each original reference, its digest and whether the host's image matched it.
+      const { objects, rewritten } = rewriteManifestImages(manifest.objects, preload.rewrites);
+      manifest.objects = objects;
+      for (const r of rewritten) log(`--preload-images: ${r.kind} ${r.name}, container ${r.container}, runs ${r.to} (the manifest's ${r.from})`);
       // k3s imports every tarball in agent/images/ when it starts, before anything is pulled.
       builder = builder.withCopyFilesToContainer(
-        tarballs.map((source, i) => ({ source, target: `/var/lib/rancher/k3s/agent/images/preload-${i}.tar` })),
+        preload.images.map((image, i) => ({ source: image.archive, target: `/var/lib/rancher/k3s/agent/images/preload-${i}.tar` })),
       );
     }
 
@@ -145,9 +155,14 @@ export class K3sTarget implements Target {
       log("node Ready; installing the controller...");
       await kube.installController(manifest.objects);
       await kube.waitControllerReady(timeouts.controllerReadyMs);
-      log("controller Ready; applying the run's objects...");
+      // ServiceLB publishes the controller's ports through a pod of its own (klipper-lb, pulled
+      // from Docker Hub): until it runs, port 443 answers nothing, and the wait names why.
+      await kube.waitControllerLoadBalancer(timeouts.loadBalancerMs);
+      log("controller Ready and published; applying the run's objects...");
       const denied = await kube.deployAll(manifests, timeouts, { ownCluster: true });
+      let applied = manifests;
       for (const d of denied) log(`admission webhook denied Ingress ${d.ingress}: ${d.message}`);
+      // The mapped port of the k3s container, not the load balancer's node address.
       const endpoint: Endpoint = { address: container.getHost(), port: container.getMappedPort(443) };
       // Only hosts with a tls: section are served with the run's certificate; the others keep the fake one.
       await waitForHostCertificates(() => endpoint, manifests.hostCertificates, undefined, timeouts.certificatesMs, log);
@@ -160,19 +175,26 @@ export class K3sTarget implements Target {
         versions: { kubernetes, k3sImage: this.image, controller: manifest.version },
         details: {
           controllerManifest: { source: manifest.source, sha256: manifest.sha256, origin: manifest.origin },
+          kubernetesSupport: support,
           controllerImages: images,
           admissionDenials: denied,
-          preloadedImages: preloaded,
-          registryMirror: this.options.registryMirror ?? null,
+          // Only what k3s reports it imported (crictl), or "unconfirmed" entries if it cannot say.
+          preloadedImages: preload ? await confirmPreloaded(container, preload.images, log) : [],
+          registryMirrors: mirrors,
           endpoint: `${endpoint.address}:${endpoint.port}`,
           namespaces: manifests.namespaces,
         },
         endpointFor: () => endpoint,
-        // The controller applies changes on its next sync: scenarios get a minute to see them.
-        update: async (manifests) => {
-          for (const d of await kube!.deploy(manifests, timeouts)) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
+        // Only what a stage changes is sent, and what it drops deleted (kube-update.ts). The
+        // controller applies it on its next sync: scenarios get a minute to see it.
+        update: async (next) => {
+          const { denied: refused } = await applyChanges(kube!, applied, next, timeouts);
+          applied = next;
+          for (const d of refused) input.log(`admission webhook denied the update of Ingress ${d.ingress}: ${d.message}`);
         },
         settleMs: 60_000,
+        // Every changed Ingress may wait for the webhook (timeouts.webhookMs), then a minute more.
+        updateTimeoutMs: timeouts.webhookMs + 60_000,
         httpEndpointFor: () => ({ address: container.getHost(), port: container.getMappedPort(80) }),
         collectDiagnostics,
         stop: () => stopContainer(),
@@ -190,30 +212,17 @@ export class K3sTarget implements Target {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
- * `docker save` each image the host's engine has into a tarball. An image the host lacks is
- * named in the log and left to k3s to pull: a first nightly run has nothing cached yet.
+ * `docker save` each image the host's engine has into a tarball k3s will name: found by its
+ * digest (or tag), checked against the digest, tagged and saved by that tag (image-preload.ts).
+ * An image the host lacks is named in the log and left to k3s to pull: a first nightly run has
+ * nothing cached yet.
  */
-async function saveImages(refs: string[], dir: string, log: (l: string) => void): Promise<{ tarballs: string[]; saved: string[] }> {
+async function saveImages(refs: string[], dir: string, log: (l: string) => void): Promise<PreloadResult> {
   const client = await getContainerRuntimeClient();
-  await mkdir(dir, { recursive: true });
-  const tarballs: string[] = [];
-  const saved: string[] = [];
-  for (const [i, ref] of refs.entries()) {
-    if (!(await client.image.exists(ImageName.fromString(ref)))) {
-      log(`--preload-images: ${ref} is not in the host's Docker; k3s will pull it (\`mtls-conformance images\` lists what to pull beforehand)`);
-      continue;
-    }
-    const file = join(dir, `image-${i}.tar`);
-    const stream = await client.container.dockerode.getImage(ref).get();
-    await pipeline(stream, createWriteStream(file));
-    log(`preloading ${ref}`);
-    tarballs.push(file);
-    saved.push(ref);
-  }
-  return { tarballs, saved };
+  return savePreloadImages(refs, dir, { docker: client.container.dockerode, log });
 }
 
 /** Every image a k3s run needs, for `mtls-conformance images` and preloading. */
 export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = []): string[] {
-  return [k3sImage, RYUK_IMAGE, ...manifest.images, ECHO_IMAGE, ...extra];
+  return [k3sImage, ...ryukImages(), ...manifest.images, ECHO_IMAGE, ...extra];
 }

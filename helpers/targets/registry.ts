@@ -6,7 +6,7 @@ import { ConfigError } from "../support/errors.ts";
 import { canInstallPackages, ensureTools } from "../support/ensure-tools.ts";
 import { parseControllerVersion } from "./controller-manifest.ts";
 import type { ClusterTargetOptions } from "./cluster-target.ts";
-import { containerEngineAnswers } from "./engine.ts";
+import { containerEngine } from "./engine.ts";
 import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import { EndpointTarget, type EndpointTargetOptions } from "./endpoint-target.ts";
@@ -90,7 +90,8 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
       return { target: k3s, why: `requested with --target k3s; ${availability.reason}, image ${k3s.image}` };
     }
     default: {
-      if (!(await containerEngineAnswers())) return nginxChoice("auto: no container engine answers, so the local nginx data plane runs");
+      const engine = await containerEngine();
+      if (!engine.answers) return nginxChoice(`auto: ${engine.detail}, so the local nginx data plane runs`);
       const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
       const images = await k3sImagesObtainable(k3s).catch((error: Error) => ({ ok: false, detail: error.message }));
