@@ -34,6 +34,14 @@ describe("mtls-conformance", () => {
     expect(evidence.totals.total).toBe(2);
   });
 
+  it("--ingress-class: the catalogue's Ingresses name the class the controller under test serves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-class-"));
+    const r = await cli(["run", "--target", "nginx", "--ingress-class", "internal", "--report-dir", dir, "--only", "guide"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "manifests.yaml"), "utf8")).toMatch(/ingressClassName: internal/);
+    expect(readFileSync(join(dir, "manifests.yaml"), "utf8")).not.toMatch(/ingressClassName: nginx/);
+  });
+
   it("run --manifests checks your own Ingresses: the changes made to them, a line per check, exit 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-manifests-"));
     const example = join(import.meta.dirname, "..", "fixtures", "examples", "shop");
@@ -117,7 +125,6 @@ describe("mtls-conformance", () => {
       "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: test\n  context:\n    cluster: c\n    user: u\ncurrent-context: test\nusers:\n- name: u\n  user:\n    token: x\n",
     );
     const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
-      ["no container engine for k3s", ["--target", "k3s"], { DOCKER_HOST: "unix:///nonexistent/docker.sock" }, /no container engine answers.*--target nginx/],
       ["a controller version that is not a release", ["--target", "k3s", "--controller-version", "latest"], {}, /--controller-version "latest" is not a release like v1\.15\.1/],
       ["a bad version in a matrix", ["--target", "k3s", "--controller-version", "v1.15.1,v1.x"], {}, /"v1\.x" is not a release/],
       ["a controller version for the nginx target", ["--target", "nginx", "--controller-version", "v1.15.1"], {}, /apply to the k3s and cluster targets/],
@@ -125,7 +132,17 @@ describe("mtls-conformance", () => {
       ["an unknown context", ["--target", "cluster", "--kubeconfig", kubeconfig, "--context", "nope"], {}, /context "nope" is not in the kubeconfig \(it has: test\)/],
       ["an endpoint run without its CA", ["--target", "endpoint", "--url", "https://127.0.0.1:9"], {}, /--target endpoint needs --ingress/],
       ["a malformed ingress address", ["--target", "cluster", "--kubeconfig", kubeconfig, "--ingress-address", "nowhere"], {}, /--ingress-address "nowhere" is not HOST:PORT/],
+      ["another class for the controller the run installs", ["--target", "cluster", "--kubeconfig", kubeconfig, "--install-controller", "--ingress-class", "internal"], {}, /--ingress-class internal: the controller this run installs serves IngressClass nginx/],
     ];
+    // testcontainers falls back from a dead DOCKER_HOST to the Docker socket, so "no engine" can
+    // only be seen from the CLI where no engine runs (engine.test.ts covers the detection itself).
+    const engineRuns = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0;
+    it.skipIf(engineRuns)("no container engine for k3s (skipped: an engine answers on this machine)", async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), "cli-cfg-")), "never");
+      const r = await cli(["run", "--target", "k3s", "--report-dir", dir], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/no container engine answers.*--target nginx/);
+    });
     for (const [name, args, env, message] of cases) {
       it(name, async () => {
         const dir = join(mkdtempSync(join(tmpdir(), "cli-cfg-")), "never");
@@ -272,5 +289,24 @@ describe("failed starts read well", () => {
     const notRun = evidence.scenarios.filter((s: { static?: boolean }) => !s.static);
     expect(notRun.length).toBeGreaterThan(10);
     for (const s of notRun) expect(s.mismatches[0]).toMatch(/^not run: the endpoint target did not come up: 127\.0\.0\.1:1 refuses connections/);
+  });
+});
+
+describe("Node 20 as the README promises", () => {
+  const root = join(import.meta.dirname, "..");
+  const systemNpx = ["/usr/bin/npx", "/usr/local/bin/npx"].find((p) => existsSync(p));
+
+  it("package.json's engines admit the Node the README names", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const promised = Number(/with Node\.js \((\d+) or newer/.exec(readme)?.[1]);
+    const engines = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).engines.node as string;
+    expect(engines).toBe(`>=${promised}`);
+  });
+
+  it.skipIf(!systemNpx)("npx mtls-conformance through the machine's own npm and Node: no warning, exit 0", () => {
+    const r = spawnSync(systemNpx!, ["--no-install", "mtls-conformance", "--version"], { cwd: root, encoding: "utf8", env: { ...process.env, PATH: "/usr/bin:/bin" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -44,7 +44,7 @@ export interface Manifests {
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 
-export function buildManifests(input: { namespace: string; policies: Policy[]; pki: Pki; echoImage?: string }): Manifests {
+export function buildManifests(input: { namespace: string; policies: Policy[]; pki: Pki; echoImage?: string; ingressClass?: string }): Manifests {
   const { namespace, policies, pki } = input;
   const metadata = (name: string) => ({ name, namespace, labels: { ...MANAGED_BY_LABEL } });
 
@@ -95,7 +95,7 @@ export function buildManifests(input: { namespace: string; policies: Policy[]; p
       kind: "Ingress",
       metadata: { ...metadata(policy.ingressName), annotations },
       spec: {
-        ingressClassName: INGRESS_CLASS,
+        ingressClassName: input.ingressClass ?? INGRESS_CLASS,
         ...(policy.tls === false ? {} : { tls: [{ hosts: [policy.host], secretName: TLS_SECRET }] }),
         rules: [
           {

@@ -42,11 +42,14 @@ interface RunCliOptions extends EndpointTargetOptions {
   k3sImage?: string;
   preloadImages?: boolean;
   preloadImage?: string[];
-  registryMirror?: string;
+  registryMirror?: string[];
   kubeconfig?: string;
   context?: string;
   installController?: boolean;
   ingressAddress?: string;
+  controllerNamespace?: string;
+  controllerSelector?: string;
+  controllerService?: string;
   isolate?: boolean;
   keysDir?: string;
   signingKey?: string;
@@ -79,10 +82,10 @@ program
   .option("--concurrency <n>", "probes in flight at once", String(24))
   .option("--controller-version <versions>", "ingress-nginx release(s), e.g. v1.15.1 or v1.13.9,v1.15.1 (one report per version)")
   .option("--controller-manifest <file>", "a local copy of the release manifest instead of the download (air-gapped)")
-  .option("--k3s-image <image>", "k3s image for --target k3s")
+  .option("--k3s-image <image>", "k3s image for --target k3s (default: a k3s of the newest Kubernetes the controller release supports)")
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
-  .option("--registry-mirror <url>", "pull through this registry mirror (k3s registries.yaml)")
+  .option("--registry-mirror <[registry=]url>", "k3s pulls through this mirror: a URL for every registry the run uses, or REGISTRY=URL for one (repeatable)", collect)
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
@@ -100,6 +103,9 @@ program
   .option("--context <name>", "kubeconfig context")
   .option("--install-controller", "install ingress-nginx in the existing cluster first")
   .option("--ingress-address <host:port>", "where the controller's HTTPS listener is reached")
+  .option("--controller-namespace <name>", "cluster: the namespace the controller runs in (default ingress-nginx)")
+  .option("--controller-selector <labels>", "cluster: the label selector of the controller's pods (default: the release manifest's)")
+  .option("--controller-service <name>", "cluster: the controller's Service, whose load-balancer address is probed (default ingress-nginx-controller)")
   .action(async (opts: RunCliOptions) => {
     const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
     // Every version is checked before the first run starts.
@@ -128,11 +134,14 @@ program
           image: opts.k3sImage,
           preloadImages: opts.preloadImages,
           extraPreloadImages: opts.preloadImage,
-          registryMirror: opts.registryMirror,
+          registryMirrors: opts.registryMirror,
           kubeconfig: opts.kubeconfig,
           context: opts.context,
           installController: opts.installController,
           ingressAddress: opts.ingressAddress,
+          controllerNamespace: opts.controllerNamespace,
+          controllerSelector: opts.controllerSelector,
+          controllerService: opts.controllerService,
           audit: opts.audit,
           auditNamespace: opts.audit ? opts.namespace : undefined,
           ...endpointOptions(opts),
@@ -192,15 +201,16 @@ program
   .description("print the container images a k3s run needs (pull or load them before air-gapped runs)")
   .option("--controller-version <version>", "ingress-nginx release", DEFAULT_CONTROLLER_VERSION)
   .option("--controller-manifest <file>", "a local copy of the release manifest")
-  .option("--k3s-image <image>", "k3s image", DEFAULT_K3S_IMAGE)
-  .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage: string }) => {
+  .option("--k3s-image <image>", "k3s image (default: a k3s of the newest Kubernetes the release supports)")
+  .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage?: string }) => {
     const manifest = await resolveControllerManifest({
       version: opts.controllerVersion,
       file: opts.controllerManifest,
       log: (l) => process.stderr.write(l + "\n"),
     });
     const { imagesForRun } = await import("../targets/k3s-target.ts");
-    process.stdout.write(imagesForRun(opts.k3sImage, manifest).join("\n") + "\n");
+    const { k3sImageFor } = await import("../targets/compatibility.ts");
+    process.stdout.write(imagesForRun(opts.k3sImage ?? k3sImageFor(manifest.version, DEFAULT_K3S_IMAGE), manifest).join("\n") + "\n");
   });
 
 program

@@ -131,8 +131,10 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   // Read before the target is chosen (a bad folder is said at once), into the target's namespace.
   const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? (options.target === "cluster" ? "mtls-conformance" : "default")) : undefined;
   const choice = await chooseTarget(options.target, options.targetOptions);
-  if (options.ingressClass && options.ingressClass !== "nginx" && (choice.target.kind === "k3s" || (choice.target.kind === "cluster" && !choice.target.discover))) {
-    throw new ConfigError(`--ingress-class ${options.ingressClass}: the controller this run installs or deploys to serves IngressClass nginx`);
+  // The controller the run installs serves class nginx; an existing one may serve another, and the
+  // run's own Ingresses then name that class.
+  if (options.ingressClass && options.ingressClass !== "nginx" && (choice.target.kind === "k3s" || (choice.target.kind === "cluster" && options.targetOptions?.installController))) {
+    throw new ConfigError(`--ingress-class ${options.ingressClass}: the controller this run installs serves IngressClass nginx`);
   }
   const found = !!choice.target.discover;
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
@@ -164,7 +166,7 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
       },
     };
   }
-  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests });
+  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass });
   return { finish: async () => subject };
 }
 

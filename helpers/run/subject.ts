@@ -81,6 +81,8 @@ export async function catalogueSubject(input: {
   namespace: string;
   isolate: boolean;
   alterManifests?: (m: Manifests) => Manifests;
+  /** The class the controller under test serves: the catalogue's Ingresses name it. */
+  ingressClass?: string;
 }): Promise<RunSubject> {
   const { catalogue, scenarios, namespace } = input;
   const policies = policiesOf(catalogue, scenarios);
@@ -89,7 +91,7 @@ export async function catalogueSubject(input: {
   const suites = [...new Set(scenarios.map((s) => s.suite))];
   const split = input.isolate ? suites.map((suite) => ({ name: suite, scenarios: scenarios.filter((s) => s.suite === suite) })) : [{ name: "all", scenarios }];
   const groups = split.map((g): SubjectGroup => {
-    const built = buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios), pki });
+    const built = buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios), pki, ingressClass: input.ingressClass });
     return {
       name: g.name,
       checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint),
