@@ -276,6 +276,25 @@ describe("failed starts read well", () => {
     expect(r.stderr.trim()).toBe(`mtls-conformance: --report-dir ${join(file, "reports")}: cannot be used (ENOTDIR)`);
   });
 
+  it("k3s on a machine that cannot pull: every missing thing at once with its remedy, exit 2, nothing started", async () => {
+    const engineRuns = spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0;
+    const closed = join(dir, "never-listens");
+    const env = { XDG_CACHE_HOME: join(dir, "empty-cache"), MTLS_CONTROLLER_MANIFEST_BASE_URL: "http://127.0.0.1:9/" + closed };
+    const r = await cli(["run", "--target", "k3s", "--report-dir", join(dir, "r-k3s")], env);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(dir, "r-k3s"))).toBe(false);
+    if (!engineRuns) {
+      expect(r.stderr).toMatch(/no container engine answers/);
+      return;
+    }
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^mtls-conformance: the k3s target cannot run here: \d+ thing\(s\) missing$/);
+    expect(r.stderr).toMatch(/1\. the ingress-nginx v1\.15\.1 manifest: could not download .*\n\s+to fix: on a connected machine: curl -fsSLo deploy\.yaml .*; then pass --controller-manifest deploy\.yaml/);
+    expect(r.stderr).toMatch(/image rancher\/k3s:v1\.35\.0-k3s1 \(the host's Docker starts it\): not on the host, and the pull failed.*\n\s+to fix: docker pull rancher\/k3s:v1\.35\.0-k3s1/);
+    expect(r.stderr).toContain("(or run the local data plane: --target nginx)");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("an endpoint that refuses connections: one line saying so, one line of checks not run, every check in the reports with the reason", async () => {
     const reportDir = join(dir, "r2");
     const r = await cli(endpoint(join(dir, "a.key"), ["--report-dir", reportDir]));

@@ -117,7 +117,8 @@ export async function resolveControllerManifest(options: ResolveOptions = {}): P
   try {
     response = await fetchImpl(url, { signal: AbortSignal.timeout(60_000) });
   } catch (error) {
-    throw new Error(
+    // Said in one line (exit 2): what is missing is the manifest, and the flag that gives it.
+    throw new ConfigError(
       `could not download the ingress-nginx ${version} manifest from ${url}: ${(error as Error).message}. ` +
         "Without network access, pass --controller-manifest FILE.",
     );
@@ -125,7 +126,7 @@ export async function resolveControllerManifest(options: ResolveOptions = {}): P
   if (response.status === 404) {
     throw new ConfigError(`ingress-nginx has no release ${version}: ${url} answered 404 (releases are controller-vX.Y.Z tags)`);
   }
-  if (!response.ok) throw new Error(`downloading ${url} failed: HTTP ${response.status}`);
+  if (!response.ok) throw new ConfigError(`downloading ${url} failed: HTTP ${response.status}. Without it, pass --controller-manifest FILE.`);
   const text = await response.text();
   const manifest = finish(text, url, "download");
   await mkdir(dir, { recursive: true });

@@ -181,6 +181,17 @@ function digestsForRepository(info: HostImageInfo, repository: string): string[]
 }
 
 /**
+ * The host image a reference names. A pulled digest-pinned image is known by `repository@digest`
+ * (its RepoDigest); the tag in `name:tag@digest` plays no part in the lookup. Otherwise, or for a
+ * locally built image, by tag.
+ */
+export async function findHostImage(docker: HostEngine, ref: string): Promise<HostImageInfo | undefined> {
+  const { repository, digest } = parseImageRef(ref);
+  const info = digest ? await inspectOrUndefined(docker, `${repository}@${digest}`) : undefined;
+  return info ?? (await inspectOrUndefined(docker, digest ? preloadTag(ref) : ref));
+}
+
+/**
  * Finds each reference on the host, checks its digest, tags it with `preloadTag(ref)` and saves
  * it by that tag into `dir`. Each archive's manifest.json is read back: an archive without the tag
  * in its RepoTags (which k3s could not name) is deleted and the image left to k3s.
@@ -194,10 +205,7 @@ export async function savePreloadImages(refs: string[], dir: string, options: Sa
   for (const [index, ref] of [...new Set(refs)].entries()) {
     const { repository, digest } = parseImageRef(ref);
     const savedAs = preloadTag(ref);
-    // A pulled digest-pinned image is known by `repository@digest` (its RepoDigest); the tag in
-    // `name:tag@digest` plays no part in the lookup. Otherwise, or for a locally built image, by tag.
-    let info = digest ? await inspectOrUndefined(docker, `${repository}@${digest}`) : undefined;
-    info ??= await inspectOrUndefined(docker, digest ? savedAs : ref);
+    const info = await findHostImage(docker, ref);
     if (!info) {
       log(`--preload-images: ${ref} is not in the host's Docker; k3s will pull it (\`mtls-conformance images\` lists what to pull beforehand)`);
       result.missing.push(ref);

@@ -16,7 +16,8 @@ import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Timeouts 
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
 import { applyChanges } from "./kube-update.ts";
-import { confirmPreloaded, rewriteManifestImages, savePreloadImages, type PreloadResult } from "./image-preload.ts";
+import { k3sPreflight, type Problem } from "./k3s-preflight.ts";
+import { confirmPreloaded, rewriteManifestImages, savePreloadImages, type HostEngine, type PreloadResult } from "./image-preload.ts";
 
 import { DEFAULT_K3S_IMAGE } from "./defaults.ts";
 // testcontainers' own choice of its reaper image (RYUK_CONTAINER_IMAGE, the hub prefix), not a
@@ -73,6 +74,24 @@ export class K3sTarget implements Target {
   async check(): Promise<TargetAvailability> {
     const engine = await containerEngine();
     return engine.answers ? { available: true, reason: engine.detail } : { available: false, reason: `${engine.detail}: ${NO_ENGINE_MESSAGE}` };
+  }
+
+  /** Everything the run needs, checked now; every problem with its remedy (k3s-preflight.ts). */
+  async preflight(log?: (line: string) => void): Promise<Problem[]> {
+    const client = await getContainerRuntimeClient();
+    const { problems } = await k3sPreflight({
+      k3sImage: this.image,
+      hostImages: ryukImages(),
+      controllerVersion: this.options.controllerVersion,
+      controllerManifest: this.options.controllerManifest,
+      preloadImages: this.options.preloadImages,
+      extraPreloadImages: this.options.extraPreloadImages,
+      registryMirrors: this.options.registryMirrors,
+      docker: client.container.dockerode as unknown as HostEngine,
+      pull: (ref) => client.image.pull(ImageName.fromString(ref)),
+      log,
+    });
+    return problems;
   }
 
   /** Images the run needs that the host's engine does not have (a pull will be attempted). */

@@ -39,22 +39,6 @@ async function nginxChoice(why: string): Promise<TargetChoice> {
   return { target: nginx, why: `${why}; ${availability.reason}` };
 }
 
-/** Whether the k3s target can get its images: present on the host, or pullable now. */
-async function k3sImagesObtainable(k3s: K3sTarget): Promise<{ ok: boolean; detail: string }> {
-  const missing = await k3s.imagesMissingLocally();
-  if (missing.length === 0) return { ok: true, detail: "the host has the k3s images" };
-  const { getContainerRuntimeClient, ImageName } = await import("testcontainers");
-  const client = await getContainerRuntimeClient();
-  for (const ref of missing) {
-    try {
-      await client.image.pull(ImageName.fromString(ref));
-    } catch (error) {
-      return { ok: false, detail: `${ref} is not on the host and cannot be pulled: ${(error as Error).message.split("\n")[0]!.trim()}` };
-    }
-  }
-  return { ok: true, detail: `pulled ${missing.join(", ")}` };
-}
-
 export async function chooseTarget(name: string, options: TargetOptions = {}): Promise<TargetChoice> {
   if (!(TARGET_NAMES as readonly string[]).includes(name)) {
     throw new ConfigError(`unknown target "${name}": choose one of ${TARGET_NAMES.join(", ")}`);
@@ -87,6 +71,9 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
       const k3s = new K3sTarget(options);
       const availability = await k3s.check();
       if (!availability.available) throw new ConfigError(availability.reason);
+      // Everything else it needs, at once: the manifest, the images, the registries.
+      const problems = await k3s.preflight();
+      if (problems.length) throw new ConfigError((await import("./k3s-preflight.ts")).formatProblems(problems));
       return { target: k3s, why: `requested with --target k3s; ${availability.reason}, image ${k3s.image}` };
     }
     default: {
@@ -94,9 +81,10 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
       if (!engine.answers) return nginxChoice(`auto: ${engine.detail}, so the local nginx data plane runs`);
       const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
-      const images = await k3sImagesObtainable(k3s).catch((error: Error) => ({ ok: false, detail: error.message }));
-      if (images.ok) return { target: k3s, why: `auto: a container engine answers and ${images.detail}` };
-      return nginxChoice(`auto: a container engine answers, but ${images.detail}, so the local nginx data plane runs`);
+      const problems = await k3s.preflight().catch((error: Error) => [{ what: "the k3s target's preflight", why: error.message, remedy: "" }]);
+      if (problems.length === 0) return { target: k3s, why: `auto: ${engine.detail}, and everything the k3s target needs is at hand` };
+      const first = problems[0]!;
+      return nginxChoice(`auto: ${engine.detail}, but the k3s target lacks ${problems.length} thing(s) (${first.what}: ${first.why}${problems.length > 1 ? "; --target k3s lists them all" : ""}), so the local nginx data plane runs`);
     }
   }
 }

@@ -1,0 +1,70 @@
+// What a k3s run's evidence must show to prove the path, judged on real evidence: a run of the
+// nginx target (not k3s, so not proof), and the same evidence with the target a k3s run records.
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { judgeProof, type ProofEvidence } from "./prove-k3s.ts";
+import { runConformance } from "./run.ts";
+
+let nginxEvidence: ProofEvidence;
+beforeAll(async () => {
+  const reportDir = mkdtempSync(join(tmpdir(), "prove-"));
+  const outcome = await runConformance({ target: "nginx", reportDir, only: "guide,MTLS-HEADERS-001", command: "test", log: () => undefined });
+  nginxEvidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8")) as ProofEvidence;
+});
+
+const asK3s = (e: ProofEvidence): ProofEvidence => ({
+  ...e,
+  target: {
+    kind: "k3s",
+    versions: { kubernetes: "v1.35.0+k3s1", controller: "v1.15.1" },
+    controllerImages: [{ image: "registry.k8s.io/ingress-nginx/controller:v1.15.1", imageID: `registry.k8s.io/ingress-nginx/controller@sha256:${"c".repeat(64)}` }],
+    controllerManifest: { sha256: "d".repeat(64) },
+    preloadedImages: [{ ref: "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:" + "e".repeat(64), k3s: "imported" }],
+    kubernetesSupport: { inRange: true, kubernetes: "1.35", supported: ["1.35", "1.34"] },
+  },
+});
+
+describe("judgeProof", () => {
+  it("a run of the nginx target proves nothing about the k3s path", () => {
+    const v = judgeProof(nginxEvidence, 3);
+    expect(v.proven).toBe(false);
+    expect(v.gaps).toContain("the run's target was nginx, not k3s");
+  });
+
+  it("a k3s run with every scenario passing, the echo reached, versions and digests on record: proven", () => {
+    const v = judgeProof(asK3s(nginxEvidence), 3);
+    expect(v.gaps).toEqual([]);
+    expect(v.proven).toBe(true);
+    expect(v.facts).toContain("the in-cluster echo backend answered 2 probe(s)");
+    expect(v.facts).toContain("1 image(s) preloaded and confirmed imported by k3s");
+  });
+
+  it("a failed scenario, a target that did not come up, a Kubernetes outside the release's range: each named", () => {
+    const e = asK3s(nginxEvidence);
+    e.scenarios = e.scenarios.map((s, i) => (i === 0 ? { ...s, verdict: "fail", mismatches: ["status: expected 400, observed 200"] } : s));
+    e.target.deployError = "timed out waiting for the ingress-nginx controller pod to be Ready";
+    e.target.kubernetesSupport = { inRange: false, kubernetes: "1.35", supported: ["1.33", "1.32"] };
+    const v = judgeProof(e, 3);
+    expect(v.proven).toBe(false);
+    expect(v.gaps).toEqual([
+      "the target did not come up: timed out waiting for the ingress-nginx controller pod to be Ready",
+      "Kubernetes 1.35 is outside the release's supported 1.33, 1.32",
+      `${e.scenarios[0]!.id} failed: status: expected 400, observed 200`,
+    ]);
+  });
+});
+
+describe("the nightly workflow", () => {
+  it("proves the k3s path with exactly the maintainer's command, and nothing else runs the catalogue", () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const workflow = parse(readFileSync(join(root, ".github", "workflows", "nightly.yml"), "utf8")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+    const runs = Object.values(workflow.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
+    expect(runs.filter((r) => r.includes("prove:k3s"))).toEqual([expect.stringMatching(/^npm run prove:k3s -- /)]);
+    expect(runs.filter((r) => /conformance -- run\b/.test(r))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts["prove:k3s"]).toBe("node helpers/run/prove-k3s.ts");
+  });
+});
