@@ -65,6 +65,18 @@ export interface Expectation {
    */
   upstream: "reached" | "not-reached";
   upstreamHeaders?: UpstreamExpectation;
+  /**
+   * `tls-rejected`: the handshake is refused: no HTTP response at all and the backend not reached,
+   * as successors written in Go reject (Traefik, Gateway API conformance). The TLS alert is
+   * recorded, never asserted: it depends on the TLS stack, its version and TLS 1.2 or 1.3.
+   */
+  transport?: "tls-rejected";
+  /**
+   * How DN headers (ssl-client-subject-dn, ssl-client-issuer-dn) compare: `exact` strings (the
+   * default: nginx prints RFC 2253), or `rdn-set`: the same type=value attributes in any order
+   * (Go's pkix.Name.String prints its own fixed order).
+   */
+  dnCompare?: "exact" | "rdn-set";
 }
 
 export interface Scenario {
