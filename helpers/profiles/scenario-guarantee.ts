@@ -1,0 +1,65 @@
+// Which guarantee each catalogue scenario gives evidence for: the words a migration is judged in.
+// Suite defaults, then the scenarios whose subject is another guarantee than their suite's.
+import type { Scenario, SuiteName } from "../catalogue/catalogue.ts";
+import type { Guarantee } from "./profile.ts";
+
+const BY_SUITE: Record<SuiteName, Guarantee> = {
+  guide: "client-cert-required",
+  "client-auth": "client-cert-required",
+  "upstream-headers": "headers",
+  modes: "optional-mode",
+  "error-page": "error-page",
+  "match-cn": "match-cn",
+  crl: "crl",
+  transport: "host-isolation",
+  spoofing: "headers",
+  isolation: "host-isolation",
+  admission: "client-cert-required",
+  secrets: "trust-anchor",
+  lifecycle: "trust-anchor",
+  "guide-lint": "trust-anchor",
+};
+
+const BY_CREDENTIAL: Array<[RegExp, Guarantee]> = [
+  [/^client-via-\d-intermediates?$/, "verify-depth"],
+  [/^client-(other-ca|self-signed|missing-intermediate|server-auth-only)$/, "trust-anchor"],
+  [/^client-(expired|not-yet-valid)$/, "validity"],
+];
+
+const BY_ID: Record<string, Guarantee> = {
+  "MTLS-GUIDE-002": "headers",
+  "MTLS-MODE-011": "validity",
+  "MTLS-MODE-012": "client-cert-required",
+  "MTLS-MODE-013": "client-cert-required",
+  "MTLS-MODE-014": "client-cert-required",
+  "MTLS-MATCHCN-007": "validity",
+  "MTLS-TRANSPORT-003": "client-cert-required",
+  "MTLS-TRANSPORT-008": "client-cert-required",
+  "MTLS-TRANSPORT-004": "client-cert-required",
+  "MTLS-ADMISSION-001": "headers",
+  "MTLS-ADMISSION-002": "error-page",
+  "MTLS-ADMISSION-003": "match-cn",
+  "MTLS-ADMISSION-004": "match-cn",
+  "MTLS-ADMISSION-005": "trust-anchor",
+  "MTLS-ADMISSION-006": "optional-mode",
+  "MTLS-ADMISSION-007": "verify-depth",
+  "MTLS-ADMISSION-008": "verify-depth",
+  "MTLS-ADMISSION-009": "headers",
+  "MTLS-ADMISSION-010": "headers",
+  "MTLS-SECRETS-002": "crl",
+  "MTLS-SECRETS-003": "crl",
+  "MTLS-SECRETS-004": "host-isolation",
+  "MTLS-LIFECYCLE-003": "client-cert-required",
+  "MTLS-LIFECYCLE-006": "optional-mode",
+  "MTLS-LIFECYCLE-010": "headers",
+  "MTLS-LIFECYCLE-011": "verify-depth",
+  "MTLS-LIFECYCLE-012": "verify-depth",
+};
+
+export function guaranteeOf(s: Scenario): Guarantee {
+  if (BY_ID[s.id]) return BY_ID[s.id]!;
+  if (s.suite === "client-auth" || s.suite === "guide") {
+    for (const [pattern, g] of BY_CREDENTIAL) if (pattern.test(s.credential)) return g;
+  }
+  return BY_SUITE[s.suite];
+}
