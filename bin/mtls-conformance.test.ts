@@ -167,6 +167,26 @@ describe("mtls-conformance", () => {
     expect(json.scenarios.length).toBe(catalogue.scenarios.filter((s) => s.suite === "client-auth").length);
   });
 
+  it("list --profile classifies every scenario for each successor, with its sources; an unknown profile is exit 2", async () => {
+    for (const profile of ["traefik", "gateway-api"]) {
+      const r = await cli(["list", "--profile", profile, "--json"]);
+      expect(r.code).toBe(0);
+      const json = JSON.parse(r.stdout);
+      expect(json.scenarios.map((s: { id: string }) => s.id)).toEqual(catalogue.scenarios.map((s) => s.id));
+      expect(Object.values(json.totals as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(catalogue.scenarios.length);
+      for (const s of json.scenarios) expect(s.sources.length, s.id).toBeGreaterThan(0);
+      expect(json.basis.observed).toBe(0);
+    }
+    const text = await cli(["list", "--profile", "traefik", "--only", "MTLS-CLIENT-010"]);
+    expect(text.stdout).toContain("MTLS-CLIENT-010  lost");
+    expect(text.stdout).toMatch(/\[doc\] traefik\/traefik@v3\.7\.9:.*ingress-nginx\.md:299/);
+    const old = JSON.parse((await cli(["list", "--profile", "traefik", "--profile-version", "v3.6.24", "--json"])).stdout);
+    expect(old.versions).toBe("<3.7.0");
+    const bad = await cli(["list", "--profile", "envoy"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('mtls-conformance: unknown profile "envoy": one of ingress-nginx, traefik, gateway-api');
+  });
+
   it("Ctrl-C stops nginx and removes the scratch directory, exit 130", async () => {
     const scratch = mkdtempSync(join(tmpdir(), "cli-sigint-"));
     const child = spawn(process.execPath, [BIN, "run", "--target", "nginx", "--report-dir", join(scratch, "report")], {

@@ -220,7 +220,15 @@ program
   .option("--json", "machine-readable output")
   .option("--controls", "the controls and the scenarios that evidence each")
   .option("--rules", "the checks generated for any Ingress (--manifests, endpoint, --audit) and the lint rules")
-  .action(async (opts: { only?: string; json?: boolean; controls?: boolean; rules?: boolean }) => {
+  .option("--profile <name>", "every scenario's class on a successor: ingress-nginx, traefik or gateway-api")
+  .option("--profile-version <version>", "with --profile: the successor's version row (e.g. v3.6.24 for Traefik before 3.7)")
+  .action(async (opts: { only?: string; json?: boolean; controls?: boolean; rules?: boolean; profile?: string; profileVersion?: string }) => {
+    if (opts.profile) {
+      const { profileListing, renderProfileListing } = await import("../profiles/profile-listing.ts");
+      const listing = profileListing(catalogue, opts.profile, opts.profileVersion, selectScenarios(catalogue.scenarios, opts.only));
+      process.stdout.write(opts.json ? JSON.stringify(listing, null, 2) + "\n" : renderProfileListing(listing));
+      return;
+    }
     if (opts.rules) {
       const [{ RULES }, { USER_LINT_RULES }] = await Promise.all([import("../checks/rules.ts"), import("../checks/user-lint.ts")]);
       const rules = [
