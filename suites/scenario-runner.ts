@@ -100,6 +100,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     mismatches: verdict.mismatches,
     durationMs: Math.round(observation.durationMs * 10) / 10,
     ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
+    ...(c.migration?.class === "lost" && verdict.pass ? { guaranteeLost: true, guaranteeStatement: `${c.migration.guarantee} lost on ${c.migration.profile} ${c.migration.versions}: ${c.migration.reason}` } : {}),
   };
   task.meta.mtls = record;
   if (!verdict.pass) throw new Error(formatFailure(c, verdict.mismatches));

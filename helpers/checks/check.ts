@@ -2,8 +2,19 @@
 // catalogue's scenarios and the checks generated from an Ingress's declaration both become checks;
 // the suites run checks, the reports report checks. Serializable: it crosses into the vitest worker.
 import type { Expectation, ProbeOptions } from "../catalogue/catalogue.ts";
+import type { Citation, Guarantee, MigrationClass, ProfileName } from "../profiles/profile.ts";
 
 export type CheckVerdict = "pass" | "fail" | "skip" | "finding";
+
+/** A catalogue check run under a successor profile: its class there and why. */
+export interface CheckMigration {
+  profile: ProfileName;
+  versions: string;
+  class: MigrationClass;
+  guarantee: Guarantee;
+  reason: string;
+  sources: Citation[];
+}
 
 export interface Check {
   /** Stable id: MTLS-<AREA>-NNN for the catalogue, <namespace>/<ingress>[@host]#<rule> when generated. */
@@ -36,6 +47,11 @@ export interface Check {
   stageKeepsPrevious?: boolean;
   /** A static check of the objects: its verdict is known when it is planned. */
   static?: { verdict: Exclude<CheckVerdict, "skip">; detail: string; rule: string };
+  /**
+   * Run under a successor profile: `expect` is the successor's, a `lost` class observed is the
+   * verdict `guarantee-lost`, a `not-expressible` one is skipped.
+   */
+  migration?: CheckMigration;
   /** Decided when planned: why it cannot run here. */
   skip?: string;
 }

@@ -2,11 +2,19 @@
 // as written (proven equal to the policy model by fixtures/catalogue-model.test.ts).
 import { policyByName, type Catalogue, type Scenario } from "../catalogue/catalogue.ts";
 import type { LintResult, LintRule } from "./lint.ts";
+import type { Profile, ProfileRow } from "../profiles/profile.ts";
 import type { Check } from "./check.ts";
 
-export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: Partial<Record<LintRule, LintResult>>): Check[] {
+/** A successor profile and its version row: the checks expect what that successor does. */
+export interface ProfileChoice {
+  profile: Profile;
+  row: ProfileRow;
+}
+
+export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: Partial<Record<LintRule, LintResult>>, successor?: ProfileChoice): Check[] {
   return scenarios.map((s): Check => {
     const policy = policyByName(catalogue, s.policy);
+    const cls = successor && successor.profile.name !== "ingress-nginx" ? successor.row.scenario(s, policy) : undefined;
     const check: Check = {
       id: s.id,
       name: s.name,
@@ -17,12 +25,15 @@ export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[],
       host: policy.host,
       ...(s.credential === "none" ? {} : { credential: s.credential }),
       ...(s.request ? { request: s.request } : {}),
-      expect: s.expect,
+      expect: cls?.expect ?? s.expect,
       controls: s.controls,
       ...(s.finding ? { finding: s.finding } : {}),
       ...(s.note ? { note: s.note } : {}),
       ...(s.stage ? { stage: s.stage } : {}),
       ...(s.stageKeepsPrevious ? { stageKeepsPrevious: true } : {}),
+      ...(cls ? { migration: { profile: successor!.profile.name, versions: successor!.row.versions, class: cls.class, guarantee: cls.guarantee, reason: cls.reason, sources: cls.sources } } : {}),
+      // Nothing can be deployed for a policy the successor cannot express: nothing to probe.
+      ...(cls?.class === "not-expressible" && !s.lint ? { skip: `not expressible on ${successor!.profile.name}: ${cls.reason}` } : {}),
     };
     if (s.lint) {
       // A guide-lint scenario documents a mistake in the guide's objects: it must be found there.

@@ -1,6 +1,6 @@
 // Which guarantee each catalogue scenario gives evidence for: the words a migration is judged in.
 // Suite defaults, then the scenarios whose subject is another guarantee than their suite's.
-import type { Scenario, SuiteName } from "../catalogue/catalogue.ts";
+import type { SuiteName } from "../catalogue/catalogue.ts";
 import type { Guarantee } from "./profile.ts";
 
 const BY_SUITE: Record<SuiteName, Guarantee> = {
@@ -56,10 +56,11 @@ const BY_ID: Record<string, Guarantee> = {
   "MTLS-LIFECYCLE-012": "verify-depth",
 };
 
-export function guaranteeOf(s: Scenario): Guarantee {
+/** A scenario (or its evidence, whose suite is a plain string) and its guarantee. */
+export function guaranteeOf(s: { id: string; suite: string; credential: string }): Guarantee {
   if (BY_ID[s.id]) return BY_ID[s.id]!;
   if (s.suite === "client-auth" || s.suite === "guide") {
     for (const [pattern, g] of BY_CREDENTIAL) if (pattern.test(s.credential)) return g;
   }
-  return BY_SUITE[s.suite];
+  return BY_SUITE[s.suite as SuiteName] ?? "client-cert-required";
 }

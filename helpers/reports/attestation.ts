@@ -112,7 +112,7 @@ export async function signReportDir(dir: string, evidence: Evidence, signingKeyF
   const failedTests = byVerdict("fail");
   // A skipped scenario proves nothing, and a finding observed a documented weakness: both are
   // reported as warned, never as passed.
-  const warnedTests = byVerdict("skip", "finding");
+  const warnedTests = byVerdict("skip", "finding", "guarantee-lost");
   const t = evidence.totals;
   const result = t.fail > 0 || failedTests.length > 0 ? "FAILED" : t.skip + (t.finding ?? 0) > 0 || warnedTests.length > 0 ? "WARNED" : "PASSED";
   const statement: Statement = {

@@ -96,9 +96,11 @@ describe("real runs", () => {
       `A ${A.evidence.run.id} (nginx ${versions(A.evidence)}) -> B ${C.evidence.run.id} (nginx ${versions(C.evidence)})`,
     );
     expect(lines[0]).toContain(`nginx=${nginx}`);
-    expect(lines[1]).toMatch(/^REGRESSED MTLS-CLIENT-010 depth-1-two-intermediates: pass -> fail; status 400 -> 200(; .*)?$/);
-    expect(lines[2]).toBe("1 change(s), 1 regression(s)");
-    expect(lines).toHaveLength(3);
+    // The guarantee first, as a migration or an upgrade is judged, then the scenario behind it.
+    expect(lines[1]).toBe("verify-depth: enforced on nginx (ingress-nginx's rules) -> failing on nginx (ingress-nginx's rules) (MTLS-CLIENT-010)");
+    expect(lines[2]).toMatch(/^REGRESSED MTLS-CLIENT-010 depth-1-two-intermediates: pass -> fail; status 400 -> 200(; .*)?$/);
+    expect(lines[3]).toBe("1 change(s), 1 regression(s)");
+    expect(lines).toHaveLength(4);
 
     expect(formatDiffText(diffEvidence(C.evidence, A.evidence))).toMatch(/^FIXED MTLS-CLIENT-010 depth-1-two-intermediates: fail -> pass; status 200 -> 400/m);
     expect(formatDiffText(diffEvidence(C.evidence, A.evidence)).trimEnd().split("\n").at(-1)).toBe("1 change(s), 0 regression(s)");

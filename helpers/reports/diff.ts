@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import type { Evidence, ScenarioEvidence } from "./evidence.ts";
 import type { ScenarioVerdict } from "./progress-reporter.ts";
 import type { ObservedSummary } from "../run/run-context.ts";
+import { guaranteeOf } from "../profiles/scenario-guarantee.ts";
 
 export type Verdict = ScenarioVerdict;
 
@@ -23,6 +24,8 @@ export interface ScenarioChange {
 }
 
 export interface RunSide {
+  /** What the run is, as guarantee lines name it (`ingress-nginx v1.15.1`, `traefik >=3.7.2`). */
+  label?: string;
   runId: string;
   target: string;
   versions: Record<string, string>;
@@ -34,11 +37,51 @@ export interface EvidenceDiff {
   /** `target` (the target kind) and every key of `target.versions` whose value differs. */
   versionChanges: Array<{ key: string; before?: string; after?: string }>;
   changes: ScenarioChange[];
+  /**
+   * Guarantees whose state differs between the runs, said as a migration is judged:
+   * "match-cn: enforced on ingress-nginx v1.15.1 -> lost on traefik >=3.7.2".
+   */
+  guarantees: GuaranteeChange[];
   /** True when any scenario regressed. */
   regressed: boolean;
 }
 
 const NONE = "(none)";
+
+export type GuaranteeState = "enforced" | "lost" | "failing" | "not expressible";
+export interface GuaranteeChange {
+  guarantee: string;
+  before: GuaranteeState;
+  after: GuaranteeState;
+  /** The scenarios that decide the state in B (or in A when B has none that do). */
+  scenarios: string[];
+}
+
+/** What the run is, for a guarantee line: the successor profile, else the controller or target. */
+function runLabel(e: Evidence): string {
+  if (e.profile) return `${e.profile.name} ${e.profile.versions}`;
+  const controller = e.target?.versions?.controller;
+  return controller ? `ingress-nginx ${controller}` : `${e.target?.kind ?? "?"} (ingress-nginx's rules)`;
+}
+
+/** Per guarantee, over the scenarios both runs have: lost, failing, not expressible, or enforced. */
+function guaranteeStates(e: Evidence, ids: Set<string>): Map<string, { state: GuaranteeState; deciding: string[] }> {
+  const by = new Map<string, ScenarioEvidence[]>();
+  for (const s of e.scenarios.filter((x) => ids.has(x.id))) {
+    const g = s.migration?.guarantee ?? guaranteeOf(s);
+    by.set(g, [...(by.get(g) ?? []), s]);
+  }
+  const out = new Map<string, { state: GuaranteeState; deciding: string[] }>();
+  for (const [g, list] of by) {
+    const ofVerdict = (v: string) => list.filter((s) => s.verdict === v).map((s) => s.id);
+    const notExpressible = list.filter((s) => s.skipReason?.startsWith("not expressible")).map((s) => s.id);
+    if (ofVerdict("guarantee-lost").length) out.set(g, { state: "lost", deciding: ofVerdict("guarantee-lost") });
+    else if (ofVerdict("fail").length) out.set(g, { state: "failing", deciding: ofVerdict("fail") });
+    else if (notExpressible.length) out.set(g, { state: "not expressible", deciding: notExpressible });
+    else out.set(g, { state: "enforced", deciding: [] });
+  }
+  return out;
+}
 
 /**
  * The kind of a verdict change. A regression is anything that passed in A and no longer passes in
@@ -150,7 +193,17 @@ export function diffEvidence(a: Evidence, b: Evidence): EvidenceDiff {
     if (!inA.has(y.id)) changes.push({ id: y.id, name: y.name, after: y.verdict, kind: "added", details: [] });
   }
 
-  return { a: sa, b: sb, versionChanges, changes, regressed: changes.some((c) => c.kind === "regressed") };
+  const both = new Set(a.scenarios.map((s) => s.id).filter((id) => inB.has(id)));
+  const ga = guaranteeStates(a, both);
+  const gb = guaranteeStates(b, both);
+  const guarantees: GuaranteeChange[] = [];
+  for (const [g, before] of ga) {
+    const after = gb.get(g);
+    if (after && after.state !== before.state) guarantees.push({ guarantee: g, before: before.state, after: after.state, scenarios: after.deciding.length ? after.deciding : before.deciding });
+  }
+  sa.label = runLabel(a);
+  sb.label = runLabel(b);
+  return { a: sa, b: sb, versionChanges, changes, guarantees, regressed: changes.some((c) => c.kind === "regressed") };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,6 +213,9 @@ const versionsText = (v: Record<string, string>) => Object.entries(v).map(([k, x
 const runText = (s: RunSide) => `${s.runId} (${s.target}${Object.keys(s.versions).length ? ` ${versionsText(s.versions)}` : ""})`;
 const verdictsText = (c: ScenarioChange) =>
   c.kind === "changed-behaviour" ? `${c.before}` : `${c.before ?? NONE} -> ${c.after ?? NONE}`;
+
+const guaranteeText = (d: EvidenceDiff, g: GuaranteeChange) =>
+  `${g.guarantee}: ${g.before} on ${d.a.label} -> ${g.after} on ${d.b.label}${g.scenarios.length ? ` (${g.scenarios.join(", ")})` : ""}`;
 
 function summaryLine(d: EvidenceDiff): string {
   if (d.changes.length === 0) return "no change";
@@ -171,6 +227,7 @@ function summaryLine(d: EvidenceDiff): string {
 export function formatDiffText(d: EvidenceDiff): string {
   const lines = [`A ${runText(d.a)} -> B ${runText(d.b)}`];
   for (const v of d.versionChanges) lines.push(`version ${v.key}: ${v.before ?? NONE} -> ${v.after ?? NONE}`);
+  for (const g of d.guarantees) lines.push(guaranteeText(d, g));
   for (const c of d.changes) {
     lines.push(`${c.kind.toUpperCase()} ${c.id} ${c.name}: ${[verdictsText(c), ...c.details].join("; ")}`);
   }
@@ -203,6 +260,7 @@ export function formatDiffMarkdown(d: EvidenceDiff): string {
   if (d.versionChanges.length) {
     out.push("### Version changes", "", ...table(["key", "A", "B"], d.versionChanges.map((v) => [v.key, v.before ?? NONE, v.after ?? NONE])), "");
   }
+  if (d.guarantees.length) out.push("### Guarantees", "", ...d.guarantees.map((g) => `- ${cell(guaranteeText(d, g))}`), "");
   if (d.changes.length) {
     out.push(
       "### Scenario changes",

@@ -1,7 +1,7 @@
 // evidence.json: what a run did, to what, with which certificates, and what it observed.
 // Never holds a private key.
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
-import type { Check } from "../checks/check.ts";
+import type { Check, CheckMigration } from "../checks/check.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
@@ -45,6 +45,8 @@ export interface ScenarioEvidence {
   durationMs: number;
   note?: string;
   skipReason?: string;
+  /** Run under a successor profile: the scenario's class there, its guarantee, why, and on what it rests. */
+  migration?: CheckMigration;
   /** Set for scenarios that document a weakness (verdict `finding` when observed). */
   finding?: { id: string; statement: string };
   /** Why the outcome is expected: the policy model's explanation and the sources of its rules. */
@@ -66,7 +68,7 @@ export interface IngressEvidence {
   /** Every lint rule with its result. */
   lint: Array<{ rule: string; triggered: boolean; detail: string }>;
   notes: string[];
-  totals: { pass: number; fail: number; skip: number; finding: number; total: number };
+  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; total: number };
   /** Probes that ran (static checks excluded): 0 means nothing was checked for this Ingress. */
   checked: number;
 }
@@ -89,10 +91,15 @@ export interface Evidence {
   /** Each control with the scenarios that evidence it and their combined verdict. */
   controls: Array<{ id: string; title: string; scenarios: string[]; verdict: ScenarioVerdict }>;
   findings: Array<{ id: string; scenario: string; statement: string; holds: boolean | null }>;
+  /**
+   * Present when the checks expected a successor's behaviour (--profile): which one, which version
+   * row, and how its rows are known. `observed` is what this run itself saw on the target.
+   */
+  profile?: { name: string; title: string; versions: string; strict: boolean; basis: string };
   artifacts: Record<string, string>;
   runErrors: string[];
   /** pass + fail + skip + finding = total; `checked`: probes that ran (pass, fail or finding). */
-  totals: { pass: number; fail: number; skip: number; finding: number; total: number; checked: number };
+  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; total: number; checked: number };
 }
 
 export function certificateEvidence(c: IssuedCert): CertificateEvidence {
@@ -131,6 +138,7 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       expected: c.expect,
       note: c.note,
       finding: c.finding,
+      ...(c.migration ? { migration: c.migration } : {}),
       ...(c.basis ? { basis: c.basis } : {}),
       ...(c.static ? { static: true } : {}),
     };
@@ -157,7 +165,9 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
 export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   const count = (v: ScenarioVerdict) => scenarios.filter((s) => s.verdict === v).length;
   const checked = scenarios.filter((s) => !s.static && s.verdict !== "skip" && s.observed !== undefined).length;
-  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), total: scenarios.length, checked };
+  const lost = count("guarantee-lost");
+  // Only runs under a successor profile can lose a guarantee; other evidence keeps its shape.
+  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), ...(lost || scenarios.some((s) => s.migration) ? { "guarantee-lost": lost } : {}), total: scenarios.length, checked };
 }
 
 /** Ingresses with auth-tls that the controller serves but for which no probe ran. */
@@ -236,7 +246,9 @@ export function controlEvidence(
         ? "fail"
         : verdicts.every((v) => v === "skip")
           ? "skip"
-          : verdicts.includes("finding")
+          : verdicts.includes("guarantee-lost")
+            ? "guarantee-lost"
+            : verdicts.includes("finding")
             ? "finding"
             : "pass";
       return { ...c, verdict };

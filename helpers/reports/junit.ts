@@ -15,7 +15,14 @@ function caseProperties(tc: TestCase, s: ScenarioEvidence): void {
   if (s.host) tc.property("host", s.host);
   if (s.credentialDescription) tc.property("credential", s.credentialDescription);
   if (s.finding) tc.property("finding", s.finding.statement);
-  if (s.verdict === "finding") tc.property("verdict", "finding");
+  if (s.verdict === "finding" || s.verdict === "guarantee-lost") tc.property("verdict", s.verdict);
+  if (s.migration) {
+    tc.property("profile", `${s.migration.profile} ${s.migration.versions}`);
+    tc.property("class", s.migration.class);
+    tc.property("guarantee", s.migration.guarantee);
+    tc.property("class-because", s.migration.reason);
+    for (const src of s.migration.sources) tc.property("class-source", `[${src.basis}] ${src.ref}`);
+  }
   if (s.basis) {
     tc.property("expected-because", s.basis.explanation);
     for (const source of s.basis.sources) tc.property("source", source);

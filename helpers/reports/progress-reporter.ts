@@ -4,10 +4,13 @@ import type { Reporter, SerializedError, TestCase, TestModule } from "vitest/nod
 import type { ScenarioRecord } from "../run/run-context.ts";
 
 /**
+ * `guarantee-lost`: run under a successor profile, the scenario observed the weaker behaviour its
+ * row expects there (a guarantee ingress-nginx kept is lost); reported like a finding, counted
+ * apart, and a failure only with --strict.
  * `finding`: the scenario observed exactly the documented controller behaviour it describes, and
  * that behaviour weakens mTLS. Not a failure of the target against its documentation; reported apart.
  */
-export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding";
+export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding" | "guarantee-lost";
 
 export interface CollectedResult {
   id: string;
@@ -41,7 +44,7 @@ export class ProgressReporter implements Reporter {
     const result = testCase.result();
     const record = testCase.meta().mtls;
     const verdict: ScenarioVerdict =
-      result.state === "passed" ? (record?.finding ? "finding" : "pass") : result.state === "failed" ? "fail" : "skip";
+      result.state === "passed" ? (record?.guaranteeLost ? "guarantee-lost" : record?.finding ? "finding" : "pass") : result.state === "failed" ? "fail" : "skip";
     const errors = (result.errors ?? []).map((e) => e.message ?? String(e));
     const durationMs = record?.durationMs ?? Math.round(testCase.diagnostic()?.duration ?? 0);
     const skipReason = result.state === "skipped" ? result.note ?? "skipped" : undefined;
@@ -54,7 +57,7 @@ export class ProgressReporter implements Reporter {
       return;
     }
     const counter = `[${String(this.done).padStart(String(this.total).length)}/${this.total}]`;
-    const label = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND" }[verdict];
+    const label = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND", "guarantee-lost": "LOST" }[verdict];
     const status = record?.observed.status ?? record?.observed.error?.code ?? "-";
     this.write(`${counter} ${label} ${testCase.name}  (${status}, ${durationMs} ms)`);
     if (verdict === "fail") {
@@ -63,6 +66,7 @@ export class ProgressReporter implements Reporter {
     }
     if (verdict === "skip") this.write(`        skipped: ${skipReason}`);
     if (verdict === "finding" && record?.findingStatement) this.write(`        finding: ${record.findingStatement}`);
+    if (verdict === "guarantee-lost" && record?.guaranteeStatement) this.write(`        guarantee lost: ${record.guaranteeStatement}`);
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {

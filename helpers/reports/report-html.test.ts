@@ -47,7 +47,7 @@ function withFinding(ev: Evidence, id = FINDING_ID): Evidence {
   const was = s.verdict;
   s.verdict = "finding";
   s.finding = { ...FINDING };
-  copy.totals = { ...copy.totals, [was]: copy.totals[was] - 1, finding: copy.totals.finding + 1 };
+  copy.totals = { ...copy.totals, [was]: (copy.totals[was] ?? 0) - 1, finding: copy.totals.finding + 1 };
   expect(copy.totals).toEqual(totals(copy.scenarios));
   copy.controls = controlEvidence(copy.controls, copy.scenarios);
   copy.findings = findings(copy.scenarios);

@@ -35,7 +35,9 @@ const e = escapeHtml;
 export function overallVerdict(evidence: Evidence): "pass" | "fail" | "nothing-checked" {
   const t = evidence.totals;
   if (t.checked === 0) return "nothing-checked";
-  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) === t.total && uncheckedIngresses(evidence).length === 0 ? "pass" : "fail";
+  // A guarantee a successor loses is reported like a finding, unless the run was --strict.
+  const lost = evidence.profile?.strict ? 0 : (t["guarantee-lost"] ?? 0);
+  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) + lost === t.total && uncheckedIngresses(evidence).length === 0 ? "pass" : "fail";
 }
 
 /** The verdict as reports print it. */
@@ -149,10 +151,14 @@ function renderHeader(ev: Evidence): string {
   <div class="summary">
     <div id="verdict" class="verdict ${cls}" data-verdict="${verdict}">${verdictLabel(verdict)}</div>${findingsBadge}
     <div class="stats" id="totals">
-      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${stat("total", t.total, "total")}
+      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${t["guarantee-lost"] !== undefined ? stat("finding", t["guarantee-lost"], "guarantees lost") : ""}${stat("total", t.total, "total")}
     </div>
   </div>
-  ${nothing}
+  ${nothing}${
+    ev.profile
+      ? `<p id="profile" class="nothing">Checks expected <strong>${e(ev.profile.title)} ${e(ev.profile.versions)}</strong>, not ingress-nginx: ${e(ev.profile.basis)}.</p>`
+      : ""
+  }
 </header>`;
 }
 
@@ -377,6 +383,7 @@ function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
     <p class="must">${e(s.must)}</p>
     ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
     ${s.verdict === "finding" ? `<p class="finding-note"><span class="k">finding:</span> ${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""}
+    ${s.migration ? `<p class="finding-note"><span class="k">${e(s.migration.guarantee)} on ${e(s.migration.profile)} ${e(s.migration.versions)}: ${e(s.migration.class)}</span> ${e(s.migration.reason)} <span class="muted">(${s.migration.sources.map((src) => `[${e(src.basis)}] ${e(src.ref)}`).join("; ")})</span></p>` : ""}
     <p class="meta">${meta.join(" · ")}</p>${basisNote(s)}</td>
   <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
   <td class="cmpcell">${s.static ? `<p class="muted">static check of the objects: ${e(s.observed?.static?.detail ?? s.mismatches.join("; "))}</p>` : comparisonTable(s)}${

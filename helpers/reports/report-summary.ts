@@ -4,7 +4,7 @@
 import type { Evidence } from "./evidence.ts";
 import { findingCount, findingsLabel, overallVerdict, uncheckedIngresses, verdictLabel } from "./report-html.ts";
 
-const EMOJI: Record<string, string> = { pass: "✅", fail: "❌", skip: "⏭️", finding: "⚠️" };
+const EMOJI: Record<string, string> = { pass: "✅", fail: "❌", skip: "⏭️", finding: "⚠️", "guarantee-lost": "🔻" };
 
 /** Text safe inside a Markdown table cell: no pipes, newlines, raw HTML or emphasis. */
 export function markdownCell(value: unknown): string {
@@ -36,9 +36,15 @@ export function renderSummaryMarkdown(evidence: Evidence): string {
   const verdict = verdictLabel(overallVerdict(evidence));
   const lines: string[] = [];
   const findings = findingCount(evidence);
-  const counts = `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${findings > 0 ? `, ${findingsLabel(findings)}` : ""}`;
+  const lost = t["guarantee-lost"] ? `, ${t["guarantee-lost"]} guarantee(s) lost` : "";
+  const counts = `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped${findings > 0 ? `, ${findingsLabel(findings)}` : ""}${lost}`;
   lines.push(`## mTLS conformance: ${verdict} (${counts} of ${t.total}) on ${inline(evidence.target.kind)}`);
   lines.push("");
+  if (evidence.profile) {
+    lines.push(`Checks expected **${evidence.profile.title} ${evidence.profile.versions}**, not ingress-nginx: ${evidence.profile.basis}.`);
+    for (const s of evidence.scenarios.filter((x) => x.verdict === "guarantee-lost")) lines.push(`- 🔻 ${inline(s.id)} ${s.migration!.guarantee} lost: ${s.migration!.reason}`);
+    lines.push("");
+  }
   // Said first: a report that checked nothing must not be read as anything else.
   if (t.checked === 0) {
     lines.push(`**Nothing was checked:** no probe ran (${t.skip} skipped). This run proves nothing about the target.`);

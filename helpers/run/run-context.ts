@@ -55,6 +55,9 @@ export interface ScenarioRecord {
   /** The scenario documents a weakness and observed it: verdict `finding`. */
   finding?: boolean;
   findingStatement?: string;
+  /** Run under a successor profile, the scenario observed the weaker behaviour its row expects: verdict `guarantee-lost`. */
+  guaranteeLost?: boolean;
+  guaranteeStatement?: string;
 }
 
 /** An observation as it goes into evidence: headers kept, bodies shortened, the cert header reduced to its fingerprint. */

@@ -12,6 +12,8 @@ import { Writable } from "node:stream";
 import { catalogue as defaultCatalogue } from "../../fixtures/catalogue.ts";
 import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, type Scenario } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
+import type { ProfileChoice } from "../checks/from-catalogue.ts";
+import { profileByName, profileRow } from "../profiles/registry.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer } from "./control-server.ts";
@@ -81,6 +83,12 @@ export interface RunOptions {
   signingKey?: string;
   /** Probes in flight at once. */
   concurrency?: number;
+  /** The successor whose behaviour the catalogue's checks expect: ingress-nginx (default), traefik, gateway-api. */
+  profile?: string;
+  /** The successor's version row (e.g. v3.7.1); default the profile's first row. */
+  profileVersion?: string;
+  /** A guarantee lost on the successor fails the run (exit 1) instead of being reported like a finding. */
+  strict?: boolean;
 }
 
 export interface RunOutcome {
@@ -102,6 +110,8 @@ interface RunPlan {
   user?: UserObjects;
   /** The suite files the checks live in (known before the checks are). */
   suites: string[];
+  /** The successor profile the catalogue's checks expect (--profile). */
+  successor?: ProfileChoice;
 }
 
 /** What one group's target was, for the evidence. */
@@ -137,10 +147,19 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     throw new ConfigError(`--ingress-class ${options.ingressClass}: the controller this run installs serves IngressClass nginx`);
   }
   const found = !!choice.target.discover;
+  const successor = options.profile || options.profileVersion ? successorChoice(options.profile ?? "ingress-nginx", options.profileVersion) : undefined;
+  if ((found || user) && successor && successor.profile.name !== "ingress-nginx") {
+    throw new ConfigError(`--profile ${successor.profile.name} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);
+  }
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
   if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
-  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite))] };
+  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite))], ...(successor ? { successor } : {}) };
+}
+
+function successorChoice(name: string, version?: string): ProfileChoice {
+  const profile = profileByName(name);
+  return { profile, row: profileRow(profile, version) };
 }
 
 /**
@@ -166,7 +185,7 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
       },
     };
   }
-  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass });
+  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass, successor: plan.successor });
   return { finish: async () => subject };
 }
 
@@ -354,6 +373,10 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
   const checks = subject.groups.flatMap((g) => g.checks);
   run.reporter.total = checks.length;
   const ingressCount = new Set(checks.map((c) => c.ingress).filter(Boolean)).size;
+  const successor = run.plan.successor?.profile;
+  if (successor && successor.name !== "ingress-nginx") {
+    run.log(`checks expect ${successor.title} ${run.plan.successor!.row.versions} (--profile ${successor.name})${run.plan.choice.target.kind === "nginx" ? "; the nginx target is ingress-nginx's data plane, so every row where the successor differs will fail here" : ""}`);
+  }
   run.log(`run ${run.runId}: ${checks.length} check(s)${subject.origin === "catalogue" ? "" : ` for ${ingressCount} Ingress(es) from ${subject.source}`}, reports in ${run.options.reportDir}`);
   for (const line of subject.changes) run.log(`  ${line}`);
   // Certificates are evidence; private keys never go into the report directory.
@@ -417,15 +440,21 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
     if (notServed.length) log(`  ${notServed.length} Ingress(es) not served by the controller under test, e.g. ${notServed[0]!.id}: ${notServed[0]!.notServed} (--ingress-class names the class it serves)`);
   }
   else for (const id of unchecked) log(`nothing was checked for Ingress ${id}: every check of it was skipped`);
+  const lost = sum["guarantee-lost"] ?? 0;
+  if (plan.successor && plan.successor.profile.name !== "ingress-nginx") {
+    const by = (k: string) => evidence.scenarios.filter((s) => s.migration?.class === k).length;
+    log(`${plan.successor.profile.title} ${plan.successor.row.versions}: ${lost} guarantee(s) observed lost, ${by("equivalent")} equivalent, ${by("same")} same, ${by("stricter")} stricter, ${by("not-expressible")} not expressible (skipped); rows rest on source reading, see evidence.json${lost && !options.strict ? " (--strict fails the run on a lost guarantee)" : ""}`);
+  }
   log(
-    `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${plan.choice.target.kind}, ${timings.totalMs} ms)`,
+    `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""}${lost ? `, ${lost} guarantee(s) lost` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${plan.choice.target.kind}, ${timings.totalMs} ms)`,
   );
   for (const e of reporter.runErrors) log(`error: ${e}`);
   log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md)`);
   log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""));
   for (const p of junitPaths) log(`junit:    ${p}`);
   // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
-  const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding < sum.total || nothingChecked || unchecked.length > 0;
+  // So is a guarantee a successor loses, unless --strict.
+  const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding + (options.strict ? 0 : lost) < sum.total || nothingChecked || unchecked.length > 0;
   return { exitCode: failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
 }
 
@@ -471,6 +500,17 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
     crlSha256: subject.crlSha256,
     controls: controlEvidence(coverageOf, scenarioResults),
     findings: findings(scenarioResults),
+    ...(plan.successor && plan.successor.profile.name !== "ingress-nginx"
+      ? {
+          profile: {
+            name: plan.successor.profile.name,
+            title: plan.successor.profile.title,
+            versions: plan.successor.row.versions,
+            strict: !!options.strict,
+            basis: `each scenario's migration.sources say how its expectation is known (code, doc, test, inferred); none was observed on a live ${plan.successor.profile.name} before this run, and this run observed the target named above`,
+          },
+        }
+      : {}),
     artifacts: input.artifacts,
     runErrors: input.runErrors,
     totals: totals(scenarioResults),

@@ -7,7 +7,7 @@ import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { globMatcher, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
-import { checksFromCatalogue } from "../checks/from-catalogue.ts";
+import { checksFromCatalogue, type ProfileChoice } from "../checks/from-catalogue.ts";
 import { completeChecks, planChecks, type IngressPlan } from "../checks/generate.ts";
 import { lintObjects } from "../checks/lint.ts";
 import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
@@ -83,6 +83,8 @@ export async function catalogueSubject(input: {
   alterManifests?: (m: Manifests) => Manifests;
   /** The class the controller under test serves: the catalogue's Ingresses name it. */
   ingressClass?: string;
+  /** The successor the checks expect (default: ingress-nginx, the catalogue as written). */
+  successor?: ProfileChoice;
 }): Promise<RunSubject> {
   const { catalogue, scenarios, namespace } = input;
   const policies = policiesOf(catalogue, scenarios);
@@ -94,7 +96,7 @@ export async function catalogueSubject(input: {
     const built = buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios), pki, ingressClass: input.ingressClass });
     return {
       name: g.name,
-      checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint),
+      checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint, input.successor),
       manifests: input.alterManifests ? input.alterManifests(structuredClone(built)) : built,
       junitFile: input.isolate ? `junit-${g.name}.xml` : "junit.xml",
       manifestsFile: input.isolate ? `manifests-${g.name}.yaml` : "manifests.yaml",
