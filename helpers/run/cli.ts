@@ -214,6 +214,22 @@ program
   });
 
 program
+  .command("migration")
+  .description("will my mTLS survive the move? per Ingress and host, the guarantees it relies on and what Traefik and Gateway API make of each (from source reading); exit 1 when one is lost")
+  .option("--manifests <path>", "your Ingresses and their CA Secrets (a YAML file or a folder)")
+  .option("--to <profiles>", "successor profiles, comma-separated: traefik, gateway-api", "traefik,gateway-api")
+  .option("--json", "the report as JSON")
+  .option("--markdown", "the report as Markdown (the default)")
+  .option("--out <dir>", "write migration.json, migration.md and gateway-api/*.yaml there")
+  .option("--gateway-yaml", "print the Gateway API translation instead of the report")
+  .option("--gateway-class <name>", "gatewayClassName of the translated Gateways", "replace-me")
+  .option("--namespace <name>", "namespace of objects that name none", "default")
+  .action(async (opts: import("../migration/migration-command.ts").MigrationCliOptions) => {
+    const { migrationCommand } = await import("../migration/migration-command.ts");
+    process.exitCode = await migrationCommand(opts);
+  });
+
+program
   .command("list")
   .description("print the scenario catalogue")
   .option("--only <pattern>", "filter as for run")

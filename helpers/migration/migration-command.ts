@@ -1,0 +1,53 @@
+// `mtls-conformance migration`: the static migration report on the command line.
+//   migration --manifests PATH [--to traefik,gateway-api] [--json | --markdown] [--out DIR] [--gateway-yaml]
+// Exit codes: 0 nothing lost, 1 a guarantee is lost on a profile asked for, 2 bad arguments.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ConfigError } from "../support/errors.ts";
+import { gatewayYamlStream } from "./gateway-api.ts";
+import { buildMigrationReport, migrationExitCode, parseProfiles, renderJson, renderMarkdown, summaryLines } from "./migration-report.ts";
+
+export interface MigrationCliOptions {
+  manifests?: string;
+  to: string;
+  json?: boolean;
+  markdown?: boolean;
+  out?: string;
+  gatewayYaml?: boolean;
+  gatewayClass?: string;
+  namespace?: string;
+}
+
+export async function migrationCommand(opts: MigrationCliOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const profiles = parseProfiles(opts.to);
+  if (!opts.manifests) throw new ConfigError("migration: --manifests PATH is required (a YAML file or a folder of your Ingresses)");
+  const formats = [opts.json && "--json", opts.markdown && "--markdown", opts.gatewayYaml && "--gateway-yaml"].filter(Boolean);
+  if (formats.length > 1) throw new ConfigError(`migration: ${formats.join(" and ")} exclude each other`);
+  if (opts.gatewayYaml && !profiles.includes("gateway-api")) throw new ConfigError("migration: --gateway-yaml needs gateway-api in --to");
+  const { report, gateway } = await buildMigrationReport(opts.manifests, { profiles, gatewayClass: opts.gatewayClass, namespace: opts.namespace });
+
+  if (opts.out) {
+    const written: string[] = [];
+    const put = (rel: string, text: string) => {
+      const file = join(opts.out!, rel);
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, text);
+      } catch (error) {
+        throw new ConfigError(`--out ${opts.out}: ${(error as Error).message}`);
+      }
+      written.push(file);
+    };
+    put("migration.json", renderJson(report));
+    put("migration.md", renderMarkdown(report));
+    for (const f of gateway?.files ?? []) put(f.path, f.yaml);
+    if (!opts.json && !opts.markdown && !opts.gatewayYaml) {
+      write(summaryLines(report).join("\n") + "\n");
+      write(`wrote ${written.length} file(s) to ${opts.out}: ${written.map((f) => f.slice(opts.out!.length).replace(/^\//, "")).join(", ")}\n`);
+    }
+  }
+  if (opts.json) write(renderJson(report));
+  else if (opts.gatewayYaml) write(gatewayYamlStream(gateway!));
+  else if (opts.markdown || !opts.out) write(renderMarkdown(report));
+  return migrationExitCode(report);
+}
