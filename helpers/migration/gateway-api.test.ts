@@ -41,7 +41,9 @@ describe("Gateway API translation", () => {
       "gateway-api/bank-transfers-bank-example.yaml",
     ]);
     expect(objects.filter((o) => o.kind === "Gateway")).toHaveLength(6);
-    expect(objects.filter((o) => o.kind === "HTTPRoute")).toHaveLength(7);
+    // An HTTPRoute per Ingress on an mTLS host, and per Gateway one that redirects port 80 to https.
+    expect(objects.filter((o) => o.kind === "HTTPRoute" && (o.spec as Obj).parentRefs[0].sectionName === "https")).toHaveLength(7);
+    expect(objects.filter((o) => o.kind === "HTTPRoute" && (o.spec as Obj).parentRefs[0].sectionName === "http")).toHaveLength(6);
     expect(report.ingresses.find((e) => e.name === "api-health")!.gatewayApi).toBe("gateway-api/bank-api-bank-example.yaml");
   });
 
@@ -62,7 +64,10 @@ describe("Gateway API translation", () => {
     expect(gw.spec.tls.frontend.default.validation).toEqual({ caCertificateRefs: [{ group: "", kind: "ConfigMap", name: "client-ca-ca" }], mode: "AllowValidOnly" });
     expect(gw.spec.listeners).toEqual([
       expect.objectContaining({ name: "https", protocol: "HTTPS", port: 443, hostname: "transfers.bank.example", tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: "transfers-tls" }] } }),
+      expect.objectContaining({ name: "http", protocol: "HTTP", port: 80, hostname: "transfers.bank.example" }),
     ]);
+    // Plain HTTP never reaches the backend: ingress-nginx redirects it (308), the Gateway too (301, Core).
+    expect(find("HTTPRoute", "mtls-transfers-bank-example-http-redirect").spec.rules).toEqual([{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
   });
 
   it("what core cannot say is a comment: optional, depth, error page, match-cn, CRL, headers", () => {
@@ -77,7 +82,7 @@ describe("Gateway API translation", () => {
   });
 
   it("a shared host keeps one Gateway with both Ingresses' routes; a named Service port becomes its number", () => {
-    expect(objects.filter((o) => o.kind === "HTTPRoute" && (o.spec as Obj).parentRefs[0].name === "mtls-api-bank-example").map((o) => (o.metadata as Obj).name).sort()).toEqual(["api", "api-health"]);
+    expect(objects.filter((o) => o.kind === "HTTPRoute" && (o.spec as Obj).parentRefs[0].name === "mtls-api-bank-example" && (o.spec as Obj).parentRefs[0].sectionName === "https").map((o) => (o.metadata as Obj).name).sort()).toEqual(["api", "api-health"]);
     expect(find("HTTPRoute", "api-health").spec.rules[0].matches).toEqual([{ path: { type: "Exact", value: "/health" } }]);
     expect(find("HTTPRoute", "portal").spec.rules[0].backendRefs).toEqual([{ name: "portal", port: 8000 }]);
     expect(find("HTTPRoute", "statements").spec.rules).toHaveLength(2);

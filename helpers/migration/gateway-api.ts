@@ -169,8 +169,12 @@ export function translateToGatewayApi(input: TranslationInput): GatewayTranslati
     if (lost.length) gwComment.push("Not expressible in Gateway API core, left out:", ...lost.map((l) => `  - ${l}`));
     if (!host.certificate) gwComment.push(`No tls: entry names ${host.host} (ingress-nginx serves its default certificate): ${slug(host.host)}-tls is a placeholder for a TLS Secret.`);
     if (host.certificate && splitRef(host.certificate.secret)[0] !== namespace) gwComment.push(`The TLS Secret ${host.certificate.secret} is in another namespace: it needs a ReferenceGrant there.`);
-    if (host.ingresses.some((i) => i.redirectsHttp)) gwComment.push("Port 80: ingress-nginx redirects HTTP to HTTPS (308) here; add an HTTP listener with a RequestRedirect HTTPRoute if clients rely on it.");
-    const spec: Obj = { gatewayClassName: input.gatewayClass, listeners: [listener] };
+    // ingress-nginx redirects plain HTTP to HTTPS where the Ingress has tls: (308); the nearest
+    // Core redirect is 301 (HTTPRequestRedirectFilter statusCode, Core: 301 and 302).
+    const redirectsHttp = host.ingresses.some((i) => i.redirectsHttp);
+    if (redirectsHttp) gwComment.push("Port 80: an HTTP listener whose only route redirects to https (301; ingress-nginx answers 308), so plain HTTP never reaches the backend.");
+    const httpListener: Obj = { name: "http", protocol: "HTTP", port: 80, hostname: host.host, allowedRoutes: { namespaces: { from: "Same" } } };
+    const spec: Obj = { gatewayClassName: input.gatewayClass, listeners: redirectsHttp ? [listener, httpListener] : [listener] };
     if (s.verifyClient !== "off") {
       spec.tls = {
         frontend: {
@@ -226,6 +230,20 @@ export function translateToGatewayApi(input: TranslationInput): GatewayTranslati
         docs.push(document(route, i === 0 ? comment : []));
         objects.push(route);
       }
+    }
+    if (redirectsHttp) {
+      const redirect: Obj = {
+        apiVersion: GATEWAY_API,
+        kind: "HTTPRoute",
+        metadata: { name: `${gwName}-http-redirect`, namespace },
+        spec: {
+          parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gwName, sectionName: "http" }],
+          hostnames: [host.host],
+          rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+        },
+      };
+      docs.push(document(redirect, [`Plain HTTP on ${host.host} is redirected to https, as ingress-nginx does for an Ingress with tls:.`]));
+      objects.push(redirect);
     }
     const path = `gateway-api/${namespace}-${slug(host.host)}.yaml`;
     files.push({ path, objects, yaml: docs.map((d) => d.toString({ lineWidth: 0 })).join("---\n") });

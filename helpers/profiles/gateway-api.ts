@@ -17,8 +17,8 @@ export const GATEWAY_SOURCES = {
   noHeaders: { ref: `${G}apis/v1/gateway_types.go:728-818 no header forwarding in frontend validation`, basis: "code" },
   perPort: { ref: `${G}geps/gep-91/index.md "Connection coalescing security issue": validation per port, not per host`, basis: "doc" },
   invalidRef: { ref: `${G}conformance/tests/gateway-with-invalid-clientcertificate-validation.go: InvalidCACertificateRef / RefNotPermitted, NoValidCACertificate, HTTPS fails closed`, basis: "code" },
-  redirect: { ref: `${G}apis/v1/httproute_types.go HTTPRequestRedirectFilter (the translation redirects plain HTTP to https)`, basis: "code" },
-  headerRemove: { ref: `${G}apis/v1/httproute_types.go RequestHeaderModifier.remove (the translation removes client-sent ssl-client-*)`, basis: "code" },
+  redirect: { ref: `helpers/migration/gateway-api.ts: an HTTP listener whose route redirects to https (301, Core in ${G}apis/v1/httproute_types.go HTTPRequestRedirectFilter)`, basis: "code" },
+  headerRemove: { ref: `helpers/migration/gateway-api.ts: every route removes client-sent ssl-client-* (RequestHeaderModifier, ${G}apis/v1/httproute_types.go)`, basis: "code" },
   noAnnotations: { ref: "Gateway API has no annotations: the values an ingress-nginx webhook parses have no counterpart", basis: "doc" },
   staticLint: { ref: "a static check of the objects, the same whichever controller serves them", basis: "code" },
 } satisfies Record<string, Citation>;
