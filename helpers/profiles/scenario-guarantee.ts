@@ -28,6 +28,10 @@ const BY_CREDENTIAL: Array<[RegExp, Guarantee]> = [
 
 const BY_ID: Record<string, Guarantee> = {
   "MTLS-GUIDE-002": "headers",
+  // optional_no_ca: what these prove is the FAILED verdict the backend is told.
+  "MTLS-MODE-008": "headers",
+  "MTLS-MODE-009": "headers",
+  "MTLS-MODE-010": "headers",
   "MTLS-MODE-011": "validity",
   "MTLS-MODE-012": "client-cert-required",
   "MTLS-MODE-013": "client-cert-required",
