@@ -40,7 +40,7 @@ export const SUITES = ["guide", "client-auth", "upstream-headers", "modes", "err
 export type SuiteName = (typeof SUITES)[number];
 
 export interface UpstreamExpectation {
-  /** Headers the backend must receive with exactly these values (names lower-case). */
+  /** Headers the backend must receive with exactly these values (names compare case-insensitively). */
   headers?: Record<string, string>;
   /** Headers the backend must not receive. */
   absent?: string[];

@@ -8,7 +8,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, Name as AsnName, type AttributeValue } from "@peculiar/asn1-x509";
 
 /** OpenSSL's short names for the attribute types a client certificate carries. */
-const SHORT_NAMES: Record<string, string> = {
+export const SHORT_NAMES: Record<string, string> = {
   "2.5.4.3": "CN",
   "2.5.4.4": "SN",
   "2.5.4.5": "serialNumber",

@@ -331,3 +331,63 @@ describe("judge: no HTTP response", () => {
     );
   });
 });
+
+describe("judge: header names compare case-insensitively (Traefik sends Ssl-Client-Verify)", () => {
+  const seen = obs({ status: 200, responseHeaders: { "x-request-id": "abc" }, echo: echo({ "ssl-client-verify": "SUCCESS", "ssl-client-cert": "x" }) });
+  it("passes expectations written in any case, for every kind of header check", () => {
+    expectPass({ ...reached({ headers: { "Ssl-Client-Verify": "SUCCESS" }, prefixes: { "SSL-CLIENT-VERIFY": "SUCC" }, absent: ["X-Ssl-Client-Cert"] }), responseHeaders: { "X-Request-Id": "abc" } }, seen);
+  });
+  it("still fails on the value, and on a header that must be absent, naming it as written", () => {
+    expectFail(reached({ headers: { "Ssl-Client-Verify": "NONE" } }), seen, ["upstream header Ssl-Client-Verify", 'expected "NONE"', 'observed "SUCCESS"']);
+    expectFail(reached({ absent: ["Ssl-Client-Cert"] }), seen, ["upstream header Ssl-Client-Cert", "expected absent", 'observed "x"']);
+    expectFail({ status: 200, upstream: "reached", responseHeaders: { "X-Request-Id": "def" } }, seen, ["response header X-Request-Id", 'expected "def"', 'observed "abc"']);
+  });
+  it("reads observed names in any case too (someone else's echo backend)", () => {
+    expectPass(reached({ headers: { "ssl-client-verify": "SUCCESS" } }), obs({ status: 200, echo: { method: "GET", path: "/", headers: { "Ssl-Client-Verify": "SUCCESS" } } }));
+  });
+});
+
+describe('judge: transport "tls-rejected"', () => {
+  const refused: Expectation = { transport: "tls-rejected", upstream: "not-reached" };
+  it.each(["ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "EPROTO", "ECONNRESET", "UND_ERR_SOCKET"])(
+    "passes on %s, with or without an echo backend",
+    (code) => {
+      expectPass(refused, obs({ error: { code, message: "refused" } }));
+      expect(judge(refused, obs({ error: { code, message: "refused" } }), undefined, { noEcho: true }).pass).toBe(true);
+    },
+  );
+  it.each(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "ERR_SSL_WRONG_VERSION_NUMBER", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"])("fails on %s, naming it", (code) => {
+    expectFail(refused, obs({ error: { code, message: "m" } }), ["transport: expected the TLS handshake refused", `observed ${code}: m`]);
+  });
+  it("fails on any HTTP answer, whatever the other fields would accept", () => {
+    expectFail({ ...refused, status: 400 }, obs({ status: 400, body: "<html>bad request</html>" }), ['observed HTTP 400 ("<html>bad request</html>")']);
+    expectFail(refused, obs({ status: 403, body: "client certificate unauthorized" }), ["observed HTTP 403 (client certificate unauthorized)"]);
+    expectFail(refused, obs({ status: 200, body: "x".repeat(200) }), ["observed HTTP 200"], undefined);
+  });
+  it("says so when the expectation also wants the backend reached", () => {
+    expectFail({ transport: "tls-rejected", upstream: "reached" }, obs({ error: { code: "ECONNRESET", message: "m" } }), ['upstream "reached"']);
+  });
+});
+
+describe('judge: dnCompare "rdn-set"', () => {
+  const want = (dn: string, header = "ssl-client-subject-dn"): Expectation => ({ ...reached({ headers: { [header]: dn } }), dnCompare: "rdn-set" });
+  const got = (dn: string, header = "ssl-client-subject-dn") => obs({ status: 200, echo: echo({ [header]: dn }) });
+  it("ignores order and type-name case, and undoes escapes (OpenSSL's \\XX bytes vs Go's UTF-8)", () => {
+    expectPass(want("O=MyOrganization,CN=authorized-client"), got("CN=authorized-client,O=MyOrganization"));
+    expectPass(want("CN=My Certificate Authority,O=MyOrganization", "ssl-client-issuer-dn"), got("o=MyOrganization,cn=My Certificate Authority", "ssl-client-issuer-dn"));
+    expectPass(want("CN=J\\C3\\BCrgen,serialNumber=42"), got("SERIALNUMBER=42,CN=Jürgen"));
+    expectPass(want("O=a\\,b\\+c,CN=d"), got("CN=d,O=a\\,b\\+c"));
+  });
+  it("keeps values exact and counts repeated attributes", () => {
+    expectFail(want("CN=Authorized-Client"), got("CN=authorized-client"), ["compared as a set of attributes", "missing CN=Authorized-Client", "unexpected CN=authorized-client"]);
+    expectFail(want("OU=a,OU=a,CN=b"), got("CN=b,OU=a"), ["missing OU=a"]);
+    expectFail(want("O=a\\,b,CN=d"), got("CN=d,O=a,b"), ["compared as a set of attributes"]);
+  });
+  it("fails on an absent header or one that is no DN, showing both", () => {
+    expectFail(want("CN=a"), obs({ status: 200, echo: echo() }), ['expected "CN=a", observed (none)', "compared as a set of attributes", "absent"]);
+    expectFail(want("CN=a"), got("not a dn"), ['observed "not a dn"', "the observed value is not a distinguished name"]);
+  });
+  it("applies to the DN headers only: others stay exact", () => {
+    expectFail({ ...want("CN=a"), upstreamHeaders: { headers: { "x-dn": "O=b,CN=a" } } }, got("CN=a,O=b", "x-dn"), ['upstream header x-dn: expected "O=b,CN=a", observed "CN=a,O=b"']);
+  });
+});

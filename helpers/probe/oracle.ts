@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Expectation } from "../catalogue/catalogue.ts";
 import type { Observation } from "./probe.ts";
+import { rdnSetDifference } from "./rdn-set.ts";
 
 export interface Verdict {
   pass: boolean;
@@ -43,6 +44,37 @@ function nginxRejection(o: Observation): string | undefined {
   return undefined;
 }
 
+/**
+ * A handshake the server refused: an alert it sent (ERR_SSL_..._ALERT_..., or EPROTO on older
+ * Node), or the connection reset or closed around the handshake: under TLS 1.3 the client's
+ * handshake completes first and the refusal arrives on the first read, some servers send no alert.
+ */
+const TLS_REFUSAL = /^ERR_SSL_.*ALERT|^EPROTO$|^ECONNRESET$|^UND_ERR_SOCKET$/;
+
+/** `transport: "tls-rejected"`: no HTTP response at all, the error a TLS refusal. */
+function judgeTlsRejected(expect: Expectation, observed: Observation): Verdict {
+  const m: string[] = [];
+  // A refused handshake cannot reach anything: the expectation contradicts itself.
+  if (expect.upstream === "reached") m.push('transport: expected the TLS handshake refused, but the expectation also says upstream "reached"');
+  if (observed.status !== undefined) {
+    // Say what answered: nginx's rejection, the backend, or a short body as it came.
+    const body = (observed.body ?? "").replace(/\s+/g, " ").trim();
+    const detail = nginxRejection(observed)?.replace(/^\d+ ?/, "") || (observed.echo ? `from the backend: ${observed.echo.method} ${observed.echo.path}` : body && body.length <= 80 ? show(body) : "");
+    m.push(`transport: expected the TLS handshake refused, observed HTTP ${observed.status}${detail ? ` (${detail})` : ""}`);
+  } else if (!TLS_REFUSAL.test(observed.error?.code ?? "")) {
+    m.push(`transport: expected the TLS handshake refused, observed ${observed.error?.code ?? "no error"}: ${observed.error?.message ?? "(no message)"}`);
+  }
+  return { pass: m.length === 0, mismatches: m };
+}
+
+/** Header names compare case-insensitively (Traefik sends Ssl-Client-Verify); values exactly. */
+function byLowerName(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** The headers `dnCompare: "rdn-set"` compares as attribute sets. */
+const DN_HEADERS = new Set(["ssl-client-subject-dn", "ssl-client-issuer-dn"]);
+
 export interface JudgeOptions {
   /**
    * No echo backend answers (a live endpoint without --echo): "reached" means the answer is not
@@ -52,6 +84,8 @@ export interface JudgeOptions {
 }
 
 export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string, options: JudgeOptions = {}): Verdict {
+  // First: a refused handshake needs no echo to be judged, so noEcho changes nothing for it.
+  if (expect.transport === "tls-rejected") return judgeTlsRejected(expect, observed);
   const m: string[] = [];
   if (options.noEcho && expect.upstream === "reached") {
     if (observed.status === undefined) {
@@ -70,8 +104,9 @@ export function judge(expect: Expectation, observed: Observation, presentedLeafS
   if (expect.bodyEquals !== undefined && observed.body !== expect.bodyEquals) {
     m.push(`body: expected exactly ${show(expect.bodyEquals)}, observed ${show((observed.body ?? "").slice(0, 200))}`);
   }
+  const responseHeaders = byLowerName(observed.responseHeaders);
   for (const [name, value] of Object.entries(expect.responseHeaders ?? {})) {
-    const got = observed.responseHeaders?.[name];
+    const got = responseHeaders[name.toLowerCase()];
     if (got !== value) m.push(`response header ${name}: expected ${show(value)}, observed ${show(got)}`);
   }
   if (expect.bodyIncludes !== undefined && !(observed.body ?? "").includes(expect.bodyIncludes)) {
@@ -84,16 +119,22 @@ export function judge(expect: Expectation, observed: Observation, presentedLeafS
     if (!observed.echo) {
       m.push("upstream: expected the request to reach the echo backend, observed an answer that did not come from it");
     } else {
-      const got = observed.echo.headers;
+      const got = byLowerName(observed.echo.headers);
       const want = expect.upstreamHeaders ?? {};
       for (const [name, value] of Object.entries(want.headers ?? {})) {
-        if (got[name] !== value) m.push(`upstream header ${name}: expected ${show(value)}, observed ${show(got[name])}`);
+        const seen = got[name.toLowerCase()];
+        if (expect.dnCompare === "rdn-set" && DN_HEADERS.has(name.toLowerCase())) {
+          const difference = seen === undefined ? "absent" : rdnSetDifference(value, seen);
+          if (difference) m.push(`upstream header ${name}: expected ${show(value)}, observed ${show(seen)} (compared as a set of attributes, order ignored: ${difference})`);
+        } else if (seen !== value) m.push(`upstream header ${name}: expected ${show(value)}, observed ${show(seen)}`);
       }
       for (const [name, prefix] of Object.entries(want.prefixes ?? {})) {
-        if (!got[name]?.startsWith(prefix)) m.push(`upstream header ${name}: expected to start with ${show(prefix)}, observed ${show(got[name])}`);
+        const seen = got[name.toLowerCase()];
+        if (!seen?.startsWith(prefix)) m.push(`upstream header ${name}: expected to start with ${show(prefix)}, observed ${show(seen)}`);
       }
       for (const name of want.absent ?? []) {
-        if (got[name] !== undefined) m.push(`upstream header ${name}: expected absent, observed ${show(got[name].slice(0, 80))}`);
+        const seen = got[name.toLowerCase()];
+        if (seen !== undefined) m.push(`upstream header ${name}: expected absent, observed ${show(seen.slice(0, 80))}`);
       }
       if (want.clientCertIsPresentedLeaf) {
         const header = got["ssl-client-cert"];

@@ -4,6 +4,7 @@
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from "node:tls";
 import { Agent, buildConnector, request } from "undici";
 import type { EchoResponse } from "../../fixtures/echo-server.ts";
+import { type TlsAlert, tlsAlertOf } from "./tls-alert.ts";
 
 export interface ProbeCredential {
   /** Leaf first, then intermediates, PEM. */
@@ -41,6 +42,8 @@ export interface Observation {
   echo?: EchoResponse;
   /** Transport or TLS failure, as the client saw it. */
   error?: { code: string; message: string };
+  /** The TLS alert the server sent with its refusal, when `error` reports one (evidence only). */
+  tlsAlert?: TlsAlert;
   /** SHA-256 of the certificate the server presented. */
   serverCertSha256?: string;
   /** The SNI the client sent (null: none). */
@@ -52,6 +55,19 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
   return out;
+}
+
+type CodedError = Error & { code?: string; cause?: unknown; errors?: unknown[] };
+
+/** The error that says what happened: the innermost cause (undici wraps), the first of an AggregateError. */
+function rootError(error: unknown): CodedError {
+  let e = error as CodedError;
+  for (let i = 0; i < 5; i++) {
+    const next = e.cause instanceof Error ? e.cause : e.errors?.[0] instanceof Error ? e.errors[0] : undefined;
+    if (!next) break;
+    e = next as CodedError;
+  }
+  return e;
 }
 
 function asEcho(body: string, headers: Record<string, string>, acceptAny = false): EchoResponse | undefined {
@@ -86,6 +102,10 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
   const sni = req.servername === null ? null : (req.servername ?? req.host);
   const timeout = req.timeoutMs ?? 10_000;
   let serverCertSha256: string | undefined;
+  // What the socket itself reported: undici replaces a TLS alert that arrives after the handshake
+  // (TLS 1.3 refusals come on the first read) with its own "other side closed" when the end follows.
+  let socketError: CodedError | undefined;
+  let tlsVersion: string | undefined;
 
   const connector = buildConnector({
     // HTTP/1.1, as the Agent: the connector makes its own ALPN offer.
@@ -110,7 +130,13 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     headersTimeout: timeout,
     bodyTimeout: timeout,
     // With no servername the connector falls back to the address, an IP: no SNI at all.
-    connect: (options, callback) => connector({ ...options, servername: sni ?? undefined }, callback),
+    connect: (options, callback) =>
+      connector({ ...options, servername: sni ?? undefined }, (...args) => {
+        const socket = args[1];
+        if (socket && "getProtocol" in socket) tlsVersion = socket.getProtocol() ?? undefined;
+        socket?.prependListener("error", (e: CodedError) => (socketError ??= e));
+        callback(...args);
+      }),
   });
 
   try {
@@ -131,10 +157,14 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
       durationMs: performance.now() - started,
     };
   } catch (error) {
-    const e = error as Error & { code?: string; cause?: Error & { code?: string } };
-    const cause = e.cause ?? e;
+    const e = error as CodedError;
+    const root = rootError(e);
+    const tlsFirst = socketError && /^ERR_SSL_|^EPROTO$/.test(socketError.code ?? "") ? socketError : undefined;
+    const reported = tlsFirst ?? root;
+    const alert = tlsAlertOf(reported, tlsVersion);
     return {
-      error: { code: cause.code ?? e.code ?? e.name, message: cause.message || e.message },
+      error: { code: reported.code ?? e.code ?? e.name, message: reported.message || e.message },
+      ...(alert ? { tlsAlert: alert } : {}),
       serverCertSha256,
       sni,
       durationMs: performance.now() - started,

@@ -70,6 +70,8 @@ export interface ObservedSummary {
   upstreamHeaders?: Record<string, string>;
   upstreamClientCert?: { sha256?: string; certificates: number };
   error?: { code: string; message: string };
+  /** The TLS alert of a refused handshake, as recorded (never asserted). */
+  tlsAlert?: Observation["tlsAlert"];
   serverCertSha256?: string;
   /** The SNI the probe sent (null: none). */
   sni?: string | null;
@@ -101,6 +103,7 @@ export function summarize(o: Observation, decodedCert?: { sha256?: string; certi
     upstreamHeaders: headers,
     upstreamClientCert: decodedCert,
     error: o.error,
+    ...(o.tlsAlert ? { tlsAlert: o.tlsAlert } : {}),
     serverCertSha256: o.serverCertSha256,
     sni: o.sni,
   };
