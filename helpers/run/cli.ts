@@ -14,6 +14,7 @@ import { ConfigError } from "../support/errors.ts";
 import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "../targets/controller-manifest.ts";
 import { ROOT, runConformance, TOOL } from "./run.ts";
 import { TARGET_NAMES } from "../targets/registry.ts";
+import { CONTROLLER_NAMES, DEFAULT_CONTROLLER_NAME, parseControllerName } from "../targets/controllers.ts";
 
 function defaultReportDir(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -50,6 +51,7 @@ interface RunCliOptions extends EndpointTargetOptions {
   controllerNamespace?: string;
   controllerSelector?: string;
   controllerService?: string;
+  controller?: string;
   isolate?: boolean;
   keysDir?: string;
   signingKey?: string;
@@ -106,6 +108,7 @@ program
   .option("--controller-namespace <name>", "cluster: the namespace the controller runs in (default ingress-nginx)")
   .option("--controller-selector <labels>", "cluster: the label selector of the controller's pods (default: the release manifest's)")
   .option("--controller-service <name>", "cluster: the controller's Service, whose load-balancer address is probed (default ingress-nginx-controller)")
+  .addOption(new Option("--controller <name>", "what serves the Ingresses: ingress-nginx, or traefik (its kubernetesIngressNGINX provider; k3s, cluster, endpoint)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
   .action(async (opts: RunCliOptions) => {
     const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
     // Every version is checked before the first run starts.
@@ -122,6 +125,7 @@ program
         only: opts.only,
         namespace: opts.namespace,
         manifests: opts.manifests,
+        controller: parseControllerName(opts.controller),
         ingressClass: opts.ingressClass,
         concurrency: concurrency(opts.concurrency),
         isolate: opts.isolate,
@@ -202,7 +206,16 @@ program
   .option("--controller-version <version>", "ingress-nginx release", DEFAULT_CONTROLLER_VERSION)
   .option("--controller-manifest <file>", "a local copy of the release manifest")
   .option("--k3s-image <image>", "k3s image (default: a k3s of the newest Kubernetes the release supports)")
-  .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage?: string }) => {
+  .addOption(new Option("--controller <name>", "what serves the Ingresses (traefik: k3s's packaged Traefik, pinned)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
+  .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage?: string; controller?: string }, cmd: Command) => {
+    if (parseControllerName(opts.controller) === "traefik") {
+      if (opts.controllerManifest || cmd.getOptionValueSource("controllerVersion") === "cli") {
+        throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
+      }
+      const { imagesForTraefikRun } = await import("../targets/k3s-target.ts");
+      process.stdout.write(imagesForTraefikRun(opts.k3sImage).join("\n") + "\n");
+      return;
+    }
     const manifest = await resolveControllerManifest({
       version: opts.controllerVersion,
       file: opts.controllerManifest,

@@ -25,6 +25,8 @@ export interface ProofEvidence {
     controllerManifest?: { sha256?: string } | null;
     preloadedImages?: Array<{ ref: string; k3s?: string }>;
     kubernetesSupport?: { inRange?: boolean; kubernetes?: string; supported?: string[] };
+    /** --controller traefik: no manifest; the HelmChartConfig k3s was given instead. */
+    traefik?: { config?: { sha256?: string } };
   };
   scenarios: Array<{ id: string; verdict: string; mismatches: string[]; observed?: { upstreamReached?: boolean } }>;
   totals: { total: number; fail: number; checked: number };
@@ -38,13 +40,14 @@ export function judgeProof(evidence: ProofEvidence, catalogueSize: number): { pr
   if (t.kind !== "k3s") gaps.push(`the run's target was ${t.kind}, not k3s`);
   if (t.deployError) gaps.push(`the target did not come up: ${t.deployError}`);
   const kubernetes = t.versions?.kubernetes;
-  if (kubernetes) facts.push(`Kubernetes ${kubernetes}, ingress-nginx ${t.versions?.controller ?? "?"}`);
+  const controller = t.versions?.controller ?? "?";
+  if (kubernetes) facts.push(`Kubernetes ${kubernetes}, ${controller.startsWith("traefik") ? "" : "ingress-nginx "}${controller}`);
   else gaps.push("no Kubernetes version on record");
   if (t.kubernetesSupport?.inRange === false) gaps.push(`Kubernetes ${t.kubernetesSupport.kubernetes} is outside the release's supported ${t.kubernetesSupport.supported?.join(", ")}`);
   const digests = (t.controllerImages ?? []).filter((i) => /sha256:[0-9a-f]{64}/.test(i.imageID));
   if (digests.length) facts.push(`controller image digests on record: ${digests.map((i) => i.imageID).join(", ")}`);
   else gaps.push("no controller image digest on record");
-  if (!t.controllerManifest?.sha256) gaps.push("no controller manifest SHA-256 on record");
+  if (!t.controllerManifest?.sha256 && !t.traefik?.config?.sha256) gaps.push("no controller manifest SHA-256 on record");
   const imported = (t.preloadedImages ?? []).filter((p) => p.k3s === "imported");
   facts.push(`${imported.length} image(s) preloaded and confirmed imported by k3s`);
   if (evidence.totals.total !== catalogueSize) gaps.push(`${evidence.totals.total} scenario(s) reported, the catalogue has ${catalogueSize}`);

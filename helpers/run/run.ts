@@ -38,6 +38,7 @@ import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
 import type { StartedTarget } from "../targets/target.ts";
 import type { MutantName } from "../targets/mutants.ts";
+import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
 import { catalogueSubject, foundSubject, manifestsSubject, type RunSubject, type SubjectGroup } from "./subject.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -58,6 +59,11 @@ export interface RunOptions {
   manifests?: string;
   /** The IngressClass the controller under test serves (default nginx). */
   ingressClass?: string;
+  /**
+   * What serves the Ingresses (default ingress-nginx): passed to the k3s and cluster targets,
+   * recorded by the endpoint target, and in the evidence as `target.controller`.
+   */
+  controller?: ControllerName;
   /** Options of the k3s, cluster and endpoint targets. */
   targetOptions?: TargetOptions;
   log?: (line: string) => void;
@@ -125,6 +131,9 @@ interface TargetRecord extends Record<string, unknown> {
 
 const sha256 = (text: string | Uint8Array): string => createHash("sha256").update(text).digest("hex");
 
+/** RunOptions.controller (or the target options'), checked: an unknown name is a ConfigError (exit 2). */
+const controllerOf = (options: RunOptions): ControllerName => parseControllerName(options.controller ?? options.targetOptions?.controller);
+
 /** Phase 1: checks everything that can be checked before starting anything; throws ConfigError (exit 2). */
 export async function planRun(options: RunOptions): Promise<RunPlan> {
   const catalogue = defaultCatalogue;
@@ -140,7 +149,7 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   if (options.mutant && (options.manifests || options.target !== "nginx")) throw new ConfigError("mutants exist only for the catalogue on the nginx target");
   // Read before the target is chosen (a bad folder is said at once), into the target's namespace.
   const user = options.manifests ? loadUserManifests(options.manifests, options.namespace ?? (options.target === "cluster" ? "mtls-conformance" : "default")) : undefined;
-  const choice = await chooseTarget(options.target, options.targetOptions);
+  const choice = await chooseTarget(options.target, { ...options.targetOptions, controller: controllerOf(options) });
   // The controller the run installs serves class nginx; an existing one may serve another, and the
   // run's own Ingresses then name that class.
   if (options.ingressClass && options.ingressClass !== "nginx" && (choice.target.kind === "k3s" || (choice.target.kind === "cluster" && options.targetOptions?.installController))) {
@@ -490,7 +499,7 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
       },
       timingsMs: input.timings,
     },
-    target: { ...first!, selection: plan.choice.why, ...(targets.length > 1 ? { isolated: targets } : {}) },
+    target: { ...first!, controller: controllerOf(options), selection: plan.choice.why, ...(targets.length > 1 ? { isolated: targets } : {}) },
     subject: { origin: subject.origin, source: subject.source, changes: subject.changes },
     policies: subject.policies,
     ingresses: ingressEvidence(subject.ingresses, scenarioResults),

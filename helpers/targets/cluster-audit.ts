@@ -12,6 +12,7 @@ import { ConfigError } from "../support/errors.ts";
 import { parseIngressAddress, type ClusterTargetOptions } from "./cluster-target.ts";
 import { readClients } from "./endpoint-target.ts";
 import { Kube, loadKubeConfig } from "./kube.ts";
+import { TRAEFIK_LOCATION } from "./traefik-controller.ts";
 import type { DeclaredObjects, DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
 export interface ClusterAuditOptions extends ClusterTargetOptions {
@@ -80,7 +81,9 @@ export class ClusterAuditTarget implements Target {
 
   private client(): Kube {
     const o = this.options;
-    this.kube ??= new Kube(loadKubeConfig({ file: o.kubeconfig, context: o.context }), { namespace: o.controllerNamespace, selector: o.controllerSelector, service: o.controllerService });
+    // With --controller traefik, Traefik's location where k3s runs it unless the options say otherwise.
+    const d: Partial<typeof TRAEFIK_LOCATION> = o.controller === "traefik" ? TRAEFIK_LOCATION : {};
+    this.kube ??= new Kube(loadKubeConfig({ file: o.kubeconfig, context: o.context }), { namespace: o.controllerNamespace ?? d.namespace, selector: o.controllerSelector ?? d.selector, service: o.controllerService ?? d.service });
     return this.kube;
   }
 

@@ -15,11 +15,19 @@ import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig, saveDiagnostics, type Controlle
 import type { DeployInput, Endpoint, StartedTarget, Target, TargetAvailability } from "./target.ts";
 import { waitForHostCertificates } from "./tls-readiness.ts";
 import { applyChanges } from "./kube-update.ts";
+import type { ControllerName } from "./controllers.ts";
+import { INGRESS_NGINX_CONTROLLER_CLASS, TRAEFIK_LOCATION } from "./traefik-controller.ts";
 
 export interface ClusterTargetOptions {
   kubeconfig?: string;
   context?: string;
   installController?: boolean;
+  /**
+   * What serves the Ingresses there. `traefik`: Traefik's kubernetesIngressNGINX provider, found
+   * where k3s runs it (kube-system, unless --controller-namespace etc. say otherwise); nothing is
+   * installed or verified as ingress-nginx.
+   */
+  controller?: ControllerName;
   controllerVersion?: string;
   controllerManifest?: string;
   /** HOST:PORT where the controller's HTTPS listener is reached, when its Service publishes none. */
@@ -63,6 +71,13 @@ export class ClusterTarget implements Target {
       throw new ConfigError(`cannot use the kubeconfig${file ? ` ${file}` : ""}: ${(error as Error).message}`);
     }
     if (this.options.ingressAddress) parseIngressAddress(this.options.ingressAddress);
+    if (this.traefik && this.options.installController) {
+      throw new ConfigError("--install-controller installs ingress-nginx; with --controller traefik the run tests the Traefik already in the cluster: omit --install-controller");
+    }
+  }
+
+  private get traefik(): boolean {
+    return this.options.controller === "traefik";
   }
 
   async check(): Promise<TargetAvailability> {
@@ -74,9 +89,10 @@ export class ClusterTarget implements Target {
     }
   }
 
-  /** Where the controller under test runs, as the options say (defaults: the release manifest's). */
+  /** Where the controller under test runs, as the options say (defaults: the release manifest's; Traefik's in k3s). */
   controllerLocation(): Partial<ControllerLocation> {
-    return { namespace: this.options.controllerNamespace, selector: this.options.controllerSelector, service: this.options.controllerService };
+    const defaults: Partial<ControllerLocation> = this.traefik ? TRAEFIK_LOCATION : {};
+    return { namespace: this.options.controllerNamespace ?? defaults.namespace, selector: this.options.controllerSelector ?? defaults.selector, service: this.options.controllerService ?? defaults.service };
   }
 
   async start(input: DeployInput): Promise<StartedTarget> {
@@ -103,12 +119,13 @@ export class ClusterTarget implements Target {
       controllerManifest = { version: manifest.version, sha256: manifest.sha256, source: manifest.source };
     }
     // A controller already installed is Ready now or is not where the options say: no long wait.
-    await kube.waitControllerReady(this.options.installController ? timeouts.controllerReadyMs : Math.min(10_000, timeouts.controllerReadyMs)).catch((error: Error) => {
-      throw new Error(this.options.installController ? error.message : `${error.message}. ${notFoundHint(kube.controller)}`);
+    await kube.waitControllerReady(this.options.installController ? timeouts.controllerReadyMs : Math.min(10_000, timeouts.controllerReadyMs), this.traefik ? "the Traefik pod" : undefined).catch((error: Error) => {
+      throw new Error(this.options.installController ? error.message : `${error.message}. ${this.traefik ? traefikNotFoundHint(kube.controller) : notFoundHint(kube.controller)}`);
     });
     const ingressClass = input.ingressClass ?? this.options.ingressClass ?? DEFAULT_INGRESS_CLASS;
     if ((await kube.missingIngressClasses([ingressClass])).length) {
-      throw new Error(`IngressClass ${ingressClass} does not exist in this cluster, so no controller serves the run's Ingresses. Pass --ingress-class with the class your controller serves.`);
+      const traefikHint = this.traefik ? ` Traefik's kubernetesIngressNGINX provider serves IngressClasses whose controller is ${INGRESS_NGINX_CONTROLLER_CLASS}: keep (or create) one, as Traefik's migration guide says.` : "";
+      throw new Error(`IngressClass ${ingressClass} does not exist in this cluster, so no controller serves the run's Ingresses. Pass --ingress-class with the class your controller serves.${traefikHint}`);
     }
 
     // Every namespace the run creates is removed afterwards, and waited for: the next group or
@@ -132,9 +149,9 @@ export class ClusterTarget implements Target {
       const controller = await kube.controllerVersion();
       return {
         kind: "cluster",
-        description: "the ingress-nginx controller of an existing cluster",
-        versions: { kubernetes, controller: controller.version },
-        details: { context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images,
+        description: this.traefik ? "Traefik's ingress-nginx provider (kubernetesIngressNGINX) in an existing cluster" : "the ingress-nginx controller of an existing cluster",
+        versions: { kubernetes, controller: this.traefik ? `traefik ${controller.version}` : controller.version },
+        details: { controller: this.options.controller ?? "ingress-nginx", context: this.options.context ?? null, namespaces: manifests.namespaces, endpoint: `${endpoint.address}:${endpoint.port}`, controllerImages: images,
           controllerVersionFrom: controller.from ?? null, controllerLocation: kube.controller, ingressClass,
           admissionDenials: denied, controllerManifest: controllerManifest ?? null },
         endpointFor: () => endpoint,
@@ -182,6 +199,14 @@ function notFoundHint(controller: ControllerLocation): string {
   return (
     `Is ingress-nginx installed in namespace ${controller.namespace} (pods labelled ${controller.selector})? ` +
     "Pass --controller-namespace NAME (and --controller-selector LABELS) where it runs, or --install-controller to install it."
+  );
+}
+
+/** What to do when no Traefik pod is found where the options say it runs. */
+function traefikNotFoundHint(controller: ControllerLocation): string {
+  return (
+    `Is Traefik running in namespace ${controller.namespace} (pods labelled ${controller.selector}; kube-system is where k3s runs it)? ` +
+    "Pass --controller-namespace NAME (and --controller-selector LABELS, --controller-service NAME) where it runs."
   );
 }
 

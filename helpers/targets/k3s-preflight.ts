@@ -10,6 +10,8 @@ import { ECHO_IMAGE } from "../manifests/manifests.ts";
 import { DEFAULT_CONTROLLER_VERSION, manifestUrl, resolveControllerManifest, type ControllerManifest } from "./controller-manifest.ts";
 import { findHostImage, type HostEngine } from "./image-preload.ts";
 import { parseRegistryMirrors, registryOf } from "./registry-mirrors.ts";
+import type { ControllerName } from "./controllers.ts";
+import { packagedTraefikProblem, TRAEFIK_K3S_IMAGE, traefikClusterImages } from "./traefik-controller.ts";
 
 export interface Problem {
   /** What is missing: "the ingress-nginx v1.15.1 manifest", "image rancher/k3s:…". */
@@ -22,6 +24,8 @@ export interface PreflightInput {
   k3sImage: string;
   /** Images the host's engine starts itself (Ryuk). */
   hostImages: string[];
+  /** traefik: no manifest; k3s's packaged chart runs Traefik's image (traefik-controller.ts). */
+  controller?: ControllerName;
   controllerVersion?: string;
   controllerManifest?: string;
   preloadImages?: boolean;
@@ -56,9 +60,15 @@ export async function k3sPreflight(input: PreflightInput): Promise<{ problems: P
   const problems: Problem[] = [];
   const version = input.controllerVersion ?? DEFAULT_CONTROLLER_VERSION;
 
+  const traefik = input.controller === "traefik";
   let manifest: ControllerManifest | undefined;
+  if (traefik) {
+    // No manifest: the chart is k3s's own, and what matters is that it knows the provider's values.
+    const why = packagedTraefikProblem(input.k3sImage);
+    if (why) problems.push({ what: `image ${input.k3sImage} for --controller traefik`, why, remedy: `omit --k3s-image (the default is ${TRAEFIK_K3S_IMAGE}) or pass a k3s that packages Traefik v3.7 or newer` });
+  }
   try {
-    manifest = await resolveControllerManifest({ version, file: input.controllerManifest, fetchImpl: input.fetchImpl, log: input.log });
+    if (!traefik) manifest = await resolveControllerManifest({ version, file: input.controllerManifest, fetchImpl: input.fetchImpl, log: input.log });
   } catch (error) {
     problems.push({
       what: `the ingress-nginx ${version} manifest`,
@@ -81,7 +91,7 @@ export async function k3sPreflight(input: PreflightInput): Promise<{ problems: P
   }
 
   // Inside k3s: preloaded from the host, or pulled by k3s.
-  const inCluster = [...(manifest?.images ?? []), ECHO_IMAGE, ...(input.extraPreloadImages ?? [])];
+  const inCluster = [...(traefik ? traefikClusterImages(ECHO_IMAGE) : [...(manifest?.images ?? []), ECHO_IMAGE]), ...(input.extraPreloadImages ?? [])];
   if (input.preloadImages) {
     for (const ref of inCluster) {
       if (await findHostImage(input.docker, ref)) continue;
@@ -103,7 +113,9 @@ export async function k3sPreflight(input: PreflightInput): Promise<{ problems: P
       failures.push(`${base}/v2/: ${why}`);
     }
     if (failures.length < endpoints.length) continue;
-    const images = registry === "docker.io" ? [...inCluster.filter((i) => registryOf(i) === "docker.io"), "k3s's system images (pause, coredns, klipper-lb, local-path-provisioner, metrics-server)"] : inCluster.filter((i) => registryOf(i) === registry);
+    // With Traefik, helm-controller's install job (klipper-helm) runs too.
+    const system = `k3s's system images (pause, coredns,${traefik ? " klipper-helm," : ""} klipper-lb, local-path-provisioner, metrics-server)`;
+    const images = registry === "docker.io" ? [...inCluster.filter((i) => registryOf(i) === "docker.io"), system] : inCluster.filter((i) => registryOf(i) === registry);
     problems.push({
       what: `registry ${registry}`,
       why: `k3s pulls ${[...new Set(images)].join(", ")} from it, and nothing answers (${failures.join("; ")})`,
@@ -114,10 +126,11 @@ export async function k3sPreflight(input: PreflightInput): Promise<{ problems: P
 }
 
 /** The problems as one message: a line each, with its remedy. */
-export function formatProblems(problems: Problem[]): string {
+export function formatProblems(problems: Problem[], options: { controller?: ControllerName } = {}): string {
   return [
     `the k3s target cannot run here: ${problems.length} thing(s) missing`,
     ...problems.map((p, i) => `  ${i + 1}. ${p.what}: ${p.why}\n     to fix: ${p.remedy}`),
-    "  (or run the local data plane: --target nginx)",
+    // The nginx target emulates ingress-nginx only.
+    options.controller === "traefik" ? "  (or test a cluster that runs Traefik: --target cluster)" : "  (or run the local data plane: --target nginx)",
   ].join("\n");
 }

@@ -18,6 +18,18 @@ import { waitForHostCertificates } from "./tls-readiness.ts";
 import { applyChanges } from "./kube-update.ts";
 import { k3sPreflight, type Problem } from "./k3s-preflight.ts";
 import { confirmPreloaded, rewriteManifestImages, savePreloadImages, type HostEngine, type PreloadResult } from "./image-preload.ts";
+import type { ControllerName } from "./controllers.ts";
+import {
+  TRAEFIK_CONFIG_PATH,
+  TRAEFIK_IMAGE,
+  TRAEFIK_K3S_IMAGE,
+  TRAEFIK_LOCATION,
+  TRAEFIK_VERSION,
+  K3S_PACKAGED_TRAEFIK,
+  traefikClusterImages,
+  traefikConfigYaml,
+  waitTraefikReady,
+} from "./traefik-controller.ts";
 
 import { DEFAULT_K3S_IMAGE } from "./defaults.ts";
 // testcontainers' own choice of its reaper image (RYUK_CONTAINER_IMAGE, the hub prefix), not a
@@ -31,6 +43,11 @@ export const ryukImages = (): string[] => (process.env.TESTCONTAINERS_RYUK_DISAB
 
 export interface K3sTargetOptions {
   image?: string;
+  /**
+   * What serves the Ingresses: ingress-nginx from its release manifest (default), or k3s's own
+   * Traefik with its kubernetesIngressNGINX provider (traefik-controller.ts).
+   */
+  controller?: ControllerName;
   controllerVersion?: string;
   controllerManifest?: string;
   /** Copy the run's images from the host's Docker into k3s before it starts pulling. */
@@ -66,9 +83,26 @@ export class K3sTarget implements Target {
     this.options = options;
   }
 
-  /** --k3s-image, else a k3s of the newest Kubernetes the controller release supports. */
+  /**
+   * --k3s-image, else a k3s of the newest Kubernetes the controller release supports; for Traefik,
+   * a k3s whose packaged chart knows the provider (TRAEFIK_K3S_IMAGE).
+   */
   get image(): string {
-    return this.options.image ?? k3sImageFor(this.options.controllerVersion ?? DEFAULT_CONTROLLER_VERSION, DEFAULT_K3S_IMAGE);
+    if (this.options.image) return this.options.image;
+    if (this.traefik) return TRAEFIK_K3S_IMAGE;
+    return k3sImageFor(this.options.controllerVersion ?? DEFAULT_CONTROLLER_VERSION, DEFAULT_K3S_IMAGE);
+  }
+
+  private get traefik(): boolean {
+    return this.options.controller === "traefik";
+  }
+
+  /**
+   * How the k3s container is made: image, command and the files put into it before k3s starts
+   * (k3sContainerPlan). `preloadArchives` are `docker save` tarballs for agent/images/.
+   */
+  containerPlan(extra: { registriesYaml?: string; preloadArchives?: string[] } = {}): K3sContainerPlan {
+    return k3sContainerPlan({ image: this.image, controller: this.options.controller ?? "ingress-nginx", ...extra });
   }
 
   async check(): Promise<TargetAvailability> {
@@ -82,6 +116,7 @@ export class K3sTarget implements Target {
     const { problems } = await k3sPreflight({
       k3sImage: this.image,
       hostImages: ryukImages(),
+      controller: this.options.controller,
       controllerVersion: this.options.controllerVersion,
       controllerManifest: this.options.controllerManifest,
       preloadImages: this.options.preloadImages,
@@ -110,40 +145,45 @@ export class K3sTarget implements Target {
     const outDir = join(input.reportDir, "k3s");
     await mkdir(outDir, { recursive: true });
 
-    const manifest = await resolveControllerManifest({
-      version: this.options.controllerVersion,
-      file: this.options.controllerManifest,
-      log,
-    });
-    log(`ingress-nginx ${manifest.version} manifest (${manifest.origin}, sha256 ${manifest.sha256})`);
-    const support = kubernetesSupport(manifest.version, this.image);
-    if (support.inRange === false) {
-      log(`warning: ingress-nginx ${manifest.version} supports Kubernetes ${support.supported.join(", ")}; ${this.image} is ${support.kubernetes}, a combination its project does not test (${support.source})`);
+    // Traefik needs no manifest: k3s installs its own chart, configured by traefik-config.yaml.
+    const manifest = this.traefik
+      ? undefined
+      : await resolveControllerManifest({
+          version: this.options.controllerVersion,
+          file: this.options.controllerManifest,
+          log,
+        });
+    const support = manifest ? kubernetesSupport(manifest.version, this.image) : undefined;
+    if (manifest) {
+      log(`ingress-nginx ${manifest.version} manifest (${manifest.origin}, sha256 ${manifest.sha256})`);
+      if (support!.inRange === false) {
+        log(`warning: ingress-nginx ${manifest.version} supports Kubernetes ${support!.supported.join(", ")}; ${this.image} is ${support!.kubernetes}, a combination its project does not test (${support!.source})`);
+      }
+    } else {
+      log(`Traefik ${TRAEFIK_VERSION} (${TRAEFIK_IMAGE}) with its kubernetesIngressNGINX provider: k3s's packaged chart, configured by ${TRAEFIK_CONFIG_PATH}`);
     }
+    const clusterImages = manifest ? [...manifest.images, ECHO_IMAGE] : traefikClusterImages(ECHO_IMAGE);
 
-    let builder = new K3sContainer(this.image)
-      .withExposedPorts(443, 80)
-      .withLabels({ "app.kubernetes.io/managed-by": "mtls-conformance" })
-      .withCommand(["server", "--disable=traefik"]);
-    const mirrors = parseRegistryMirrors(this.options.registryMirrors ?? [], [...manifest.images, ECHO_IMAGE, ...(this.options.extraPreloadImages ?? [])].map(registryOf));
-    if (Object.keys(mirrors).length) {
-      builder = builder.withCopyContentToContainer([{ content: registriesYaml(mirrors), target: "/etc/rancher/k3s/registries.yaml" }]);
-    }
+    const mirrors = parseRegistryMirrors(this.options.registryMirrors ?? [], [...clusterImages, ...(this.options.extraPreloadImages ?? [])].map(registryOf));
     let preload: PreloadResult | undefined;
     if (this.options.preloadImages) {
-      const refs = [...manifest.images, ECHO_IMAGE, ...(this.options.extraPreloadImages ?? [])];
+      const refs = [...clusterImages, ...(this.options.extraPreloadImages ?? [])];
       preload = await saveImages(refs, join(input.workDir, "images"), log);
       // The manifest pins images by digest, and nothing k3s imports from a `docker save` archive
       // carries that digest (image-preload.ts): the containers run the saved tags instead. The
       // evidence keeps each original reference, its digest and whether the host's image matched it.
-      const { objects, rewritten } = rewriteManifestImages(manifest.objects, preload.rewrites);
-      manifest.objects = objects;
-      for (const r of rewritten) log(`--preload-images: ${r.kind} ${r.name}, container ${r.container}, runs ${r.to} (the manifest's ${r.from})`);
-      // k3s imports every tarball in agent/images/ when it starts, before anything is pulled.
-      builder = builder.withCopyFilesToContainer(
-        preload.images.map((image, i) => ({ source: image.archive, target: `/var/lib/rancher/k3s/agent/images/preload-${i}.tar` })),
-      );
+      // (Traefik's chart names its image by tag: nothing to rewrite.)
+      if (manifest) {
+        const { objects, rewritten } = rewriteManifestImages(manifest.objects, preload.rewrites);
+        manifest.objects = objects;
+        for (const r of rewritten) log(`--preload-images: ${r.kind} ${r.name}, container ${r.container}, runs ${r.to} (the manifest's ${r.from})`);
+      }
     }
+    const plan = this.containerPlan({
+      registriesYaml: Object.keys(mirrors).length ? registriesYaml(mirrors) : undefined,
+      preloadArchives: preload?.images.map((image) => image.archive),
+    });
+    const builder = k3sContainerBuilder(plan);
 
     const missing = await this.imagesMissingLocally().catch(() => []);
     log(`starting ${this.image}${missing.length ? ` (to pull: ${missing.join(", ")})` : ""}...`);
@@ -165,15 +205,25 @@ export class K3sTarget implements Target {
     const manifests = input.manifests;
     if (!manifests) throw new Error("the k3s target deploys objects: none were given");
     const hosts = [...new Set(manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host!)))];
+    const diagnosticsExtra: Record<string, () => Promise<string>> = manifest
+      ? { "controller-manifest.sha256": async () => `${manifest.sha256}  ${manifest.source}\n` }
+      : { "traefik-config.yaml": async () => traefikConfigYaml() };
     const collectDiagnostics = async (): Promise<string[]> =>
-      kube ? saveDiagnostics(kube, { manifests, log }, hosts, outDir, { "controller-manifest.sha256": async () => `${manifest.sha256}  ${manifest.source}\n` }) : [];
+      kube ? saveDiagnostics(kube, { manifests, log, nginxConf: !this.traefik }, hosts, outDir, diagnosticsExtra) : [];
 
     try {
-      kube = new Kube(loadKubeConfig({ yaml: container.getKubeConfig() }));
+      kube = new Kube(loadKubeConfig({ yaml: container.getKubeConfig() }), this.traefik ? TRAEFIK_LOCATION : {});
       await kube.waitNodesReady(timeouts.nodeReadyMs);
-      log("node Ready; installing the controller...");
-      await kube.installController(manifest.objects);
-      await kube.waitControllerReady(timeouts.controllerReadyMs);
+      if (manifest) {
+        log("node Ready; installing the controller...");
+        await kube.installController(manifest.objects);
+        await kube.waitControllerReady(timeouts.controllerReadyMs);
+      } else {
+        // helm-controller installs the packaged chart with traefik-config.yaml's values; the
+        // Deployment running another image would mean the HelmChartConfig was not applied.
+        log(`node Ready; waiting for k3s to install Traefik ${TRAEFIK_VERSION} from its packaged chart...`);
+        await waitTraefikReady(kube, timeouts.controllerReadyMs);
+      }
       // ServiceLB publishes the controller's ports through a pod of its own (klipper-lb, pulled
       // from Docker Hub): until it runs, port 443 answers nothing, and the wait names why.
       await kube.waitControllerLoadBalancer(timeouts.loadBalancerMs);
@@ -188,17 +238,30 @@ export class K3sTarget implements Target {
 
       const [kubernetes, images] = await Promise.all([kube.serverVersion(), kube.controllerImages()]);
       await writeFile(join(outDir, "manifests-applied.yaml"), manifestsYaml(redactedManifests(manifests, sha256)));
+      const preloadedImages = preload ? await confirmPreloaded(container, preload.images, log) : [];
       return {
         kind: "k3s",
-        description: `ingress-nginx controller ${manifest.version} in k3s (${this.image}), installed from its release manifest`,
-        versions: { kubernetes, k3sImage: this.image, controller: manifest.version },
+        description: manifest
+          ? `ingress-nginx controller ${manifest.version} in k3s (${this.image}), installed from its release manifest`
+          : `Traefik ${TRAEFIK_VERSION}'s ingress-nginx provider (kubernetesIngressNGINX, which reads the nginx.ingress.kubernetes.io annotations) in k3s (${this.image}), k3s's packaged Traefik chart configured with a HelmChartConfig`,
+        versions: { kubernetes, k3sImage: this.image, controller: manifest ? manifest.version : `traefik ${TRAEFIK_VERSION}` },
         details: {
-          controllerManifest: { source: manifest.source, sha256: manifest.sha256, origin: manifest.origin },
-          kubernetesSupport: support,
+          controller: manifest ? "ingress-nginx" : "traefik",
+          ...(manifest
+            ? { controllerManifest: { source: manifest.source, sha256: manifest.sha256, origin: manifest.origin }, kubernetesSupport: support }
+            : {
+                traefik: {
+                  version: TRAEFIK_VERSION,
+                  image: TRAEFIK_IMAGE,
+                  config: { path: TRAEFIK_CONFIG_PATH, sha256: sha256(traefikConfigYaml()) },
+                  k3sPackagedTraefik: K3S_PACKAGED_TRAEFIK[this.image.slice(this.image.lastIndexOf(":") + 1)] ?? null,
+                },
+                controllerLocation: TRAEFIK_LOCATION,
+              }),
           controllerImages: images,
           admissionDenials: denied,
           // Only what k3s reports it imported (crictl), or "unconfirmed" entries if it cannot say.
-          preloadedImages: preload ? await confirmPreloaded(container, preload.images, log) : [],
+          preloadedImages,
           registryMirrors: mirrors,
           endpoint: `${endpoint.address}:${endpoint.port}`,
           namespaces: manifests.namespaces,
@@ -244,4 +307,56 @@ async function saveImages(refs: string[], dir: string, log: (l: string) => void)
 /** Every image a k3s run needs, for `mtls-conformance images` and preloading. */
 export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = []): string[] {
   return [k3sImage, ...ryukImages(), ...manifest.images, ECHO_IMAGE, ...extra];
+}
+
+/** The same for `--controller traefik`: Traefik's image instead of the manifest's (k3s's system images are k3s's). */
+export function imagesForTraefikRun(k3sImage: string = TRAEFIK_K3S_IMAGE, extra: string[] = []): string[] {
+  return [k3sImage, ...ryukImages(), ...traefikClusterImages(ECHO_IMAGE), ...extra];
+}
+
+/** What the k3s container is made of, before anything is pulled or started. */
+export interface K3sContainerPlan {
+  image: string;
+  /** k3s's arguments (the image's entrypoint is /bin/k3s). */
+  command: string[];
+  /** Files written into the container before k3s starts. */
+  contents: Array<{ content: string; target: string }>;
+  /** Host files copied in (preloaded image archives). */
+  files: Array<{ source: string; target: string }>;
+  /** Ports published on the host: 443 and 80 of ServiceLB, besides the API server's. */
+  ports: number[];
+}
+
+/**
+ * The container for a controller. ingress-nginx: k3s without its Traefik (`--disable=traefik`
+ * removes the packaged AddOn, docs/installation/packaged-components.md "Using the --disable
+ * flag"). Traefik: k3s as it ships, plus traefik-config.yaml in its manifests directory, which
+ * k3s applies when it starts; the directory is in the image's VOLUME /var/lib/rancher/k3s
+ * (k3s package/Dockerfile), which is where the file is written before the start.
+ * @testcontainers/k3s runs `server --disable=traefik` unless given a command, so one is always given.
+ */
+export function k3sContainerPlan(input: { image: string; controller: ControllerName; registriesYaml?: string; preloadArchives?: string[] }): K3sContainerPlan {
+  const traefik = input.controller === "traefik";
+  const contents: K3sContainerPlan["contents"] = [];
+  if (input.registriesYaml) contents.push({ content: input.registriesYaml, target: "/etc/rancher/k3s/registries.yaml" });
+  if (traefik) contents.push({ content: traefikConfigYaml(), target: TRAEFIK_CONFIG_PATH });
+  return {
+    image: input.image,
+    command: traefik ? ["server"] : ["server", "--disable=traefik"],
+    contents,
+    // k3s imports every tarball in agent/images/ when it starts, before anything is pulled.
+    files: (input.preloadArchives ?? []).map((source, i) => ({ source, target: `/var/lib/rancher/k3s/agent/images/preload-${i}.tar` })),
+    ports: [443, 80],
+  };
+}
+
+/** The testcontainers builder for a plan (nothing is pulled or started until `.start()`). */
+export function k3sContainerBuilder(plan: K3sContainerPlan): K3sContainer {
+  let builder = new K3sContainer(plan.image)
+    .withExposedPorts(...plan.ports)
+    .withLabels({ "app.kubernetes.io/managed-by": "mtls-conformance" })
+    .withCommand(plan.command);
+  if (plan.contents.length) builder = builder.withCopyContentToContainer(plan.contents);
+  if (plan.files.length) builder = builder.withCopyFilesToContainer(plan.files);
+  return builder;
 }

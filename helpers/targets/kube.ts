@@ -205,9 +205,9 @@ export class Kube {
     for (const o of objects) await this.apply(o as KubernetesObject);
   }
 
-  async waitControllerReady(timeoutMs: number): Promise<V1Pod> {
+  async waitControllerReady(timeoutMs: number, what = "the ingress-nginx controller pod"): Promise<V1Pod> {
     return waitFor(
-      `the ingress-nginx controller pod in namespace ${this.controller.namespace} to be Ready`,
+      `${what} in namespace ${this.controller.namespace} to be Ready`,
       async () => {
         const pods = await this.controllerPods();
         const ready = pods.find(isReady);
@@ -542,7 +542,7 @@ export function loadKubeConfig(input: { file?: string; yaml?: string; context?: 
  */
 export async function saveDiagnostics(
   kube: Kube,
-  input: { manifests: Manifests; log: (line: string) => void },
+  input: { manifests: Manifests; log: (line: string) => void; /** false: the controller has no nginx.conf (Traefik). */ nginxConf?: boolean },
   hosts: string[],
   dir: string,
   extra: Record<string, () => Promise<string>> = {},
@@ -560,7 +560,7 @@ export async function saveDiagnostics(
   const pod = await kube.controllerPod().catch(() => undefined);
   if (pod) {
     await put("controller.log", () => kube.podLogs(pod));
-    await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
+    if (input.nginxConf !== false) await put("nginx-server-blocks.conf", async () => serverBlocksFor(await kube.exec(pod, "controller", ["cat", "/etc/nginx/nginx.conf"]), hosts));
   }
   const eventNamespaces = [...new Set([...input.manifests.namespaces, kube.controller.namespace, SERVICELB_NAMESPACE])];
   await put("events.txt", async () => (await Promise.all(eventNamespaces.map((ns) => namespaceEvents(kube, ns)))).join("\n"));

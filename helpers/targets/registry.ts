@@ -45,6 +45,12 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   }
   if (options.controllerVersion) parseControllerVersion(options.controllerVersion);
   if (options.audit && name !== "cluster") throw new ConfigError("--audit applies to --target cluster");
+  // The nginx target emulates ingress-nginx: it cannot stand in for Traefik, and auto may not fall back to it.
+  const traefik = options.controller === "traefik";
+  if (traefik && name === "nginx") throw new ConfigError("--controller traefik: the nginx target emulates ingress-nginx; use --target k3s, cluster or endpoint");
+  if (traefik && (options.controllerVersion || options.controllerManifest)) {
+    throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
+  }
 
   switch (name) {
     case "nginx":
@@ -73,16 +79,18 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
       if (!availability.available) throw new ConfigError(availability.reason);
       // Everything else it needs, at once: the manifest, the images, the registries.
       const problems = await k3s.preflight();
-      if (problems.length) throw new ConfigError((await import("./k3s-preflight.ts")).formatProblems(problems));
+      if (problems.length) throw new ConfigError((await import("./k3s-preflight.ts")).formatProblems(problems, { controller: options.controller }));
       return { target: k3s, why: `requested with --target k3s; ${availability.reason}, image ${k3s.image}` };
     }
     default: {
       const engine = await containerEngine();
+      if (traefik && !engine.answers) throw new ConfigError(`--controller traefik needs k3s (or --target cluster/endpoint), and ${engine.detail}`);
       if (!engine.answers) return nginxChoice(`auto: ${engine.detail}, so the local nginx data plane runs`);
       const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
       const problems = await k3s.preflight().catch((error: Error) => [{ what: "the k3s target's preflight", why: error.message, remedy: "" }]);
       if (problems.length === 0) return { target: k3s, why: `auto: ${engine.detail}, and everything the k3s target needs is at hand` };
+      if (traefik) throw new ConfigError((await import("./k3s-preflight.ts")).formatProblems(problems, { controller: "traefik" }));
       const first = problems[0]!;
       return nginxChoice(`auto: ${engine.detail}, but the k3s target lacks ${problems.length} thing(s) (${first.what}: ${first.why}${problems.length > 1 ? "; --target k3s lists them all" : ""}), so the local nginx data plane runs`);
     }
