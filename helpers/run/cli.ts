@@ -31,6 +31,9 @@ const program = new Command()
 // The endpoint target's flags map one to one onto its options.
 interface RunCliOptions extends EndpointTargetOptions {
   target: string;
+  profile?: string;
+  profileVersion?: string;
+  strict?: boolean;
   manifests?: string;
   audit?: boolean;
   ingressClass?: string;
@@ -88,6 +91,9 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <[registry=]url>", "k3s pulls through this mirror: a URL for every registry the run uses, or REGISTRY=URL for one (repeatable)", collect)
+  .option("--profile <name>", "the catalogue's checks expect this successor's behaviour: ingress-nginx (default), traefik or gateway-api (see `list --profile`)")
+  .option("--profile-version <version>", "the successor's version row, e.g. v3.7.1 (default: the profile's newest)")
+  .option("--strict", "a guarantee the successor loses fails the run (exit 1) instead of being reported like a finding")
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
@@ -131,6 +137,9 @@ program
         isolate: opts.isolate,
         keysDir: opts.keysDir,
         signingKey: opts.signingKey,
+        profile: opts.profile,
+        profileVersion: opts.profileVersion,
+        strict: opts.strict,
         command,
         targetOptions: {
           controllerVersion,
