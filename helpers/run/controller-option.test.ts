@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { ECHO_IMAGE } from "../manifests/manifests.ts";
 import { ConfigError } from "../support/errors.ts";
 import { TRAEFIK_IMAGE, TRAEFIK_K3S_IMAGE } from "../targets/traefik-controller.ts";
-import { ROOT, runConformance } from "./run.ts";
+import { planRun, ROOT, runConformance } from "./run.ts";
 
 const BIN = join(ROOT, "bin", "mtls-conformance.ts");
 
@@ -93,5 +93,15 @@ describe("RunOptions.controller", () => {
     const error = await runConformance({ target: "nginx", reportDir, command: "t", controller: "haproxy" as never, log: () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe('unknown controller "haproxy": choose one of ingress-nginx, traefik');
+  });
+
+  it("--controller traefik makes the catalogue's checks expect Traefik's row for the pinned version, unless --profile says otherwise", async () => {
+    const reportDir = mkdtempSync(join(tmpdir(), "controller-profile-"));
+    const base = { target: "cluster", reportDir, command: "t", controller: "traefik" as const, targetOptions: { kubeconfig: kubeconfigFile() } };
+    const plan = await planRun({ ...base, only: "MTLS-CLIENT-010" });
+    expect(plan.successor?.profile.name).toBe("traefik");
+    expect(plan.successor?.row.versions).toBe(">=3.7.2");
+    expect((await planRun({ ...base, profile: "ingress-nginx" })).successor?.profile.name).toBe("ingress-nginx");
+    expect((await planRun({ ...base, controller: "ingress-nginx" })).successor).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, ty
 import type { Check } from "../checks/check.ts";
 import type { ProfileChoice } from "../checks/from-catalogue.ts";
 import { profileByName, profileRow } from "../profiles/registry.ts";
+import { TRAEFIK_VERSION } from "../targets/traefik-controller.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer } from "./control-server.ts";
@@ -156,9 +157,14 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     throw new ConfigError(`--ingress-class ${options.ingressClass}: the controller this run installs serves IngressClass nginx`);
   }
   const found = !!choice.target.discover;
-  const successor = options.profile || options.profileVersion ? successorChoice(options.profile ?? "ingress-nginx", options.profileVersion) : undefined;
+  // What serves the Ingresses decides what the checks expect, unless --profile says otherwise:
+  // Traefik's provider gets the traefik profile, at the row of the version the run deploys.
+  const traefik = controllerOf(options) === "traefik";
+  const profileName = options.profile ?? (traefik ? "traefik" : undefined);
+  const successor = profileName || options.profileVersion ? successorChoice(profileName ?? "ingress-nginx", options.profileVersion ?? (traefik && profileName === "traefik" ? TRAEFIK_VERSION : undefined)) : undefined;
   if ((found || user) && successor && successor.profile.name !== "ingress-nginx") {
-    throw new ConfigError(`--profile ${successor.profile.name} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);
+    const how = options.profile ? `--profile ${successor.profile.name}` : `--controller ${controllerOf(options)} (the ${successor.profile.name} profile)`;
+    throw new ConfigError(`${how} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);
   }
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
