@@ -10,8 +10,8 @@ import { secretView, type SecretView } from "../model/secrets.ts";
 import { loadUserManifests } from "../manifests/user-manifests.ts";
 import { DAY, generateKeys, issue } from "../pki/pki.ts";
 import { ConfigError } from "../support/errors.ts";
-import { ingressGuarantees, MIGRATION_PROFILES, PROFILE_INFO, type GuaranteeRow, type IngressGuarantees, type IngressStatus, type MigrationProfile } from "../profiles/guarantees.ts";
-import { CLASSES, type Citation, type Guarantee, type MigrationClass } from "../profiles/profile.ts";
+import { ingressGuarantees, MIGRATION_PROFILES, PROFILE_INFO, type GuaranteeRow, type IngressGuarantees, type MigrationProfile } from "../profiles/guarantees.ts";
+import { CLASSES, type Citation, type MigrationClass } from "../profiles/profile.ts";
 import { translateToGatewayApi, type GatewayTranslation } from "./gateway-api.ts";
 
 export const BASIS_STATEMENT =
@@ -26,14 +26,8 @@ export interface ProfileSummary {
   sources: Citation[];
 }
 
-export interface MigrationEntry {
-  namespace: string;
-  name: string;
-  host: string;
-  status: IngressStatus;
-  baseline: string;
-  relies: Guarantee[];
-  notes: string[];
+/** One Ingress and host, as guarantees.ts reads it, with each profile's rows and how many are lost. */
+export interface MigrationEntry extends Omit<IngressGuarantees, "profiles"> {
   profiles: Partial<Record<MigrationProfile, { guarantees: GuaranteeRow[]; lost: number }>>;
   /** The file of the host's Gateway in the translation (gateway-api only). */
   gatewayApi?: string;

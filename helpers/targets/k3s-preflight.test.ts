@@ -11,27 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ECHO_IMAGE } from "../manifests/manifests.ts";
 import { freePort } from "../support/net.ts";
 import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
-import type { HostEngine, HostImageInfo } from "./image-preload.ts";
+import { hostWith } from "../testing/host-images.ts";
 import { formatProblems, k3sPreflight, registryProblem } from "./k3s-preflight.ts";
 
 const CONTROLLER = `registry.k8s.io/ingress-nginx/controller:v9.9.9@sha256:${"a".repeat(64)}`;
 
-/** dockerode's answer for the images a host has (by any name it is known by). */
-function hostWith(images: Record<string, HostImageInfo>): HostEngine {
-  return {
-    getImage: (name: string) => ({
-      inspect: async () => {
-        const found = images[name];
-        if (!found) throw Object.assign(new Error(`(HTTP code 404) no such image - No such image: ${name}`), { statusCode: 404 });
-        return found;
-      },
-      tag: async () => undefined,
-      get: async () => {
-        throw new Error("not used");
-      },
-    }),
-  };
-}
 
 /** No DNS: every name fails as undici's fetch does; loopback URLs are really fetched. */
 const offlineFetch: typeof fetch = async (input, init) => {

@@ -14,7 +14,8 @@ import { judgeProof } from "../run/prove-k3s.ts";
 import { docker, uniqueRepositoryPath } from "../testing/pulled-by-digest.ts";
 import { DEFAULT_K3S_IMAGE } from "./defaults.ts";
 import { containerEngineAnswers } from "./engine.ts";
-import type { HostEngine, HostImageInfo } from "./image-preload.ts";
+import { hostWith } from "../testing/host-images.ts";
+import type { HostEngine } from "./image-preload.ts";
 import { formatProblems, k3sPreflight } from "./k3s-preflight.ts";
 import { imagesForTraefikRun, K3sTarget, k3sContainerBuilder, k3sContainerPlan } from "./k3s-target.ts";
 import { TRAEFIK_CONFIG_PATH, TRAEFIK_IMAGE, TRAEFIK_K3S_IMAGE, TRAEFIK_VERSION, traefikConfigYaml } from "./traefik-controller.ts";
@@ -130,22 +131,6 @@ describe("the k3s container for --controller traefik", () => {
   });
 });
 
-/** dockerode's answer for the images a host has. */
-function hostWith(images: Record<string, HostImageInfo>): HostEngine {
-  return {
-    getImage: (name: string) => ({
-      inspect: async () => {
-        const found = images[name];
-        if (!found) throw Object.assign(new Error(`(HTTP code 404) no such image - No such image: ${name}`), { statusCode: 404 });
-        return found;
-      },
-      tag: async () => undefined,
-      get: async () => {
-        throw new Error("not used");
-      },
-    }),
-  };
-}
 
 /** No DNS, as on this machine: fetch fails as undici's does. */
 const offlineFetch: typeof fetch = async (input) => {
