@@ -4,6 +4,7 @@ import { describe, inject, test, type TestContext } from "vitest";
 import type { Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
+import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
 import { summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 
 export function formatFailure(c: Check, mismatches: string[]): string {
@@ -66,20 +67,20 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     else if (c.stageKeepsPrevious) await new Promise((r) => setTimeout(r, Math.min(run.settleMs, 20_000)));
   }
   const trust = run.hostTrust[c.host] ?? run.trust;
-  const once = () =>
-    probe({
-      endpoint,
-      scheme,
-      host: c.host,
-      servername: c.request?.servername,
-      path: c.request?.path,
-      headers: c.request?.headers,
-      caPem: trust.caPem,
-      serverSha256: c.request?.anyServerCertificate ? undefined : trust.serverSha256,
-      insecure: trust.insecure || c.request?.anyServerCertificate,
-      acceptAnyEcho: run.acceptAnyEcho,
-      credential,
-    });
+  const request = {
+    endpoint,
+    scheme,
+    host: c.host,
+    servername: c.request?.servername,
+    path: c.request?.path,
+    headers: c.request?.headers,
+    caPem: trust.caPem,
+    serverSha256: c.request?.anyServerCertificate ? undefined : trust.serverSha256,
+    insecure: trust.insecure || c.request?.anyServerCertificate,
+    acceptAnyEcho: run.acceptAnyEcho,
+    credential,
+  };
+  const once = () => probe(request);
   const options = { noEcho: run.noEcho };
   let observation = await once();
   let verdict = judge(c.expect, observation, credential?.leafSha256, options);
@@ -91,6 +92,11 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     verdict = judge(c.expect, observation, credential?.leafSha256, options);
   }
   if (stageError) verdict = { ...verdict, pass: false, mismatches: [stageError, ...verdict.mismatches] };
+  // The same request made by curl: its command line always, its observation with --cross-check
+  // (after the stage and the probe's last attempt, so lifecycle checks are compared too).
+  const curl = curlFor(run, c, request);
+  const crossCheck = run.crossCheck === "curl" ? await crossCheckCurl(run, c, curl, request, observation) : undefined;
+  if (crossCheck?.disagreements.length) verdict = { ...verdict, pass: false, mismatches: [...verdict.mismatches, ...crossCheck.disagreements] };
   const certHeader = observation.echo?.headers["ssl-client-cert"];
   const record: ScenarioRecord = {
     id: c.id,
@@ -101,6 +107,8 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     durationMs: Math.round(observation.durationMs * 10) / 10,
     ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
     ...(c.migration?.class === "lost" && verdict.pass ? { guaranteeLost: true, guaranteeStatement: `${c.migration.guarantee} lost on ${c.migration.profile} ${c.migration.versions}: ${c.migration.reason}` } : {}),
+    curl: curl.line,
+    ...(crossCheck ? { crossCheck } : {}),
   };
   task.meta.mtls = record;
   if (!verdict.pass) throw new Error(formatFailure(c, verdict.mismatches));

@@ -70,7 +70,7 @@ function rootError(error: unknown): CodedError {
   return e;
 }
 
-function asEcho(body: string, headers: Record<string, string>, acceptAny = false): EchoResponse | undefined {
+export function asEcho(body: string, headers: Record<string, string>, acceptAny = false): EchoResponse | undefined {
   if (!acceptAny && headers["x-echo"] !== "mtls-conformance") return undefined;
   try {
     const parsed = JSON.parse(body) as EchoResponse;

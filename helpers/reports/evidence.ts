@@ -5,7 +5,7 @@ import type { Check, CheckMigration } from "../checks/check.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
-import type { ObservedSummary } from "../run/run-context.ts";
+import type { CrossCheckRecord, ObservedSummary } from "../run/run-context.ts";
 
 // 2: checks generated from Ingresses (group, ingress, basis, static), per-Ingress summaries, the subject, totals.checked.
 export const EVIDENCE_SCHEMA_VERSION = "2";
@@ -53,6 +53,10 @@ export interface ScenarioEvidence {
   basis?: { explanation: string; sources: string[] };
   /** A static check: decided from the objects, no probe. */
   static?: boolean;
+  /** The curl command that makes the same request, to reproduce the verdict by hand (files as pki/ and --keys-dir name them). */
+  curl?: string;
+  /** --cross-check curl: curl's observation and its disagreements with the probe. */
+  crossCheck?: CrossCheckRecord;
 }
 
 /** One Ingress under test: what it declares, what its hosts really do, what was checked. */
@@ -158,6 +162,8 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       mismatches: r.record?.mismatches.length ? r.record.mismatches : r.verdict === "fail" ? r.errors : [],
       durationMs: r.durationMs,
       skipReason: r.skipReason,
+      ...(r.record?.curl ? { curl: r.record.curl } : {}),
+      ...(r.record?.crossCheck ? { crossCheck: r.record.crossCheck } : {}),
     };
   });
 }

@@ -58,6 +58,7 @@ interface RunCliOptions extends EndpointTargetOptions {
   isolate?: boolean;
   keysDir?: string;
   signingKey?: string;
+  crossCheck?: "curl";
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -97,6 +98,7 @@ program
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
+  .addOption(new Option("--cross-check <client>", "also make every probe's request with this client and fail a check where the two disagree").choices(["curl"]))
   .option("--url <url>", "--target endpoint: the live deployment's HTTPS address, e.g. https://203.0.113.10:443")
   .option("--ingress <file>", "--target endpoint: the Ingress(es) deployed there (their hosts and auth-tls annotations are the declared policy)")
   .option("--ca-cert <file>", "--target endpoint: the CA the deployment trusts for client certificates")
@@ -137,6 +139,7 @@ program
         isolate: opts.isolate,
         keysDir: opts.keysDir,
         signingKey: opts.signingKey,
+        crossCheck: opts.crossCheck,
         profile: opts.profile,
         profileVersion: opts.profileVersion,
         strict: opts.strict,

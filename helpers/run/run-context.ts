@@ -42,6 +42,14 @@ export interface RunContext {
   stageTimeoutMs: number;
   /** At most this many probes at once. */
   concurrency: number;
+  /** --cross-check curl: every probing check is also made with curl, and a disagreement fails it. */
+  crossCheck?: "curl";
+  /** The curl executable (default: curl on PATH). */
+  curlBinary?: string;
+  /** The run's scratch directory where the cross-check writes the files its commands name (keys 0600); never the report directory. */
+  curlDir?: string;
+  /** Credential key -> the files its curl command names: as in pki/ (the chain) and --keys-dir (the key). */
+  curlCredentialFiles?: Record<string, { cert: string; key: string }>;
 }
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */
@@ -58,6 +66,19 @@ export interface ScenarioRecord {
   /** Run under a successor profile, the scenario observed the weaker behaviour its row expects: verdict `guarantee-lost`. */
   guaranteeLost?: boolean;
   guaranteeStatement?: string;
+  /** The curl command that makes the same request (files named relative to where it runs; see README "--cross-check"). */
+  curl?: string;
+  /** --cross-check curl: what curl observed, and where it disagreed with the probe (a disagreement fails the check). */
+  crossCheck?: CrossCheckRecord;
+}
+
+export interface CrossCheckRecord {
+  client: "curl";
+  exitCode: number;
+  observed: ObservedSummary;
+  disagreements: string[];
+  /** What the command does differently from the probe (e.g. no server certificate pin). */
+  notes?: string[];
 }
 
 /** An observation as it goes into evidence: headers kept, bodies shortened, the cert header reduced to its fingerprint. */

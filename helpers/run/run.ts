@@ -96,6 +96,10 @@ export interface RunOptions {
   profileVersion?: string;
   /** A guarantee lost on the successor fails the run (exit 1) instead of being reported like a finding. */
   strict?: boolean;
+  /** --cross-check curl: every probing check is also made with curl; a disagreement fails the check. */
+  crossCheck?: "curl";
+  /** The curl executable for --cross-check (default: curl on PATH); the project's tests point it at a fake. */
+  curlBinary?: string;
 }
 
 export interface RunOutcome {
@@ -283,6 +287,23 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
   };
 }
 
+/**
+ * The files each check's curl command names (the evidence's `curl`): the credential as pki/ and
+ * --keys-dir name it (catalogue: <name>.crt or <name>.chain.crt and <name>.key; the user's objects:
+ * client-<key>.chain.crt and client-<key>.key), the server CA as ca.crt. With --cross-check they
+ * are written under the run's scratch directory, where curl runs.
+ */
+function curlContext(run: RunState, subject: RunSubject): Pick<RunContext, "crossCheck" | "curlBinary" | "curlDir" | "curlCredentialFiles"> {
+  const files = Object.fromEntries(
+    Object.entries(subject.credentials).map(([key, c]) => {
+      const stem = subject.origin === "catalogue" ? key : `client-${key}`;
+      const chained = subject.origin !== "catalogue" || (c.certChainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length > 1;
+      return [key, { cert: `${stem}${chained ? ".chain" : ""}.crt`, key: `${stem}.key` }];
+    }),
+  );
+  return { crossCheck: run.options.crossCheck, curlBinary: run.options.curlBinary, curlDir: join(run.workDir, "curl"), curlCredentialFiles: files };
+}
+
 /** What a run carries from phase to phase. */
 interface RunState {
   options: RunOptions;
@@ -418,7 +439,8 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   const tSuites = performance.now();
   const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency, run.options.testTimeoutMs));
   run.vitestReady = undefined;
-  await executeChecks(vitest, contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), group, target, subject, run.log);
+  const context = { ...contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), ...curlContext(run, subject) };
+  await executeChecks(vitest, context, group, target, subject, run.log);
   run.lap("suitesMs", tSuites);
 
   run.started = undefined;
@@ -501,6 +523,7 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
         isolate: !!options.isolate,
         manifests: options.manifests ?? null,
         audit: !!options.targetOptions?.audit,
+        ...(options.crossCheck ? { crossCheck: options.crossCheck } : {}),
         ...targetOptions,
       },
       timingsMs: input.timings,
