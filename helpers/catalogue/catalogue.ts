@@ -106,7 +106,9 @@ export interface Scenario {
   /** The stage's change must not take effect: a controller that applies changes eventually is given time first. */
   stageKeepsPrevious?: boolean;
   /** A static check of the guide's own objects (helpers/lint.ts) instead of a probe. */
-  lint?: "ca-key-in-secret" | "server-cert-without-san" | "deprecated-ingress-class-annotation";
+  lint?: "ca-key-in-secret" | "server-cert-without-san" | "deprecated-ingress-class-annotation"
+    // decided by running the guide's own commands (helpers/checks/guide-commands.ts)
+    | "guide-server-cert-not-from-ca" | "guide-browser-bundle-not-made" | "guide-stated-curl-output";
 }
 
 export interface ProbeOptions {

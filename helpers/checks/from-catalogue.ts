@@ -2,6 +2,7 @@
 // as written (proven equal to the policy model by fixtures/catalogue-model.test.ts).
 import { policyByName, type Catalogue, type Scenario } from "../catalogue/catalogue.ts";
 import type { LintResult, LintRule } from "./lint.ts";
+import type { GuideCommandLintResult, GuideCommandRule } from "./guide-commands.ts";
 import type { Profile, ProfileRow } from "../profiles/profile.ts";
 import type { Check } from "./check.ts";
 
@@ -11,7 +12,7 @@ export interface ProfileChoice {
   row: ProfileRow;
 }
 
-export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: Partial<Record<LintRule, LintResult>>, successor?: ProfileChoice): Check[] {
+export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: Partial<Record<LintRule, LintResult> & Record<GuideCommandRule, GuideCommandLintResult>>, successor?: ProfileChoice): Check[] {
   return scenarios.map((s): Check => {
     const policy = policyByName(catalogue, s.policy);
     const cls = successor && successor.profile.name !== "ingress-nginx" ? successor.row.scenario(s, policy) : undefined;
@@ -37,8 +38,10 @@ export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[],
     };
     if (s.lint) {
       // A guide-lint scenario documents a mistake in the guide's objects: it must be found there.
-      const result = lint[s.lint];
-      check.static = result
+      const result: LintResult | GuideCommandLintResult | undefined = lint[s.lint];
+      // The guide's commands could not run here (no openssl, nginx or curl): nothing was decided.
+      if (result && "unavailable" in result && result.unavailable) check.skip = result.unavailable;
+      else check.static = result
         ? { rule: s.lint, verdict: result.triggered ? "finding" : "fail", detail: result.triggered ? result.detail : `expected the rule to trigger on the guide's objects, observed: ${result.detail}` }
         : { rule: s.lint, verdict: "fail", detail: `lint rule ${s.lint} was not run` };
     }

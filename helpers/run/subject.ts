@@ -5,11 +5,15 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { globMatcher, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
 import { checksFromCatalogue, type ProfileChoice } from "../checks/from-catalogue.ts";
 import { completeChecks, planChecks, type IngressPlan } from "../checks/generate.ts";
 import { lintObjects } from "../checks/lint.ts";
+import { GUIDE_COMMAND_RULES, runGuideCommands } from "../checks/guide-commands.ts";
 import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
 import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
@@ -89,7 +93,11 @@ export async function catalogueSubject(input: {
   const { catalogue, scenarios, namespace } = input;
   const policies = policiesOf(catalogue, scenarios);
   const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))] });
-  const lint = scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {};
+  const lint = {
+    ...(scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {}),
+    // The guide's commands, run as written (openssl, and curl against the nginx target serving its Ingress).
+    ...(scenarios.some((s) => s.lint && (GUIDE_COMMAND_RULES as readonly string[]).includes(s.lint)) ? (await guideCommandsRun()).lint : {}),
+  };
   const suites = [...new Set(scenarios.map((s) => s.suite))];
   const split = input.isolate ? suites.map((suite) => ({ name: suite, scenarios: scenarios.filter((s) => s.suite === suite) })) : [{ name: "all", scenarios }];
   const groups = split.map((g): SubjectGroup => {
@@ -261,4 +269,18 @@ export async function foundSubject(input: { found: DeclaredObjects; only?: strin
     noEcho: !found.echo,
     acceptAnyEcho: found.echo,
   });
+}
+
+/** The guide's commands run once per process (RSA-4096 keys and an nginx each time otherwise), in a scratch directory removed afterwards. */
+let guideCommandsOnce: ReturnType<typeof runGuideCommands> | undefined;
+function guideCommandsRun(): ReturnType<typeof runGuideCommands> {
+  guideCommandsOnce ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), "guide-commands-"));
+    try {
+      return await runGuideCommands(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  })();
+  return guideCommandsOnce;
 }
