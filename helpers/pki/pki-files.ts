@@ -34,17 +34,16 @@ export async function writePki(pki: Pki, dirs: PkiDirs): Promise<string[]> {
   }
   if (!keyDir) return files;
   const client = pki.credentials.client;
-  // pkijs loads slowly and is only needed here, when keys are asked for.
-  const { buildPkcs12 } = await import("./pkcs12.ts");
-  const p12 = await buildPkcs12({
-    certificate: client.leaf.cert.rawData,
-    chain: [pki.ca.cert.rawData],
-    privateKey: await crypto.subtle.exportKey("pkcs8", client.leaf.keys.privateKey),
-    password: CLIENT_P12_PASSWORD,
-    friendlyName: "authorized-client",
-  });
+  const p12 = await clientP12(client.leaf.cert.rawData, [pki.ca.cert.rawData], await crypto.subtle.exportKey("pkcs8", client.leaf.keys.privateKey));
   await put(keyDir, "client.p12", p12, 0o600);
   return files;
+}
+
+/** client.p12 as `--keys-dir` writes it (the browser check imports the same format). */
+export async function clientP12(certificate: ArrayBuffer | Uint8Array, chain: Array<ArrayBuffer | Uint8Array>, privateKeyPkcs8: ArrayBuffer | Uint8Array, friendlyName = "authorized-client"): Promise<Uint8Array> {
+  // pkijs loads slowly and is only needed here, when keys are asked for.
+  const { buildPkcs12 } = await import("./pkcs12.ts");
+  return buildPkcs12({ certificate, chain, privateKey: privateKeyPkcs8, password: CLIENT_P12_PASSWORD, friendlyName });
 }
 
 /**

@@ -518,6 +518,19 @@ function renderReproduce(ev: Evidence): string {
 </section>`;
 }
 
+/** --browser: each browser check's screenshot (a report file, browser/<name>.png), with its verdict. */
+function renderBrowserScreenshots(ev: Evidence): string {
+  const shots = Object.values(ev.artifacts).filter((p) => /^browser\/[^/]+\.png$/.test(p));
+  if (!shots.length) return "";
+  const figure = (path: string) => {
+    const s = ev.scenarios.find((x) => x.observed?.browser?.screenshot === path);
+    const caption = s ? `${scenarioLink(s.id)} ${badge(s.verdict)} ${e(s.must)}` : `<code>${e(path)}</code>`;
+    return `<figure class="browser-shot"><a href="${e(encodeURI(path))}"><img src="${e(encodeURI(path))}" alt="${e(`screenshot ${path}`)}" width="500" loading="lazy"></a><figcaption>${caption}</figcaption></figure>`;
+  };
+  const selection = ev.scenarios.map((x) => x.observed?.browser?.selection).find(Boolean);
+  return `<section id="browser" class="card"><h2>Browser</h2>${selection ? `<p class="muted">${e(selection)}</p>` : ""}${shots.map(figure).join("")}</section>`;
+}
+
 function renderAppendix(ev: Evidence): string {
   const { kind: _k, description: _d, selection: _s, versions: _v, controllerImages: _c, isolated: _i, deployError: _e, ...details } = ev.target;
   const value = (v: unknown) =>
@@ -687,6 +700,7 @@ ${renderRunAndTarget(evidence)}
 ${renderFailures(evidence)}
 ${renderFindingScenarios(evidence)}
 ${renderScenarios(evidence)}
+${renderBrowserScreenshots(evidence)}
 ${renderCertificates(evidence, now)}
 ${renderControls(evidence)}
 ${renderClaims(evidence)}

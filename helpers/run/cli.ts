@@ -58,6 +58,7 @@ interface RunCliOptions extends EndpointTargetOptions {
   isolate?: boolean;
   keysDir?: string;
   signingKey?: string;
+  browser?: boolean;
   crossCheck?: "curl";
 }
 
@@ -97,6 +98,7 @@ program
   .option("--strict", "a guarantee the successor loses fails the run (exit 1) instead of being reported like a finding")
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
+  .option("--browser", "also run the guide's browser step in headless Chromium (MTLS-BROWSER-001..004: client.p12 in its NSS database; needs chromium and libnss3-tools)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
   .addOption(new Option("--cross-check <client>", "also make every probe's request with this client and fail a check where the two disagree").choices(["curl"]))
   .option("--url <url>", "--target endpoint: the live deployment's HTTPS address, e.g. https://203.0.113.10:443")
@@ -139,6 +141,7 @@ program
         isolate: opts.isolate,
         keysDir: opts.keysDir,
         signingKey: opts.signingKey,
+        browser: opts.browser,
         crossCheck: opts.crossCheck,
         profile: opts.profile,
         profileVersion: opts.profileVersion,

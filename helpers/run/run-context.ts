@@ -42,6 +42,8 @@ export interface RunContext {
   stageTimeoutMs: number;
   /** At most this many probes at once. */
   concurrency: number;
+  /** The report directory, where the browser suite writes its screenshots. */
+  reportDir?: string;
   /** --cross-check curl: every probing check is also made with curl, and a disagreement fails it. */
   crossCheck?: "curl";
   /** The curl executable (default: curl on PATH). */
@@ -98,6 +100,8 @@ export interface ObservedSummary {
   sni?: string | null;
   /** For static checks: what the rule found. */
   static?: { rule: string; detail: string };
+  /** For the browser suite: how the certificate was chosen, the screenshot (report-relative), the NSS database's entries. */
+  browser?: { selection: string; screenshot: string; nssDatabase: string[]; navigationError?: string };
 }
 
 export const RUN_CONTEXT_KEY = "mtlsRun";

@@ -4,7 +4,7 @@
 // own tests both call runConformance().
 import { createHash, randomUUID } from "node:crypto";
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,7 @@ import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/
 import type { StartedTarget } from "../targets/target.ts";
 import type { MutantName } from "../targets/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
+import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
 import { catalogueSubject, foundSubject, manifestsSubject, type RunSubject, type SubjectGroup } from "./subject.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -96,6 +97,8 @@ export interface RunOptions {
   profileVersion?: string;
   /** A guarantee lost on the successor fails the run (exit 1) instead of being reported like a finding. */
   strict?: boolean;
+  /** Also run the guide's browser step (MTLS-BROWSER-001..004) in headless Chromium; skipped with the reason where it cannot run. */
+  browser?: boolean;
   /** --cross-check curl: every probing check is also made with curl; a disagreement fails the check. */
   crossCheck?: "curl";
   /** The curl executable for --cross-check (default: curl on PATH); the project's tests point it at a fake. */
@@ -170,10 +173,12 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     const how = options.profile ? `--profile ${successor.profile.name}` : `--controller ${controllerOf(options)} (the ${successor.profile.name} profile)`;
     throw new ConfigError(`${how} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);
   }
+  if ((found || user) && options.browser) throw new ConfigError("--browser runs the guide's browser step on the catalogue's guide Ingress, not on your own Ingresses");
   if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
   const scenarios = selectScenarios(catalogue.scenarios, options.only);
   if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
-  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite))], ...(successor ? { successor } : {}) };
+  if (options.browser && !scenarios.some((s) => s.policy === "guide")) throw new ConfigError("--browser needs the guide's Ingress deployed: --only must select at least one scenario of the guide policy (e.g. --only 'MTLS-GUIDE-*')");
+  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite)), ...(options.browser ? [BROWSER_SUITE] : [])], ...(successor ? { successor } : {}) };
 }
 
 function successorChoice(name: string, version?: string): ProfileChoice {
@@ -405,6 +410,7 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
     run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
+  if (run.options.browser) addBrowserChecks(subject);
   run.lap("pkiMs", tSubject);
   const checks = subject.groups.flatMap((g) => g.checks);
   run.reporter.total = checks.length;
@@ -419,6 +425,12 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
   run.pkiWritten = subject.writeFiles({ certDir: join(run.reportDir, "pki"), keyDir: run.options.keysDir });
   run.pkiWritten.catch(() => undefined);
   return subject;
+}
+
+/** --browser: MTLS-BROWSER-001..004 join the group that serves the guide's host (planRun made sure one does). */
+function addBrowserChecks(subject: RunSubject): void {
+  const group = subject.groups.find((g) => g.checks.some((c) => c.host === BROWSER_HOST)) ?? subject.groups[0]!;
+  group.checks.push(...browserChecks());
 }
 
 /** Phases 3 and 4 for one group: its target up (or found), its checks run, the target stopped. */
@@ -440,8 +452,10 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency, run.options.testTimeoutMs));
   run.vitestReady = undefined;
   const context = { ...contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), ...curlContext(run, subject) };
+  context.reportDir = reportDir;
   await executeChecks(vitest, context, group, target, subject, run.log);
   run.lap("suitesMs", tSuites);
+  for (const c of group.checks.filter((x) => x.suite === BROWSER_SUITE)) if (existsSync(join(reportDir, "browser", `${c.name}.png`))) artifacts[`browser/${c.name}.png`] = `browser/${c.name}.png`;
 
   run.started = undefined;
   if (!target) return { suites: [group.name], kind: plan.choice.target.kind, description: "did not come up", versions: {}, deployError };

@@ -1,5 +1,5 @@
 // Makes sure the system tools the run needs are there (nginx; for the project's tests also
-// openssl, curl, xmllint and chromium). On Debian as root it installs what is missing with apt-get, saying so;
+// openssl, curl, xmllint, chromium and certutil). On Debian as root it installs what is missing with apt-get, saying so;
 // otherwise it prints the command to run and exits 2. MTLS_NO_INSTALL=1 never installs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -19,6 +19,8 @@ const TOOLS: Record<string, Tool> = {
   curl: { name: "curl", debianPackage: "curl", present: () => onPath("curl") },
   xmllint: { name: "xmllint", debianPackage: "libxml2-utils", present: () => onPath("xmllint") },
   chromium: { name: "chromium", debianPackage: "chromium", present: () => existsSync("/usr/bin/chromium") },
+  // certutil and pk12util: the browser check's NSS database (--browser, helpers/browser/).
+  certutil: { name: "certutil", debianPackage: "libnss3-tools", present: () => onPath("certutil") && onPath("pk12util") },
 };
 
 export function missingTools(names: string[]): Tool[] {
