@@ -1,7 +1,7 @@
 // The guide's commands, run as written: its openssl lines with the system openssl, its curl lines
 // with the system curl against the nginx target serving its Ingress made from what openssl made.
 // Every verdict below is what the real tools did; the guide's stated outputs are compared line by line.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,6 +84,20 @@ describe("steps 3, 5 and 6: the openssl commands run as written", () => {
   it("with the server certificate trusted directly, curl and Node still accept its CN for the host (GUIDELINT-002's 'curl rejects it' does not hold for curl 7.88)", () => {
     const node = spawnSync(process.execPath, ["-e", `const tls=require("tls"),c=new (require("crypto").X509Certificate)(require("fs").readFileSync("server.crt"));process.stdout.write(String(tls.checkServerIdentity("test.localdev.me",c.toLegacyObject())))`], { cwd: dir(), encoding: "utf8" });
     expect(node.stdout).toBe("undefined");
+    // curl, trusting server.crt itself, against openssl s_server serving it on loopback.
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn("openssl", ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", "server.crt", "-key", "server.key", "-www", "-quiet"], { cwd: dir(), stdio: "ignore" });
+    try {
+      let r = { status: -1 as number | null, stdout: "" };
+      for (let i = 0; i < 50 && r.status !== 0; i++) {
+        spawnSync("sleep", ["0.1"]);
+        r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "server.crt", "--connect-to", `test.localdev.me:443:127.0.0.1:${port}`, "https://test.localdev.me/"], { cwd: dir(), encoding: "utf8" });
+      }
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("200");
+    } finally {
+      server.kill();
+    }
   });
 });
 
