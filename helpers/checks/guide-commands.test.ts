@@ -28,11 +28,17 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 describe("the guide's commands as data", () => {
   // The guide's text as the project received it, where this checkout has it beside it.
   const seed = new URL("../../../shared/seeds/000_d80f2264fe2394b5.txt", import.meta.url);
-  it.skipIf(!existsSync(seed))("are quoted verbatim from the guide, kubectl ones kept as data only", () => {
+  it("kubectl steps are kept as data only", () => {
+    expect(GUIDE_COMMANDS.filter((c) => c.kind === "kubectl").map((c) => c.id)).toEqual(["ca-secret", "tls-secret", "apply-ingress"]);
+  });
+
+  it("are quoted verbatim from the guide", (ctx) => {
+    // The guide is not part of the repository (it is not ours to copy); where a checkout has it
+    // beside it (the development machines), every quoted command must be found in it verbatim.
+    if (!existsSync(seed)) ctx.skip(`the guide's text is not beside this checkout (${seed.pathname}); the quotes are checked where it is`);
     const guide = readFileSync(seed, "utf8");
     for (const c of GUIDE_COMMANDS) expect(guide, c.id).toContain(c.command);
     for (const c of GUIDE_COMMANDS.filter((x) => x.stated)) expect(guide, c.id).toContain(c.stated!.split("\n")[0]!);
-    expect(GUIDE_COMMANDS.filter((c) => c.kind === "kubectl").map((c) => c.id)).toEqual(["ca-secret", "tls-secret", "apply-ingress"]);
   });
 
   it("the replay adds --connect-to and nothing else (and the guide's host for its your-domain.com placeholder)", () => {
