@@ -1,6 +1,7 @@
 // The lint of the user's objects: each rule triggers on the mistake it names and stays quiet on a
 // clean Ingress; and subjects derived from match-cn patterns are confirmed against the pattern.
 import type { V1Ingress } from "@kubernetes/client-node";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ANNOTATION_PREFIX } from "../model/annotations.ts";
 import { rfc2253OfRdns } from "../model/distinguished-name.ts";
@@ -13,9 +14,11 @@ import { lintIngress } from "./user-lint.ts";
 const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
 const { X509CertificateGenerator } = await import("@peculiar/x509");
 const caPem = (await X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=CA", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } })).toString("pem");
+// A CA key as a team would leave it in the Secret: made for the test, never stored in the repository.
+const caKeyPem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 const secrets: SecretView[] = [
   { namespace: "app", name: "ca", data: { "ca.crt": caPem } },
-  { namespace: "app", name: "ca-with-key", data: { "ca.crt": caPem, "ca.key": "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----" } },
+  { namespace: "app", name: "ca-with-key", data: { "ca.crt": caPem, "ca.key": caKeyPem } },
   { namespace: "app", name: "audited", data: { "ca.crt": caPem }, opaqueKeys: ["ca.key"] },
   { namespace: "other", name: "ca", data: { "ca.crt": caPem } },
 ];

@@ -3,6 +3,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,7 +96,8 @@ describe("prepareUserObjects", () => {
 
   it("replaces only what it must: a CA key is not deployed, a CRL becomes the run's, a broken secret stays broken", async () => {
     const caPem = execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "/dev/null", "-subj", "/CN=Team CA", "-days", "1"]).toString();
-    const key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----";
+    // The CA key a team stored beside ca.crt: made here, never kept in the repository.
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const indent = (t: string) => t.trim().replaceAll("\n", "\n    ");
     const dir = folder({
       "ing.yaml": ING("a") + "---\n" + ING("b").replace("default/ca", "default/broken"),

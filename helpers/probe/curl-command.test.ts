@@ -1,5 +1,6 @@
 // The curl command of a probe's request, and curl's output read back as an observation.
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -11,7 +12,8 @@ import { crossCheckDisagreements, curlCommand, curlObservation, runCurl, shellQu
 import { probe, type Observation } from "./probe.ts";
 
 const endpoint = { address: "127.0.0.1", port: 8443 };
-const credential = { certChainPem: "-----BEGIN CERTIFICATE-----", keyPem: "-----BEGIN PRIVATE KEY-----" };
+// Only the file names reach the command line; the credential's content is made for the test.
+const credential = { certChainPem: "-----BEGIN CERTIFICATE-----", keyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
 const files = { caFile: "ca.crt", certFile: "client.crt", keyFile: "client.key" };
 
 describe("curlCommand", () => {
