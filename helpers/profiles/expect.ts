@@ -1,6 +1,7 @@
 // Small builders the profiles' rows share: the successor's expected observations.
-import type { Expectation } from "../catalogue/catalogue.ts";
+import type { Expectation, Scenario } from "../catalogue/catalogue.ts";
 import type { Citation, Guarantee, MigrationClass, ScenarioClass } from "./profile.ts";
+import { guaranteeOf } from "./scenario-guarantee.ts";
 
 /** Refused in the TLS handshake: no HTTP answer, the backend not reached. */
 export const TLS_REJECTED: Expectation = { transport: "tls-rejected", upstream: "not-reached" };
@@ -24,6 +25,11 @@ export const inGoDnOrder = (base: Expectation): Expectation => ({ ...base, dnCom
 /** The baseline's expectation carries a DN header, which a Go successor prints in another order. */
 export const hasDnHeader = (base: Expectation): boolean =>
   Object.keys(base.upstreamHeaders?.headers ?? {}).some((h) => h === "ssl-client-subject-dn" || h === "ssl-client-issuer-dn");
+
+/** A static check of the objects as written (guide-lint) is the same whichever controller serves them. */
+export function staticRow(s: Scenario): ScenarioClass | undefined {
+  return s.lint ? row("same", guaranteeOf(s), undefined, "static: a check of the objects as written, not of what serves them", [{ ref: "the objects (and the guide's commands) checked before anything is deployed", basis: "code" }]) : undefined;
+}
 
 /** A row: class, guarantee, expectation (absent for same / not-expressible), reason, sources. */
 export function row(klass: MigrationClass, guarantee: Guarantee, expect: Expectation | undefined, reason: string, sources: Citation[]): ScenarioClass {

@@ -3,35 +3,35 @@
 // re-read at that tag). Rows for >=3.7.2 (the default, what --controller traefik deploys),
 // 3.7.0-3.7.1 (client-sent Ssl-Client-* kept without a certificate) and <3.7.0 (no auth-tls at all).
 import type { Expectation, Policy, Scenario } from "../catalogue/catalogue.ts";
-import { answered, CLIENT_HEADERS, hasDnHeader, inGoDnOrder, reached, row, TLS_REJECTED } from "./expect.ts";
+import { answered, CLIENT_HEADERS, hasDnHeader, inGoDnOrder, reached, row, staticRow, TLS_REJECTED } from "./expect.ts";
 import type { Citation, MigrationClass, Profile, ScenarioClass } from "./profile.ts";
 import { guaranteeOf } from "./scenario-guarantee.ts";
+import { CITATIONS as C } from "./sources.ts";
 
 const T = "traefik/traefik@v3.7.9:";
 const P = `${T}pkg/provider/kubernetes/ingress-nginx/`;
-const DOC = `${T}docs/content/reference/routing-configuration/kubernetes/ingress-nginx.md`;
+// The facts the migration report cites too come from sources.ts; the rest only a scenario needs.
 export const TRAEFIK_SOURCES = {
-  handshake: { ref: `${DOC}:296-297 "the rejection happens during the TLS handshake rather than returning a 400"`, basis: "doc" },
-  verifyClient: { ref: `${P}build.go:1037-1057 clientAuthTypeFromString (off, optional, optional_no_ca; anything else RequireAndVerifyClientCert)`, basis: "code" },
+  handshake: C.traefikHandshake,
+  verifyClient: C.traefikClientAuthType,
   goVerify: { ref: "go crypto/tls handshake_server.go processCertsFromClient: chain verified against ClientCAs with ExtKeyUsageClientAuth", basis: "code" },
-  depth: { ref: `${DOC}:299 "Go has no configurable depth limit"`, basis: "doc" },
-  errorPage: { ref: `${DOC}:451 auth-tls-error-page unsupported`, basis: "doc" },
-  matchCn: { ref: `${DOC}:452 auth-tls-match-cn unsupported`, basis: "doc" },
-  crl: { ref: `${P}build.go:763 reads only ca.crt; ${T}pkg/tls/tls.go:34-39 ClientAuth has CAFiles and ClientAuthType, no CRL`, basis: "code" },
-  headers: { ref: `${T}pkg/middlewares/ingressnginx/authtlspasscertificatetoupstream/auth_tls_pass_certificate_to_upstream.go:20-26,65-105 (Ssl-Client-* set, leaf PEM query-escaped)`, basis: "code" },
-  headersOnlyWithPass: { ref: `${P}middleware.go:340-367 the header middleware only with pass-certificate-to-upstream`, basis: "code" },
+  depth: C.traefikDepth,
+  errorPage: C.traefikErrorPage,
+  matchCn: C.traefikMatchCn,
+  crl: C.traefikNoCrl,
+  headers: C.traefikHeaders,
+  headersOnlyWithPass: C.traefikPassCertOnly,
   passBool: { ref: `${P}annotations.go:155-157 a bool annotation is strings.EqualFold(value, "true")`, basis: "code" },
-  goDn: { ref: "Go pkix.Name.String prints SERIALNUMBER, CN, OU, O, … C; successors.md §2.4 [test]", basis: "test" },
-  noCaKeyUsage: { ref: "successors.md §2.4: optional_no_ca verifies with KeyUsages serverAuth and no intermediates [test]", basis: "test" },
-  sharedHost: { ref: `${T}pkg/server/aggregator.go:176-300 one host with different TLS option names gets the default options (no client auth)`, basis: "inferred" },
+  goDn: C.traefikDnOrder,
+  noCaKeyUsage: C.traefikNoCaKeyUsage,
+  sharedHost: C.traefikAggregator,
   sniCheck: { ref: `${T}pkg/middlewares/snicheck/snicheck.go:26-43 421 when the SNI's TLS options differ from the Host's`, basis: "code" },
   skipIngress: { ref: `${P}build.go:345-357,824-855 an unusable, cross-namespace or CA-less auth-tls-secret skips the whole Ingress`, basis: "code" },
   badCa: { ref: `${T}pkg/tls/tlsmanager.go:227-240,449-462 a ca.crt that is not PEM fails the TLS options (router in error)`, basis: "inferred" },
   redirect: { ref: `${P}middleware.go:46-54, translator.go:396-399 ssl-redirect as RedirectScheme permanent: 308`, basis: "code" },
   noWebhook: { ref: "Traefik has no admission webhook: an Ingress ingress-nginx's webhook refuses is served", basis: "inferred" },
-  clearedSince372: { ref: "traefik/traefik commit a669522 (first in v3.7.2): clear Ssl-Client-* when no certificate is present", basis: "code" },
-  before37: { ref: "traefik/traefik@v3.6.24:docs/content/reference/routing-configuration/kubernetes/ingress-nginx.md:356-361 every auth-tls annotation unsupported", basis: "doc" },
-  staticLint: { ref: "a static check of the objects, the same whichever controller serves them", basis: "code" },
+  clearedSince372: C.traefikHeaderFix,
+  before37: C.traefikPre37,
 } satisfies Record<string, Citation>;
 const S = TRAEFIK_SOURCES;
 
@@ -127,12 +127,6 @@ const ROWS: Record<string, Entry> = {
   "MTLS-LIFECYCLE-010": ["stricter", TLS_REJECTED, 'no webhook refuses pass-certificate "yes": verify-client on applies, so no certificate is refused', [S.noWebhook, S.passBool, S.handshake]],
   "MTLS-LIFECYCLE-011": ["stricter", TLS_REJECTED, "a negative verify-depth elsewhere blocks nothing (depth is not read): verify-client on applies", [S.depth, S.handshake]],
   "MTLS-LIFECYCLE-012": rejected("no certificate"),
-  "MTLS-GUIDELINT-001": same("static: the CA key in the Secret", [S.staticLint]),
-  "MTLS-GUIDELINT-002": same("static: the server certificate", [S.staticLint]),
-  "MTLS-GUIDELINT-003": same("static: the Ingress object", [S.staticLint]),
-  "MTLS-GUIDELINT-004": same("static: the guide's openssl commands, run", [S.staticLint]),
-  "MTLS-GUIDELINT-005": same("static: the guide's openssl commands, run", [S.staticLint]),
-  "MTLS-GUIDELINT-006": same("static: the guide's curl commands, run against its Ingress on the nginx target", [S.staticLint]),
   "MTLS-SPOOF-001": rejected("no certificate, forged header"),
   "MTLS-SPOOF-002": dn("forged subject and verify overwritten (Set)"),
   "MTLS-SPOOF-003": same("a forged Ssl-Client-Cert overwritten", [S.headers]),
@@ -158,6 +152,8 @@ const ROWS: Record<string, Entry> = {
 };
 
 function fromEntry(s: Scenario, e: Entry | undefined): ScenarioClass {
+  const lint = staticRow(s);
+  if (lint) return lint;
   if (!e) throw new Error(`${s.id}: not classified for traefik`);
   const [klass, expect, reason, sources] = e;
   if (expect === "dn" && !hasDnHeader(s.expect)) throw new Error(`${s.id}: an rdn-set row for a scenario without a DN header`);
@@ -169,7 +165,8 @@ const hasAuthTls = (p: Policy) => p.annotations["auth-tls-secret"] !== undefined
 /** Before 3.7.0 no auth-tls annotation is read: the Ingress is served without client authentication. */
 function before37(s: Scenario, p: Policy): ScenarioClass {
   const g = guaranteeOf(s);
-  if (s.lint) return row("same", g, undefined, "static", [S.staticLint]);
+  const lint = staticRow(s);
+  if (lint) return lint;
   if (!hasAuthTls(p) && !s.policy.startsWith("shared") && !s.policy.startsWith("broken")) return row("same", g, undefined, "no auth-tls declared", [S.before37]);
   if (s.request?.scheme === "http") return s.expect.status === 308 ? row("same", g, undefined, "308 to https", [S.redirect]) : row("lost", g, answered(308), "no client-certificate policy: plain HTTP is redirected", [S.before37, S.redirect]);
   const rejects = s.expect.upstream === "not-reached";

@@ -11,6 +11,7 @@ import { DEFAULT_CONTROLLER_VERSION, manifestUrl, resolveControllerManifest, typ
 import { findHostImage, type HostEngine } from "./image-preload.ts";
 import { parseRegistryMirrors, registryOf } from "./registry-mirrors.ts";
 import type { ControllerName } from "./controllers.ts";
+import type { K3sTargetOptions } from "./k3s-target.ts";
 import { packagedTraefikProblem, TRAEFIK_K3S_IMAGE, traefikClusterImages } from "./traefik-controller.ts";
 
 export interface Problem {
@@ -20,17 +21,11 @@ export interface Problem {
   remedy: string;
 }
 
-export interface PreflightInput {
+/** What the k3s target will start with (traefik: no manifest; k3s's packaged chart runs Traefik's image). */
+export interface PreflightInput extends Pick<K3sTargetOptions, "controller" | "controllerVersion" | "controllerManifest" | "preloadImages" | "extraPreloadImages" | "registryMirrors"> {
   k3sImage: string;
   /** Images the host's engine starts itself (Ryuk). */
   hostImages: string[];
-  /** traefik: no manifest; k3s's packaged chart runs Traefik's image (traefik-controller.ts). */
-  controller?: ControllerName;
-  controllerVersion?: string;
-  controllerManifest?: string;
-  preloadImages?: boolean;
-  extraPreloadImages?: string[];
-  registryMirrors?: string[];
   docker: HostEngine;
   /** Pulls onto the host's engine; resolves whether the image is there afterwards. */
   pull(ref: string): Promise<void>;
