@@ -105,6 +105,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     observed: summarize(observation, certHeader === undefined ? undefined : decodeClientCertHeader(certHeader)),
     mismatches: verdict.mismatches,
     durationMs: Math.round(observation.durationMs * 10) / 10,
+    finishedAtMs: Date.now(),
     ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
     ...(c.migration?.class === "lost" && verdict.pass ? { guaranteeLost: true, guaranteeStatement: `${c.migration.guarantee} lost on ${c.migration.profile} ${c.migration.versions}: ${c.migration.reason}` } : {}),
     curl: curl.line,

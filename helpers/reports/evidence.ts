@@ -72,7 +72,7 @@ export interface IngressEvidence {
   /** Every lint rule with its result. */
   lint: Array<{ rule: string; triggered: boolean; detail: string }>;
   notes: string[];
-  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; total: number };
+  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; error?: number; total: number };
   /** Probes that ran (static checks excluded): 0 means nothing was checked for this Ingress. */
   checked: number;
 }
@@ -103,7 +103,7 @@ export interface Evidence {
   artifacts: Record<string, string>;
   runErrors: string[];
   /** pass + fail + skip + finding = total; `checked`: probes that ran (pass, fail or finding). */
-  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; total: number; checked: number };
+  totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; error?: number; total: number; checked: number };
 }
 
 export function certificateEvidence(c: IssuedCert): CertificateEvidence {
@@ -172,8 +172,18 @@ export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   const count = (v: ScenarioVerdict) => scenarios.filter((s) => s.verdict === v).length;
   const checked = scenarios.filter((s) => !s.static && s.verdict !== "skip" && s.observed !== undefined).length;
   const lost = count("guarantee-lost");
+  const error = count("error");
   // Only runs under a successor profile can lose a guarantee; other evidence keeps its shape.
-  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), finding: count("finding"), ...(lost || scenarios.some((s) => s.migration) ? { "guarantee-lost": lost } : {}), total: scenarios.length, checked };
+  return {
+    pass: count("pass"),
+    fail: count("fail"),
+    skip: count("skip"),
+    finding: count("finding"),
+    ...(lost || scenarios.some((s) => s.migration) ? { "guarantee-lost": lost } : {}),
+    ...(error ? { error } : {}),
+    total: scenarios.length,
+    checked,
+  };
 }
 
 /** Ingresses with auth-tls that the controller serves but for which no probe ran. */

@@ -9,8 +9,10 @@ import type { ScenarioRecord } from "../run/run-context.ts";
  * apart, and a failure only with --strict.
  * `finding`: the scenario observed exactly the documented controller behaviour it describes, and
  * that behaviour weakens mTLS. Not a failure of the target against its documentation; reported apart.
+ * `error`: the check failed while the harness itself was at fault (HarnessFault: the data plane ran
+ * out of connections, crashed...): no verdict on the Ingress; the run exits 3 ("the suite broke").
  */
-export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding" | "guarantee-lost";
+export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding" | "guarantee-lost" | "error";
 
 export interface CollectedResult {
   id: string;

@@ -62,6 +62,8 @@ export interface ScenarioRecord {
   observed: ObservedSummary;
   mismatches: string[];
   durationMs: number;
+  /** When the probe's last attempt ended (epoch ms): set against the time of a harness fault. */
+  finishedAtMs?: number;
   /** The scenario documents a weakness and observed it: verdict `finding`. */
   finding?: boolean;
   findingStatement?: string;

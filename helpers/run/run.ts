@@ -3,7 +3,7 @@
 // find the target, run the checks -> evidence -> reports and signature. The CLI and the project's
 // own tests both call runConformance().
 import { createHash, randomUUID } from "node:crypto";
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -34,6 +34,7 @@ import {
 import { manifestsYaml, redactedManifests, type Manifests } from "../manifests/manifests.ts";
 import { loadUserManifests, type UserObjects } from "../manifests/user-manifests.ts";
 import { ProgressReporter } from "../reports/progress-reporter.ts";
+import { writeReports } from "../reports/write-reports.ts";
 import type { RunContext } from "./run-context.ts";
 import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
@@ -475,7 +476,8 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   run.lap("totalMs", run.t0);
   const tReports = performance.now();
   const evidence = assembleEvidence({ ...run, scenarioResults, runErrors: reporter.runErrors, subject });
-  const junitPaths = await writeReports(evidence, subject, reportDir, run.artifacts);
+  const junitGroups = subject.groups.map((g) => ({ file: g.junitFile, ids: new Set(g.checks.map((c: Check) => c.id)) }));
+  const junitPaths = await writeReports(evidence, junitGroups, reportDir, run.artifacts);
   const signed = await signReportDir(reportDir, evidence, options.signingKey);
   run.lap("reportsMs", tReports);
 
@@ -567,29 +569,6 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
     runErrors: input.runErrors,
     totals: totals(scenarioResults),
   };
-}
-
-/** evidence.json, junit.xml (per group with --isolate), report.html and summary.md. */
-async function writeReports(evidence: Evidence, subject: RunSubject, reportDir: string, artifacts: Record<string, string>): Promise<string[]> {
-  const [{ renderReportHtml }, { renderSummaryMarkdown }, { renderJunit }] = await Promise.all([
-    import("../reports/report-html.ts"),
-    import("../reports/report-summary.ts"),
-    import("../reports/junit.ts"),
-  ]);
-  const junitPaths: string[] = [];
-  for (const group of subject.groups) {
-    const ids = new Set(group.checks.map((c: Check) => c.id));
-    const path = join(reportDir, group.junitFile);
-    await writeFile(path, renderJunit(evidence, evidence.scenarios.filter((s) => ids.has(s.id))));
-    artifacts[group.junitFile] = group.junitFile;
-    junitPaths.push(path);
-  }
-  await writeFile(join(reportDir, "evidence.json"), JSON.stringify(evidence, null, 2) + "\n");
-  await writeFile(join(reportDir, "report.html"), renderReportHtml(evidence));
-  const summary = renderSummaryMarkdown(evidence);
-  await writeFile(join(reportDir, "summary.md"), summary);
-  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summary + "\n").catch(() => undefined);
-  return junitPaths;
 }
 
 /** A vitest instance over the given suite files, ready to start. */

@@ -47,6 +47,19 @@ export interface DeployInput {
   ingressClass?: string;
 }
 
+/**
+ * Something the harness itself ran short of or did wrong (the data plane out of connections, a
+ * worker crashed): never a verdict on the Ingresses under test. A run with any ends in exit 3.
+ */
+export interface HarnessFault {
+  /** Where it was seen, e.g. "nginx error.log". */
+  source: string;
+  /** What was seen, as the source says it (one line). */
+  message: string;
+  /** When it happened (ISO 8601), where the source says; checks that failed from then on are affected. */
+  at?: string;
+}
+
 export interface StartedTarget {
   kind: TargetKind;
   /** One sentence for reports: what the system under test really is. */
@@ -67,6 +80,11 @@ export interface StartedTarget {
   settleMs?: number;
   /** How long `update` itself may take before the stage counts as not applied (default 60 s). */
   updateTimeoutMs?: number;
+  /**
+   * After the checks: the data plane's own account of faults of the harness (its logs read for
+   * alerts, crashes, connection limits). Targets whose data plane is not the run's own have none.
+   */
+  health?(): Promise<HarnessFault[]>;
   /** Saves what helps explain a failure into the report directory; returns the files written. */
   collectDiagnostics(): Promise<string[]>;
   /** Stops and removes everything the target started; safe to call twice. */
