@@ -33,7 +33,7 @@ for (let i = 0; i < RUNS; i++) {
   pkiTimes.push(Math.round(performance.now() - t));
   certificates = allCertificates(pki).length;
 }
-console.log(`PKI generation (3 x RSA-4096 keys, the rest P-256; ${certificates} certificates, 2 CRLs): ${fmt(stats(pkiTimes))}`);
+console.log(`PKI generation (2 x RSA-4096 and 1 x RSA-2048 keys, the rest P-256; ${certificates} certificates, 2 CRLs): ${fmt(stats(pkiTimes))}`);
 
 const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 const runTimes: number[] = [];

@@ -3,17 +3,16 @@
 // at a time; each check gets a fresh profile and leaves a screenshot in <report-dir>/browser/.
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { describe, inject, test } from "vitest";
+import { describe, test } from "vitest";
 import { BROWSER_SUITE } from "../helpers/browser/browser-checks.ts";
 import { browserUnavailable, makeProfile, SELECTION, visit } from "../helpers/browser/chromium-nss.ts";
 import { CLIENT_P12_PASSWORD, clientP12 } from "../helpers/pki/pki-files.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import type { Observation } from "../helpers/probe/probe.ts";
 import { summarize, type RunCredential, type ScenarioRecord } from "../helpers/run/run-context.ts";
-import { formatFailure, testName } from "./scenario-runner.ts";
+import { formatFailure, runContext, testName } from "./scenario-runner.ts";
 
-const run = inject("mtlsRun");
-if (!run) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
+const run = await runContext(BROWSER_SUITE);
 const checks = run.checks.filter((c) => c.suite === BROWSER_SUITE);
 
 const pemBlocks = (pem: string) => [...pem.matchAll(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g)].map((m) => ({ type: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ""), "base64") }));

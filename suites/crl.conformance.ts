@@ -1,4 +1,4 @@
 // Suite `crl`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-defineScenarioSuite("crl");
+await defineScenarioSuite("crl");

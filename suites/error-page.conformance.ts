@@ -1,4 +1,4 @@
 // Suite `error-page`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-defineScenarioSuite("error-page");
+await defineScenarioSuite("error-page");

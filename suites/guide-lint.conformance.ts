@@ -1,4 +1,4 @@
 // Suite `guide-lint`: static checks of the guide's own objects, reported as findings.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-defineScenarioSuite("guide-lint");
+await defineScenarioSuite("guide-lint");

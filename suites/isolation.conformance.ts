@@ -1,4 +1,4 @@
 // Suite `isolation`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-defineScenarioSuite("isolation");
+await defineScenarioSuite("isolation");

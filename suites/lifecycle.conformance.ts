@@ -1,4 +1,4 @@
 // Suite `lifecycle`: state changes applied in order (secret created, CA rotated, annotation changed).
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-defineScenarioSuite("lifecycle");
+await defineScenarioSuite("lifecycle");

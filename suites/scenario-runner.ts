@@ -1,11 +1,12 @@
 // The thin runner every suite uses: one vitest test per check of the suite, grouped as the
 // reports group them (a catalogue suite, or an Ingress). Checks arrive with the run context.
+import { get } from "node:http";
 import { describe, inject, test, type TestContext } from "vitest";
 import type { Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
-import { summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
+import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 
 export function formatFailure(c: Check, mismatches: string[]): string {
   return [`${c.id} ${c.name}: ${c.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
@@ -14,11 +15,40 @@ export function formatFailure(c: Check, mismatches: string[]): string {
 /** The test's name: the catalogue's "MTLS-X-NNN name", or a generated check's id (which holds its rule). */
 export const testName = (c: Check): string => (c.id.includes("#") ? c.id : `${c.id} ${c.name}`);
 
-export function defineScenarioSuite(suite: string): void {
-  const run = inject("mtlsRun");
-  if (!run) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
-  const checks = run.checks.filter((c) => c.suite === suite);
+// Fetched once per worker (suites share the module: isolate is off). Plain node:http, no timeout:
+// the context is ready once the PKI is made and the target deployed, which may take minutes.
+let fetched: Promise<RunContext> | undefined;
+function fetchContext(url: string): Promise<RunContext> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/context`, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (d: Buffer) => chunks.push(d));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        if (res.statusCode === 200) resolve(JSON.parse(body) as RunContext);
+        else reject(new Error(`the run gave the suites no context: ${body}`));
+      });
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+/** The run context for a suite: a suite with a data plane of its own connects there (RunContext.bySuite). */
+export async function runContext(suite: string): Promise<RunContext> {
+  const url = inject("mtlsControl");
+  if (!url) throw new Error("no run context: start suites through `mtls-conformance run`, not vitest directly");
+  fetched ??= fetchContext(url);
+  const provided = await fetched;
+  return { ...provided, ...provided.bySuite?.[suite] };
+}
+
+export async function defineScenarioSuite(suite: string): Promise<void> {
+  const run = await runContext(suite);
+  // Checks decided after the probes (the guide's commands) are recorded by the run itself.
+  const checks = run.checks.filter((c) => c.suite === suite && !c.decidedAfterProbes);
   const groups = [...new Set(checks.map((c) => c.group))];
+  // A suite file with no test is an error to vitest; a shard or --only may leave a suite empty.
+  if (groups.length === 0) test.skip(`${suite}: no check of this suite in this run`, () => undefined);
   for (const group of groups) {
     // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
     const describeGroup = suite === "lifecycle" ? describe : describe.concurrent;
@@ -37,15 +67,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   const credential = c.credential ? run.credentials[c.credential] : undefined;
 
   if (c.static) {
-    // A static check of the objects: its verdict was decided when it was planned.
-    task.meta.mtls = {
-      id: c.id,
-      expected: c.expect,
-      observed: { upstreamReached: false, static: { rule: c.static.rule, detail: c.static.detail } },
-      mismatches: c.static.verdict === "fail" ? [c.static.detail] : [],
-      durationMs: 0,
-      ...(c.static.verdict === "finding" ? { finding: true, findingStatement: c.finding?.statement ?? c.static.detail } : {}),
-    };
+    task.meta.mtls = staticRecord({ ...c, static: c.static });
     if (c.static.verdict === "fail") throw new Error(formatFailure(c, [c.static.detail]));
     return;
   }

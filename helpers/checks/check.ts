@@ -45,6 +45,11 @@ export interface Check {
   stage?: string;
   /** The stage's change must not take effect (probe only after the target's settle time). */
   stageKeepsPrevious?: boolean;
+  /**
+   * Its static verdict comes from work that runs beside the probes (the guide's own commands): the
+   * run decides it in the main process when that work ends, not in a suite.
+   */
+  decidedAfterProbes?: boolean;
   /** A static check of the objects: its verdict is known when it is planned. */
   static?: { verdict: Exclude<CheckVerdict, "skip">; detail: string; rule: string };
   /**

@@ -12,7 +12,13 @@ export interface ProfileChoice {
   row: ProfileRow;
 }
 
-export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: Partial<Record<LintRule, LintResult> & Record<GuideCommandRule, GuideCommandLintResult>>, successor?: ProfileChoice): Check[] {
+type LintResults = Partial<Record<LintRule, LintResult> & Record<GuideCommandRule, GuideCommandLintResult>>;
+
+/**
+ * `pending`: lint rules whose results come later (the guide's commands run beside the probes):
+ * their checks are marked decidedAfterProbes and decided with `decideLint` once the results exist.
+ */
+export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[], namespace: string, lint: LintResults, successor?: ProfileChoice, pending: ReadonlySet<string> = new Set()): Check[] {
   return scenarios.map((s): Check => {
     const policy = policyByName(catalogue, s.policy);
     const cls = successor && successor.profile.name !== "ingress-nginx" ? successor.row.scenario(s, policy) : undefined;
@@ -36,15 +42,19 @@ export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[],
       // Nothing can be deployed for a policy the successor cannot express: nothing to probe.
       ...(cls?.class === "not-expressible" && !s.lint ? { skip: `not expressible on ${successor!.profile.name}: ${cls.reason}` } : {}),
     };
-    if (s.lint) {
-      // A guide-lint scenario documents a mistake in the guide's objects: it must be found there.
-      const result: LintResult | GuideCommandLintResult | undefined = lint[s.lint];
-      // The guide's commands could not run here (no openssl, nginx or curl): nothing was decided.
-      if (result && "unavailable" in result && result.unavailable) check.skip = result.unavailable;
-      else check.static = result
-        ? { rule: s.lint, verdict: result.triggered ? "finding" : "fail", detail: result.triggered ? result.detail : `expected the rule to trigger on the guide's objects, observed: ${result.detail}` }
-        : { rule: s.lint, verdict: "fail", detail: `lint rule ${s.lint} was not run` };
-    }
+    if (s.lint && pending.has(s.lint) && !lint[s.lint]) check.decidedAfterProbes = true;
+    else if (s.lint) decideLint(check, s.lint, lint[s.lint]);
     return check;
   });
+}
+
+/** A guide-lint scenario documents a mistake in the guide's objects: it must be found there. */
+export function decideLint(check: Check, rule: string, result: LintResult | GuideCommandLintResult | undefined): Check {
+  delete check.decidedAfterProbes;
+  // The guide's commands could not run here (no openssl, nginx or curl): nothing was decided.
+  if (result && "unavailable" in result && result.unavailable) check.skip = result.unavailable;
+  else check.static = result
+    ? { rule, verdict: result.triggered ? "finding" : "fail", detail: result.triggered ? result.detail : `expected the rule to trigger on the guide's objects, observed: ${result.detail}` }
+    : { rule, verdict: "fail", detail: `lint rule ${rule} was not run` };
+  return check;
 }

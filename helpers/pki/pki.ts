@@ -4,7 +4,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509Certificate } from "node:crypto";
 import { ConfigError } from "../support/errors.ts";
-import { takeRsa4096 } from "./key-pool.ts";
+import { takeRsa } from "./key-pool.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -12,8 +12,12 @@ export const GUIDE_CA_SUBJECT = "CN=My Certificate Authority, O=MyOrganization";
 export const GUIDE_CLIENT_SUBJECT = "CN=authorized-client, O=MyOrganization";
 export const GUIDE_HOST = "test.localdev.me";
 
-/** Key types: the guide's own certificates keep RSA-4096; variants use P-256 so generation stays fast. */
-export type KeyKind = "rsa-4096" | "p256";
+/**
+ * Key types: the guide's own certificates keep the guide's key sizes (its CA and client
+ * `-newkey rsa:4096`, its server certificate `-newkey rsa:2048`: fixtures/guide-commands.ts);
+ * variants use P-256 so generation stays fast.
+ */
+export type KeyKind = "rsa-4096" | "rsa-2048" | "p256";
 
 /** Every credential a scenario can present. `none` presents nothing. */
 export const CREDENTIAL_NAMES = [
@@ -126,7 +130,8 @@ export const HOUR = 3_600_000;
 const P256: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
 export function generateKeys(kind: KeyKind): Promise<CryptoKeyPair> {
-  if (kind === "rsa-4096") return takeRsa4096();
+  if (kind === "rsa-4096") return takeRsa(4096);
+  if (kind === "rsa-2048") return takeRsa(2048);
   return webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
 }
 
@@ -228,8 +233,8 @@ export const SERVER_AUTH = [x509.ExtendedKeyUsage.serverAuth];
 
 /**
  * Builds the whole PKI for one run. All keys are generated up front and in parallel: Node's
- * WebCrypto runs RSA key generation on the libuv thread pool, so the three RSA-4096 keys
- * share both cores instead of queueing behind each other.
+ * WebCrypto runs RSA key generation on the libuv thread pool, so the RSA keys share both
+ * cores instead of queueing behind each other.
  */
 export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
   const now = options.now ?? new Date();
@@ -238,7 +243,7 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
 
   const [caKeys, serverKeys, clientKeys, ...p256] = await Promise.all([
     options.ca ? Promise.resolve(undefined) : generateKeys("rsa-4096"),
-    generateKeys("rsa-4096"),
+    generateKeys("rsa-2048"),
     generateKeys("rsa-4096"),
     ...Array.from({ length: 17 }, () => generateKeys("p256")),
   ]);

@@ -349,13 +349,47 @@ describe("judge: header names compare case-insensitively (Traefik sends Ssl-Clie
 
 describe('judge: transport "tls-rejected"', () => {
   const refused: Expectation = { transport: "tls-rejected", upstream: "not-reached" };
-  it.each(["ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "EPROTO", "ECONNRESET", "UND_ERR_SOCKET"])(
-    "passes on %s, with or without an echo backend",
+  const tls13 = { handshakeCompleted: true, version: "TLSv1.3", responseBytes: 0 };
+  const passes = (o: Observation) => {
+    expectPass(refused, o);
+    expect(judge(refused, o, undefined, { noEcho: true }).pass).toBe(true);
+  };
+  it.each(["ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"])(
+    "passes on the alert %s wherever it came, with or without an echo backend",
     (code) => {
-      expectPass(refused, obs({ error: { code, message: "refused" } }));
-      expect(judge(refused, obs({ error: { code, message: "refused" } }), undefined, { noEcho: true }).pass).toBe(true);
+      // An alert is the server's word: during the handshake (1.2), after the client's side of it (1.3), or unrecorded.
+      for (const tls of [undefined, { handshakeCompleted: false, responseBytes: 0 }, tls13]) passes(obs({ error: { code, message: "refused" }, ...(tls ? { tls } : {}) }));
     },
   );
+  it("passes on EPROTO carrying an alert (older Node), fails on EPROTO without one", () => {
+    const alert = "C0D7:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1586:SSL alert number 42\n";
+    passes(obs({ error: { code: "EPROTO", message: alert }, tls: { handshakeCompleted: false, responseBytes: 0 } }));
+    expectFail(refused, obs({ error: { code: "EPROTO", message: "write EPROTO wrong version number" }, tls: { handshakeCompleted: false, responseBytes: 0 } }), [
+      "transport: expected the TLS handshake refused, observed EPROTO: write EPROTO wrong version number",
+    ]);
+  });
+  it.each(["ECONNRESET", "UND_ERR_SOCKET"])("passes on %s after a completed TLS 1.3 handshake, before any HTTP response byte", (code) => {
+    passes(obs({ error: { code, message: "other side closed" }, tls: tls13 }));
+  });
+  it.each(["ECONNRESET", "UND_ERR_SOCKET"])("fails on %s before the handshake completed: a server out of connections resets the same way", (code) => {
+    expect(judge(refused, obs({ error: { code, message: "Client network socket disconnected before secure TLS connection was established" }, tls: { handshakeCompleted: false, responseBytes: 0 } }))).toEqual({
+      pass: false,
+      mismatches: [`transport: expected the TLS handshake refused, observed ${code} before the TLS handshake completed: not a refusal of the certificate (a server out of connections resets the same way)`],
+    });
+  });
+  it("fails on a reset after a completed TLS 1.2 handshake without an alert (1.2 refuses within the handshake)", () => {
+    expectFail(refused, obs({ error: { code: "ECONNRESET", message: "read ECONNRESET" }, tls: { handshakeCompleted: true, version: "TLSv1.2", responseBytes: 0 } }), [
+      "transport: expected the TLS handshake refused, observed ECONNRESET after a completed TLSv1.2 handshake, without an alert: not a refusal of the certificate",
+    ]);
+  });
+  it("fails on a TLS 1.3 connection that ended after HTTP response bytes arrived", () => {
+    expectFail(refused, obs({ error: { code: "UND_ERR_SOCKET", message: "other side closed" }, tls: { ...tls13, responseBytes: 10 } }), [
+      "observed UND_ERR_SOCKET after 10 bytes of HTTP response: the server answered, it did not refuse the handshake",
+    ]);
+  });
+  it("fails on a reset with no record of the TLS exchange (another client's observation)", () => {
+    expectFail(refused, obs({ error: { code: "ECONNRESET", message: "socket hang up" } }), ["observed ECONNRESET and no record of the TLS exchange: not shown to be a refusal"]);
+  });
   it.each(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "ERR_SSL_WRONG_VERSION_NUMBER", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"])("fails on %s, naming it", (code) => {
     expectFail(refused, obs({ error: { code, message: "m" } }), ["transport: expected the TLS handshake refused", `observed ${code}: m`]);
   });
@@ -365,7 +399,7 @@ describe('judge: transport "tls-rejected"', () => {
     expectFail(refused, obs({ status: 200, body: "x".repeat(200) }), ["observed HTTP 200"], undefined);
   });
   it("says so when the expectation also wants the backend reached", () => {
-    expectFail({ transport: "tls-rejected", upstream: "reached" }, obs({ error: { code: "ECONNRESET", message: "m" } }), ['upstream "reached"']);
+    expectFail({ transport: "tls-rejected", upstream: "reached" }, obs({ error: { code: "ECONNRESET", message: "m" }, tls: tls13 }), ['upstream "reached"']);
   });
 });
 

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { Expectation } from "../catalogue/catalogue.ts";
 import type { Observation } from "./probe.ts";
 import { rdnSetDifference } from "./rdn-set.ts";
+import { tlsAlertOf } from "./tls-alert.ts";
 
 export interface Verdict {
   pass: boolean;
@@ -44,14 +45,34 @@ function nginxRejection(o: Observation): string | undefined {
   return undefined;
 }
 
-/**
- * A handshake the server refused: an alert it sent (ERR_SSL_..._ALERT_..., or EPROTO on older
- * Node), or the connection reset or closed around the handshake: under TLS 1.3 the client's
- * handshake completes first and the refusal arrives on the first read, some servers send no alert.
- */
-const TLS_REFUSAL = /^ERR_SSL_.*ALERT|^EPROTO$|^ECONNRESET$|^UND_ERR_SOCKET$/;
+/** A TLS alert the server sent: Node's ERR_SSL_..._ALERT_..., or EPROTO (older Node) carrying one. */
+const TLS_ALERT = /^ERR_SSL_.*ALERT/;
+/** The connection ended, with no alert: a reset, or undici's "other side closed". */
+const CONNECTION_ENDED = /^ECONNRESET$|^UND_ERR_SOCKET$/;
 
-/** `transport: "tls-rejected"`: no HTTP response at all, the error a TLS refusal. */
+/**
+ * Why an observation without an HTTP response is no refused handshake; undefined when it is one.
+ * An alert from the server is a refusal. A connection that merely ended is one only where the
+ * exchange shows it: the handshake completed under TLS 1.3 (where the client finishes its side
+ * before the server has checked the client certificate, so the refusal comes on the first read,
+ * from some servers without an alert) and no HTTP response byte arrived. Anywhere else a reset is
+ * what any server can do for any reason, an exhausted one included.
+ */
+function notARefusal(o: Observation): string | undefined {
+  const code = o.error?.code ?? "no error";
+  if (TLS_ALERT.test(code) || (code === "EPROTO" && (o.tlsAlert ?? tlsAlertOf(o.error!)))) return undefined;
+  if (!CONNECTION_ENDED.test(code)) return `observed ${code}: ${o.error?.message ?? "(no message)"}`;
+  const tls = o.tls;
+  if (!tls) return `observed ${code} and no record of the TLS exchange: not shown to be a refusal of the certificate`;
+  if (!tls.handshakeCompleted) return `observed ${code} before the TLS handshake completed: not a refusal of the certificate (a server out of connections resets the same way)`;
+  if (tls.version !== "TLSv1.3") {
+    return `observed ${code} after a completed ${tls.version ?? "TLS"} handshake, without an alert: not a refusal of the certificate (below TLS 1.3 the server checks it before the handshake completes, and refuses with an alert)`;
+  }
+  if (tls.responseBytes > 0) return `observed ${code} after ${tls.responseBytes} bytes of HTTP response: the server answered, it did not refuse the handshake`;
+  return undefined;
+}
+
+/** `transport: "tls-rejected"`: no HTTP response at all, and the TLS exchange shows a refusal. */
 function judgeTlsRejected(expect: Expectation, observed: Observation): Verdict {
   const m: string[] = [];
   // A refused handshake cannot reach anything: the expectation contradicts itself.
@@ -61,8 +82,9 @@ function judgeTlsRejected(expect: Expectation, observed: Observation): Verdict {
     const body = (observed.body ?? "").replace(/\s+/g, " ").trim();
     const detail = nginxRejection(observed)?.replace(/^\d+ ?/, "") || (observed.echo ? `from the backend: ${observed.echo.method} ${observed.echo.path}` : body && body.length <= 80 ? show(body) : "");
     m.push(`transport: expected the TLS handshake refused, observed HTTP ${observed.status}${detail ? ` (${detail})` : ""}`);
-  } else if (!TLS_REFUSAL.test(observed.error?.code ?? "")) {
-    m.push(`transport: expected the TLS handshake refused, observed ${observed.error?.code ?? "no error"}: ${observed.error?.message ?? "(no message)"}`);
+  } else {
+    const why = notARefusal(observed);
+    if (why) m.push(`transport: expected the TLS handshake refused, ${why}`);
   }
   return { pass: m.length === 0, mismatches: m };
 }

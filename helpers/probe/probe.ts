@@ -1,6 +1,7 @@
 // One HTTPS request the way a real client makes it: SNI and Host set to the scenario's host,
 // the scenario's credential (leaf + chain), the run's CA trusted and the server certificate
 // pinned. Everything that happens, TLS failures included, is an observation, never a throw.
+import type { Socket } from "node:net";
 import { checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from "node:tls";
 import { Agent, buildConnector, request } from "undici";
 import type { EchoResponse } from "../../fixtures/echo-server.ts";
@@ -44,11 +45,26 @@ export interface Observation {
   error?: { code: string; message: string };
   /** The TLS alert the server sent with its refusal, when `error` reports one (evidence only). */
   tlsAlert?: TlsAlert;
+  /** What the TLS exchange showed (HTTPS probes only): tells a refusal from a reset (oracle.ts). */
+  tls?: TlsExchange;
   /** SHA-256 of the certificate the server presented. */
   serverCertSha256?: string;
   /** The SNI the client sent (null: none). */
   sni: string | null;
   durationMs: number;
+}
+
+/** The TLS side of the connection that carried the request, as the client saw it. */
+export interface TlsExchange {
+  /**
+   * The client's side of the handshake completed (secureConnect). Under TLS 1.3 that happens
+   * before the server has checked the client certificate; under TLS 1.2, after.
+   */
+  handshakeCompleted: boolean;
+  /** The protocol the handshake agreed (TLSv1.3), known once it completed. */
+  version?: string;
+  /** Bytes of HTTP response that arrived (decrypted application data; 0: none). */
+  responseBytes: number;
 }
 
 function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -106,6 +122,13 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
   // (TLS 1.3 refusals come on the first read) with its own "other side closed" when the end follows.
   let socketError: CodedError | undefined;
   let tlsVersion: string | undefined;
+  // The connection that carried the request (the last one opened): undici hands it over only once
+  // the handshake completed, so a connection it never handed over did not complete one.
+  let handshakeCompleted = false;
+  let connected: Socket | undefined;
+  const https = (req.scheme ?? "https") === "https";
+  const tlsExchange = (): { tls?: TlsExchange } =>
+    https ? { tls: { handshakeCompleted, ...(tlsVersion ? { version: tlsVersion } : {}), responseBytes: connected?.bytesRead ?? 0 } } : {};
 
   const connector = buildConnector({
     // HTTP/1.1, as the Agent: the connector makes its own ALPN offer.
@@ -130,13 +153,21 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     headersTimeout: timeout,
     bodyTimeout: timeout,
     // With no servername the connector falls back to the address, an IP: no SNI at all.
-    connect: (options, callback) =>
+    connect: (options, callback) => {
+      handshakeCompleted = false;
+      tlsVersion = undefined;
+      connected = undefined;
       connector({ ...options, servername: sni ?? undefined }, (...args) => {
         const socket = args[1];
-        if (socket && "getProtocol" in socket) tlsVersion = socket.getProtocol() ?? undefined;
+        if (socket) connected = socket;
+        if (socket && "getProtocol" in socket) {
+          handshakeCompleted = true;
+          tlsVersion = socket.getProtocol() ?? undefined;
+        }
         socket?.prependListener("error", (e: CodedError) => (socketError ??= e));
         callback(...args);
-      }),
+      });
+    },
   });
 
   try {
@@ -152,6 +183,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
       responseHeaders,
       body,
       echo: asEcho(body, responseHeaders, req.acceptAnyEcho),
+      ...tlsExchange(),
       serverCertSha256,
       sni,
       durationMs: performance.now() - started,
@@ -165,6 +197,7 @@ export async function probe(req: ProbeRequest): Promise<Observation> {
     return {
       error: { code: reported.code ?? e.code ?? e.name, message: reported.message || e.message },
       ...(alert ? { tlsAlert: alert } : {}),
+      ...tlsExchange(),
       serverCertSha256,
       sni,
       durationMs: performance.now() - started,

@@ -2,15 +2,17 @@
 // their DN order (Go's), judged on real TLS servers on loopback and probed by the run's own probe.
 // Servers: Node's https server verifying client certificates (it answers like the echo backend, so
 // a request that gets through is "reached"), `openssl s_server` (which, unlike Node, sends an alert
-// for a certificate it refuses), an nginx-like server answering 400, and a closed port.
+// for a certificate it refuses), an nginx-like server answering 400, and a closed port. Then the
+// connections that end without an alert: TLS servers that close or reset after the handshake, a
+// TCP server that resets before it, and an nginx out of worker_connections.
 // Certificates come from the openssl command line.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer as createHttpsServer, type Server } from "node:https";
-import { createServer as createTcpServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TLSSocket } from "node:tls";
+import { connect as tlsConnect, createSecureContext, createServer as createTlsServer, TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echoOf } from "../../fixtures/echo-server.ts";
 import type { Expectation } from "../catalogue/catalogue.ts";
@@ -41,7 +43,14 @@ function goSubject(subject: Record<string, string | string[]>): string {
 
 let dir: string;
 let pki: OpensslPki;
-const servers: Server[] = [];
+/** Every server the tests start, closed in afterAll (net, tls and https servers alike). */
+interface Closable {
+  listen(port: number, host: string, callback: () => void): unknown;
+  once(event: "error", listener: (e: Error) => void): Closable;
+  address(): unknown;
+  close(callback: (error?: Error) => void): unknown;
+}
+const servers: Closable[] = [];
 const children: ChildProcess[] = [];
 /** TLS version -> port of Node's verifying server / of openssl s_server. */
 const nodePort: Record<string, number> = {};
@@ -49,10 +58,27 @@ const opensslPort: Record<string, number> = {};
 let nginx400Port: number;
 let closedPort: number;
 
-async function listen(server: Server): Promise<number> {
+async function listen(server: Closable): Promise<number> {
   servers.push(server);
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
   return (server.address() as { port: number }).port;
+}
+
+/**
+ * A TLS server on a TCP server of its own, so that it can end the TCP connection itself: `onSecure`
+ * gets the TLS socket once the server's handshake is done, and the TCP socket under it.
+ */
+function tlsOverTcp(version: string, onSecure: (tls: TLSSocket, tcp: Socket) => void): Promise<number> {
+  const secureContext = createSecureContext({ key: pki.read("server", "key"), cert: pki.read("server"), ca: pki.read("ca"), minVersion: version as "TLSv1.3", maxVersion: version as "TLSv1.3" });
+  return listen(
+    createTcpServer((tcp) => {
+      tcp.on("error", () => undefined);
+      // It asks for the certificate but accepts any: whatever ends the connection, TLS did not refuse it.
+      const tls = new TLSSocket(tcp, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: false });
+      tls.on("error", () => undefined);
+      tls.once("secure", () => onSecure(tls, tcp));
+    }),
+  );
 }
 
 async function startOpensslServer(version: string): Promise<number> {
@@ -110,12 +136,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** What the evidence says of the TLS exchange is what the probe recorded. */
+function expectRecorded(o: Observation): void {
+  expect(summarize(o).tls).toEqual(o.tls);
+}
+
 function expectRefused(o: Observation): void {
   expect(o.status, JSON.stringify(o)).toBeUndefined();
   expect(judge(REFUSED, o)).toEqual({ pass: true, mismatches: [] });
-  // The alert goes into the evidence as recorded.
+  // The alert and the TLS exchange go into the evidence as recorded.
   expect(summarize(o).tlsAlert).toEqual(o.tlsAlert);
+  expectRecorded(o);
 }
+
+/** Before the handshake completed: what an exhausted server does too, so no refusal. */
+const beforeHandshake = (code: string) => `transport: expected the TLS handshake refused, observed ${code} before the TLS handshake completed: not a refusal of the certificate (a server out of connections resets the same way)`;
 
 describe.each(VERSIONS)("transport: tls-rejected, %s", (version) => {
   it("no certificate: refused, and the alert OpenSSL sends is recorded (handshake_failure in 1.2, certificate_required in 1.3)", async () => {
@@ -124,21 +159,35 @@ describe.each(VERSIONS)("transport: tls-rejected, %s", (version) => {
       expectRefused(o);
       expect(o.error?.code).toMatch(/^ERR_SSL_/);
       expect(o.tlsAlert).toMatchObject(version === "TLSv1.3" ? { alert: "certificate_required", number: 116, tlsVersion: "TLSv1.3" } : { alert: "handshake_failure", number: 40 });
+      // TLS 1.2 refuses within the handshake; under 1.3 the client's side is done before the server checks.
+      expect(o.tls).toEqual(version === "TLSv1.3" ? { handshakeCompleted: true, version: "TLSv1.3", responseBytes: 0 } : { handshakeCompleted: false, responseBytes: 0 });
     }
   });
 
   it.each([
     ["another CA with the same name", "impostor", { alert: "unknown_ca", number: 48 }],
     ["an expired certificate", "expired", { alert: "certificate_expired", number: 45 }],
-  ])("%s: refused; openssl s_server's alert is recorded, Node's server closes without one", async (_label, name, alert) => {
+  ])("%s: openssl s_server refuses with an alert, recorded; Node's server closes without one", async (_label, name, alert) => {
     const o = await probeAt(opensslPort[version]!, name);
     expectRefused(o);
     expect(o.tlsAlert).toEqual({ ...alert, ...(version === "TLSv1.3" ? { tlsVersion: "TLSv1.3" } : {}) });
-    // Node verifies after the handshake, in JavaScript, and destroys the socket: no alert at all.
+    expect(o.tls?.handshakeCompleted).toBe(version === "TLSv1.3");
+    // Node verifies after its side of the handshake, in JavaScript, and destroys the socket: no alert.
     const quiet = await probeAt(nodePort[version]!, name);
-    expectRefused(quiet);
+    expect(quiet.status).toBeUndefined();
     expect(quiet.error?.code).toMatch(/^(ECONNRESET|UND_ERR_SOCKET)$/);
     expect(quiet.tlsAlert).toBeUndefined();
+    expectRecorded(quiet);
+    if (version === "TLSv1.3") {
+      // The client's side was done: the end came on the first read, before any response.
+      expect(quiet.tls).toEqual({ handshakeCompleted: true, version: "TLSv1.3", responseBytes: 0 });
+      expectRefused(quiet);
+    } else {
+      // Under 1.2 the socket goes before the server's Finished: to the client, a reset mid-handshake,
+      // which an exhausted server produces as well. Not counted: refusing under 1.2 takes an alert.
+      expect(quiet.tls).toEqual({ handshakeCompleted: false, responseBytes: 0 });
+      expect(judge(REFUSED, quiet)).toEqual({ pass: false, mismatches: [beforeHandshake(quiet.error!.code)] });
+    }
   });
 
   it("a valid certificate reaches the backend: tls-rejected fails, naming the HTTP answer", async () => {
@@ -166,6 +215,131 @@ describe("transport: tls-rejected, what is not a refused handshake", () => {
     const v = judge(REFUSED, o);
     expect(v.pass).toBe(false);
     expect(v.mismatches).toEqual([expect.stringMatching(/^transport: expected the TLS handshake refused, observed ECONNREFUSED: /)]);
+  });
+});
+
+describe("transport: tls-rejected, a connection that ends without an alert", () => {
+  it("TLS 1.3, the handshake completed, then the server closes or resets before answering: refused", async () => {
+    const closes = await tlsOverTcp("TLSv1.3", (tls) => tls.destroy());
+    const resets = await tlsOverTcp("TLSv1.3", (tls, tcp) => tls.once("data", () => tcp.resetAndDestroy()));
+    for (const port of [closes, resets]) {
+      const o = await probeAt(port, "client");
+      expect(o.error?.code, JSON.stringify(o)).toMatch(/^(ECONNRESET|UND_ERR_SOCKET)$/);
+      expect(o.tls).toEqual({ handshakeCompleted: true, version: "TLSv1.3", responseBytes: 0 });
+      expectRefused(o);
+    }
+  });
+
+  it("TLS 1.3, the connection ends after part of an HTTP response: not a refusal", async () => {
+    const port = await tlsOverTcp("TLSv1.3", (tls) => tls.once("data", () => tls.write("HTTP/1.1 2", () => tls.destroy())));
+    const o = await probeAt(port, "client");
+    expect(o.status).toBeUndefined();
+    expect(o.tls).toEqual({ handshakeCompleted: true, version: "TLSv1.3", responseBytes: 10 });
+    expect(judge(REFUSED, o).mismatches).toEqual([`transport: expected the TLS handshake refused, observed ${o.error?.code} after 10 bytes of HTTP response: the server answered, it did not refuse the handshake`]);
+  });
+
+  it("TLS 1.2, the handshake completed, then the server resets without an alert: not a refusal", async () => {
+    const port = await tlsOverTcp("TLSv1.2", (tls, tcp) => tls.once("data", () => tcp.resetAndDestroy()));
+    const o = await probeAt(port, "impostor");
+    expect(o.error?.code, JSON.stringify(o)).toBe("ECONNRESET");
+    expect(o.tls).toEqual({ handshakeCompleted: true, version: "TLSv1.2", responseBytes: 0 });
+    expectRecorded(o);
+    expect(judge(REFUSED, o)).toEqual({
+      pass: false,
+      mismatches: ["transport: expected the TLS handshake refused, observed ECONNRESET after a completed TLSv1.2 handshake, without an alert: not a refusal of the certificate (below TLS 1.3 the server checks it before the handshake completes, and refuses with an alert)"],
+    });
+  });
+
+  it("a TCP server that resets before any ServerHello (on accept, after the ClientHello) or closes: not a refusal", async () => {
+    const onAccept = await listen(createTcpServer((tcp) => tcp.resetAndDestroy()));
+    const afterHello = await listen(createTcpServer((tcp) => tcp.once("data", () => tcp.resetAndDestroy())));
+    const closes = await listen(createTcpServer((tcp) => tcp.once("data", () => tcp.destroy())));
+    for (const port of [onAccept, afterHello, closes]) {
+      const o = await probeAt(port, "impostor");
+      expect(o.error?.code, JSON.stringify(o)).toBe("ECONNRESET");
+      expect(o.tls).toEqual({ handshakeCompleted: false, responseBytes: 0 });
+      expect(summarize(o).tls).toEqual({ handshakeCompleted: false, responseBytes: 0 });
+      expect(judge(REFUSED, o)).toEqual({ pass: false, mismatches: [beforeHandshake("ECONNRESET")] });
+    }
+  });
+});
+
+describe("transport: tls-rejected, nginx out of worker_connections", () => {
+  const NGINX = [process.env.NGINX_BIN, "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"].find((p) => p && existsSync(p));
+  let nginx: ChildProcess | undefined;
+  let nginxDir: string;
+  let port: number;
+
+  /** A TLS connection that completes with the valid credential, or the reason it did not. */
+  const connectClient = (): Promise<TLSSocket> =>
+    new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: "127.0.0.1", port, servername: HOST, ca: pki.read("ca"), cert: pki.read("client"), key: pki.read("client", "key") });
+      socket.once("secureConnect", () => resolve(socket)).once("error", reject);
+    });
+
+  beforeAll(async () => {
+    expect(NGINX, "nginx is needed (PATH /usr/sbin, or NGINX_BIN)").toBeDefined();
+    nginxDir = mkdtempSync(join(tmpdir(), "tls-rejected-nginx-"));
+    mkdirSync(join(nginxDir, "t"));
+    const tcp = createTcpServer();
+    await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+    port = (tcp.address() as { port: number }).port;
+    await new Promise((resolve) => tcp.close(resolve));
+    const t = join(nginxDir, "t");
+    // Three connections for one worker: its listener, its channel to the master, one client.
+    writeFileSync(
+      join(nginxDir, "nginx.conf"),
+      `daemon off; worker_processes 1; pid ${nginxDir}/nginx.pid; error_log ${nginxDir}/error.log;
+events { worker_connections 3; }
+http { access_log off; client_body_temp_path ${t}; proxy_temp_path ${t}; fastcgi_temp_path ${t}; uwsgi_temp_path ${t}; scgi_temp_path ${t};
+  server { listen 127.0.0.1:${port} ssl; server_name ${HOST}; ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate ${pki.path("server")}; ssl_certificate_key ${pki.path("server", "key")};
+    ssl_client_certificate ${pki.path("ca")}; ssl_verify_client on;
+    location / { return 200 "ok"; } } }
+`,
+    );
+    nginx = spawn(NGINX!, ["-p", nginxDir, "-c", join(nginxDir, "nginx.conf"), "-e", join(nginxDir, "error.log")], { stdio: "ignore" });
+    for (let i = 0; ; i++) {
+      const up = await connectClient().then((s) => (s.destroy(), true), () => false);
+      if (up) break;
+      if (i === 200) throw new Error(`nginx did not start: ${readFileSync(join(nginxDir, "error.log"), "utf8")}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+
+  afterAll(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((resolve) => nginx!.once("exit", resolve));
+      nginx.kill("SIGTERM");
+      await exited;
+    }
+    if (nginxDir) rmSync(nginxDir, { recursive: true, force: true });
+  });
+
+  it("its reset of a new connection is not a refusal, though it would have passed as one before", async () => {
+    // The one client connection held mid-request (a connection nginx cannot reuse). The slot of the
+    // start-up check may still be closing: a few tries.
+    let held: TLSSocket | undefined;
+    for (let i = 0; i < 40 && !held; i++) held = await connectClient().catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 25)));
+    expect(held, "could not hold nginx's one client connection").toBeDefined();
+    held!.write("GET / HTTP/1.1\r\n");
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      const o = await probeAt(port, "impostor");
+      expect(o.error?.code, JSON.stringify(o)).toBe("ECONNRESET");
+      expect(o.tls).toEqual({ handshakeCompleted: false, responseBytes: 0 });
+      expect(judge(REFUSED, o)).toEqual({ pass: false, mismatches: [beforeHandshake("ECONNRESET")] });
+      expect(readFileSync(join(nginxDir, "error.log"), "utf8")).toContain("worker_connections are not enough");
+    } finally {
+      held!.destroy();
+    }
+    // With the connection free again, nginx itself refuses the impostor: HTTP 400, not a reset.
+    let o: Observation | undefined;
+    for (let i = 0; i < 40 && o?.status === undefined; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 25));
+      o = await probeAt(port, "impostor");
+    }
+    expect(o?.status, JSON.stringify(o)).toBe(400);
   });
 });
 

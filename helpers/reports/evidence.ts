@@ -6,9 +6,13 @@ import type { Manifests } from "../manifests/manifests.ts";
 import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
 import type { CrossCheckRecord, ObservedSummary } from "../run/run-context.ts";
+import type { HarnessFault } from "../targets/target.ts";
 
 // 2: checks generated from Ingresses (group, ingress, basis, static), per-Ingress summaries, the subject, totals.checked.
-export const EVIDENCE_SCHEMA_VERSION = "2";
+// 3: the verdict `error` (a check that failed while the harness was at fault: no verdict on the Ingress), counted in
+//    totals.error and per-Ingress totals, a control with an error and no failure is `error`; `harnessFaults`; above
+//    1,000 checks report.html is an index and report/NNNN.html pages, each listed in `artifacts`.
+export const EVIDENCE_SCHEMA_VERSION = "3";
 
 export interface CertificateEvidence {
   name: string;
@@ -101,8 +105,11 @@ export interface Evidence {
    */
   profile?: { name: string; title: string; versions: string; strict: boolean; basis: string };
   artifacts: Record<string, string>;
+  /** Errors outside any check, and one line per harness fault (the faults themselves are in `harnessFaults`). */
   runErrors: string[];
-  /** pass + fail + skip + finding = total; `checked`: probes that ran (pass, fail or finding). */
+  /** What went wrong with the harness itself (the local data plane out of connections, crashed...): checks that failed while it was at fault are `error`. */
+  harnessFaults?: HarnessFault[];
+  /** pass + fail + skip + finding (+ guarantee-lost + error) = total; `checked`: probes that ran (pass, fail or finding). */
   totals: { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; error?: number; total: number; checked: number };
 }
 
@@ -125,6 +132,7 @@ export function certificateEvidence(c: IssuedCert): CertificateEvidence {
  * the run was cut short) is a failure, never a silent pass or a gap.
  */
 export function scenarioEvidence(checks: Check[], results: Map<string, CollectedResult>, runErrors: string[], scenarios: Scenario[] = []): ScenarioEvidence[] {
+  const policyOf = new Map(scenarios.map((s) => [s.id, s.policy]));
   return checks.map((c) => {
     const r = results.get(c.id);
     const base = {
@@ -135,7 +143,7 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       ...(c.ingress ? { ingress: c.ingress } : {}),
       must: c.must,
       controls: c.controls,
-      ...(scenarios.find((s) => s.id === c.id) ? { policy: scenarios.find((s) => s.id === c.id)!.policy } : {}),
+      ...(policyOf.has(c.id) ? { policy: policyOf.get(c.id) } : {}),
       host: c.host,
       credential: c.credential ?? "none",
       ...(c.credentialDescription ? { credentialDescription: c.credentialDescription } : {}),
@@ -159,7 +167,7 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       credentialSha256: r.record?.credentialSha256,
       verdict: r.verdict,
       observed: r.record?.observed,
-      mismatches: r.record?.mismatches.length ? r.record.mismatches : r.verdict === "fail" ? r.errors : [],
+      mismatches: r.record?.mismatches.length ? r.record.mismatches : r.verdict === "fail" || r.verdict === "error" ? r.errors : [],
       durationMs: r.durationMs,
       skipReason: r.skipReason,
       ...(r.record?.curl ? { curl: r.record.curl } : {}),
@@ -169,8 +177,13 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
 }
 
 export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
-  const count = (v: ScenarioVerdict) => scenarios.filter((s) => s.verdict === v).length;
-  const checked = scenarios.filter((s) => !s.static && s.verdict !== "skip" && s.observed !== undefined).length;
+  const n: Record<ScenarioVerdict, number> = { pass: 0, fail: 0, skip: 0, finding: 0, "guarantee-lost": 0, error: 0 };
+  let checked = 0;
+  for (const s of scenarios) {
+    n[s.verdict] = (n[s.verdict] ?? 0) + 1;
+    if (!s.static && s.verdict !== "skip" && s.observed !== undefined) checked++;
+  }
+  const count = (v: ScenarioVerdict) => n[v] ?? 0;
   const lost = count("guarantee-lost");
   const error = count("error");
   // Only runs under a successor profile can lose a guarantee; other evidence keeps its shape.
@@ -186,6 +199,14 @@ export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
   };
 }
 
+/**
+ * The suite itself broke: a harness fault, an error outside any check, or a check that erred.
+ * Reports then give no verdict on the Ingresses, and the run exits 3.
+ */
+export function suiteFaulted(evidence: Pick<Evidence, "runErrors" | "harnessFaults" | "totals">): boolean {
+  return (evidence.runErrors?.length ?? 0) > 0 || (evidence.harnessFaults?.length ?? 0) > 0 || (evidence.totals.error ?? 0) > 0;
+}
+
 /** Ingresses with auth-tls that the controller serves but for which no probe ran. */
 export function uncheckedIngresses(evidence: Evidence): string[] {
   return (evidence.ingresses ?? []).filter((i) => i.checked === 0 && Object.keys(i.declared).length > 0 && !i.notServed).map((i) => i.id);
@@ -193,9 +214,16 @@ export function uncheckedIngresses(evidence: Evidence): string[] {
 
 /** Per Ingress: its declaration, what its hosts do, and the verdicts of its checks. */
 export function ingressEvidence(plans: Array<Omit<IngressEvidence, "totals" | "checked">>, scenarios: ScenarioEvidence[]): IngressEvidence[] {
+  // Indexed once: a filter per Ingress is quadratic at a thousand Ingresses.
+  const byIngress = new Map<string, ScenarioEvidence[]>();
+  for (const s of scenarios) {
+    if (!s.ingress || s.ingress !== s.group) continue;
+    const list = byIngress.get(s.ingress);
+    if (list) list.push(s);
+    else byIngress.set(s.ingress, [s]);
+  }
   return plans.map((p) => {
-    const own = scenarios.filter((s) => s.ingress === p.id && s.group === p.id);
-    const t = totals(own);
+    const t = totals(byIngress.get(p.id) ?? []);
     const { checked, ...counts } = t;
     return { ...p, lint: p.lint.map(({ rule, triggered, detail }) => ({ rule, triggered, detail })), totals: counts, checked };
   });
@@ -249,18 +277,24 @@ export function policyEvidence(policies: Policy[], manifests: Manifests): Eviden
   });
 }
 
-/** A control passes when every scenario evidencing it passed; fails when any failed. */
+/**
+ * A control passes when every scenario evidencing it passed; fails when any failed. One whose
+ * checks erred (the harness was at fault) and none failed is `error`: it was not shown to hold.
+ */
 export function controlEvidence(
   coverage: Array<{ id: string; title: string; scenarios: string[] }>,
   scenarios: ScenarioEvidence[],
 ): Evidence["controls"] {
+  const verdictOf = new Map(scenarios.map((s) => [s.id, s.verdict]));
   return coverage
     .filter((c) => c.scenarios.length > 0)
     .map((c) => {
-      const verdicts = c.scenarios.map((id) => scenarios.find((s) => s.id === id)?.verdict ?? "fail");
+      const verdicts = c.scenarios.map((id) => verdictOf.get(id) ?? "fail");
       const verdict: ScenarioVerdict = verdicts.includes("fail")
         ? "fail"
-        : verdicts.every((v) => v === "skip")
+        : verdicts.includes("error")
+          ? "error"
+          : verdicts.every((v) => v === "skip")
           ? "skip"
           : verdicts.includes("guarantee-lost")
             ? "guarantee-lost"
@@ -269,4 +303,38 @@ export function controlEvidence(
             : "pass";
       return { ...c, verdict };
     });
+}
+
+/**
+ * evidence.json in pieces, byte for byte `JSON.stringify(evidence, null, 2) + "\n"`: each top-level
+ * field, and each element of the top-level arrays (13,500 scenarios at a thousand Ingresses), is
+ * stringified alone, so the whole file is never one string in memory.
+ */
+export function* evidenceJsonChunks(evidence: Evidence): Generator<string> {
+  // JSON.stringify escapes line breaks inside strings, so every "\n" it emits is layout: indenting
+  // a nested value is a replace.
+  const nested = (json: string, indent: string) => json.replace(/\n/g, `\n${indent}`);
+  // Fields JSON.stringify leaves out (undefined, functions) are left out here too.
+  const entries = Object.entries(evidence).filter(([, v]) => Array.isArray(v) || JSON.stringify(v) !== undefined);
+  if (entries.length === 0) {
+    yield "{}\n";
+    return;
+  }
+  yield "{\n";
+  for (const [i, [key, value]] of entries.entries()) {
+    const end = i < entries.length - 1 ? ",\n" : "\n";
+    const head = `  ${JSON.stringify(key)}: `;
+    if (Array.isArray(value) && value.length > 0) {
+      yield `${head}[\n`;
+      for (const [j, item] of value.entries()) {
+        // As JSON.stringify does in arrays: what has no JSON form is null.
+        const json = JSON.stringify(item, null, 2) ?? "null";
+        yield `    ${nested(json, "    ")}${j < value.length - 1 ? ",\n" : "\n"}`;
+      }
+      yield `  ]${end}`;
+    } else {
+      yield `${head}${nested(JSON.stringify(value, null, 2)!, "  ")}${end}`;
+    }
+  }
+  yield "}\n";
 }

@@ -1,7 +1,8 @@
 // A vitest reporter that prints one line per scenario as it finishes and keeps every result
 // for the evidence. It runs in the CLI's process, so the run reads its results directly.
 import type { Reporter, SerializedError, TestCase, TestModule } from "vitest/node";
-import type { ScenarioRecord } from "../run/run-context.ts";
+import type { Check } from "../checks/check.ts";
+import { staticRecord, type ScenarioRecord } from "../run/run-context.ts";
 
 /**
  * `guarantee-lost`: run under a successor profile, the scenario observed the weaker behaviour its
@@ -13,6 +14,9 @@ import type { ScenarioRecord } from "../run/run-context.ts";
  * out of connections, crashed...): no verdict on the Ingress; the run exits 3 ("the suite broke").
  */
 export type ScenarioVerdict = "pass" | "fail" | "skip" | "finding" | "guarantee-lost" | "error";
+
+/** The four-letter progress label of each verdict; `ERR `: the harness, not the Ingress, was at fault. */
+export const VERDICT_LABELS: Record<ScenarioVerdict, string> = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND", "guarantee-lost": "LOST", error: "ERR " };
 
 export interface CollectedResult {
   id: string;
@@ -50,7 +54,24 @@ export class ProgressReporter implements Reporter {
     const errors = (result.errors ?? []).map((e) => e.message ?? String(e));
     const durationMs = record?.durationMs ?? Math.round(testCase.diagnostic()?.duration ?? 0);
     const skipReason = result.state === "skipped" ? result.note ?? "skipped" : undefined;
-    this.results.set(id, { id, verdict, record, errors, durationMs, skipReason });
+    this.collect(testCase.name, { id, verdict, record, errors, durationMs, skipReason });
+  }
+
+  /** A check the run decided itself, outside the suites (decidedAfterProbes): static or skipped. */
+  recordDecided(c: Check): void {
+    const name = c.id.includes("#") ? c.id : `${c.id} ${c.name}`;
+    if (c.skip || !c.static) {
+      this.collect(name, { id: c.id, verdict: "skip", errors: [], durationMs: 0, skipReason: c.skip ?? "not decided" });
+      return;
+    }
+    const record = staticRecord({ ...c, static: c.static });
+    const verdict: ScenarioVerdict = c.static.verdict === "fail" ? "fail" : c.static.verdict === "finding" ? "finding" : "pass";
+    this.collect(name, { id: c.id, verdict, record, errors: verdict === "fail" ? [c.static.detail] : [], durationMs: 0 });
+  }
+
+  private collect(name: string, result: CollectedResult): void {
+    const { id, verdict, record, errors, durationMs, skipReason } = result;
+    this.results.set(id, result);
 
     this.done++;
     const notRun = verdict === "fail" && !record ? /^not run: (the \S+ target did not come up)/.exec(errors[0] ?? "") : null;
@@ -59,10 +80,10 @@ export class ProgressReporter implements Reporter {
       return;
     }
     const counter = `[${String(this.done).padStart(String(this.total).length)}/${this.total}]`;
-    const label = { pass: "PASS", fail: "FAIL", skip: "SKIP", finding: "FIND", "guarantee-lost": "LOST" }[verdict];
+    const label = VERDICT_LABELS[verdict];
     const status = record?.observed.status ?? record?.observed.error?.code ?? "-";
-    this.write(`${counter} ${label} ${testCase.name}  (${status}, ${durationMs} ms)`);
-    if (verdict === "fail") {
+    this.write(`${counter} ${label} ${name}  (${status}, ${durationMs} ms)`);
+    if (verdict === "fail" || verdict === "error") {
       const lines = record?.mismatches.length ? record.mismatches : errors;
       for (const line of lines) for (const l of line.split("\n")) this.write(`        ${l}`);
     }

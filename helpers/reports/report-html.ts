@@ -1,9 +1,10 @@
 // report.html: the evidence of one run as a single self-contained page (inline CSS, no scripts,
 // nothing fetched), readable from file:// and printable. Every string that comes from the
 // evidence is escaped: it holds response bodies and headers from the system under test.
-import { uncheckedIngresses, type CertificateEvidence, type Evidence, type ScenarioEvidence } from "./evidence.ts";
+// Past ~1,000 checks report-pages.ts splits it into an index and pages built from the same pieces.
+import { suiteFaulted, uncheckedIngresses, type CertificateEvidence, type Evidence, type IngressEvidence, type ScenarioEvidence } from "./evidence.ts";
 
-export { uncheckedIngresses };
+export { suiteFaulted, uncheckedIngresses };
 
 const DAY_MS = 86_400_000;
 /** A certificate whose notAfter is this close (or already past) is flagged. */
@@ -27,13 +28,18 @@ export function escapeHtml(value: unknown): string {
 
 const e = escapeHtml;
 
+export type OverallVerdict = "pass" | "fail" | "nothing-checked" | "suite-fault";
+
 /**
  * PASS when nothing failed and every scenario passed, was skipped with a reason, or observed a
  * documented weakness (a finding: reported apart, never a failure), and at least one probe ran:
- * a run that checked nothing is "nothing-checked", never a pass.
+ * a run that checked nothing is "nothing-checked", never a pass. Before either: a run in which the
+ * harness broke (a harness fault, a run error, a check that erred) is "suite-fault", no verdict
+ * on the Ingresses at all, since its failures may be the harness's and its passes are incomplete.
  */
-export function overallVerdict(evidence: Evidence): "pass" | "fail" | "nothing-checked" {
+export function overallVerdict(evidence: Evidence): OverallVerdict {
   const t = evidence.totals;
+  if (suiteFaulted(evidence)) return "suite-fault";
   if (t.checked === 0) return "nothing-checked";
   // A guarantee a successor loses is reported like a finding, unless the run was --strict.
   const lost = evidence.profile?.strict ? 0 : (t["guarantee-lost"] ?? 0);
@@ -41,8 +47,40 @@ export function overallVerdict(evidence: Evidence): "pass" | "fail" | "nothing-c
 }
 
 /** The verdict as reports print it. */
-export const verdictLabel = (v: ReturnType<typeof overallVerdict>) => (v === "nothing-checked" ? "NOTHING CHECKED" : v.toUpperCase());
+export const verdictLabel = (v: OverallVerdict) => (v === "nothing-checked" ? "NOTHING CHECKED" : v === "suite-fault" ? "SUITE FAULT" : v.toUpperCase());
 
+/** What a suite fault means, said the same way in every report. */
+export const SUITE_FAULT_HEADLINE = "SUITE FAULT — no verdict on the Ingresses";
+
+/** `N harness fault(s), M check(s) erred`: what broke, counted. */
+export function faultCounts(ev: Evidence): string {
+  const faults = ev.harnessFaults?.length ?? 0;
+  const errors = ev.totals.error ?? 0;
+  const others = otherRunErrors(ev).length;
+  return [
+    faults ? `${faults} harness fault(s)` : "",
+    others ? `${others} run error(s)` : "",
+    errors ? `${errors} check(s) erred` : "",
+  ].filter(Boolean).join(", ") || "the harness broke";
+}
+
+/** Run errors other than the one line per harness fault the run adds (those are shown as faults). */
+export function otherRunErrors(ev: Evidence): string[] {
+  const faults = ev.harnessFaults ?? [];
+  return (ev.runErrors ?? []).filter((r) => !faults.some((f) => r.includes(f.message)));
+}
+
+/** Scenarios by group, in order of first appearance: built once (a filter per group is quadratic). */
+export function groupScenarios(scenarios: ScenarioEvidence[]): Map<string, ScenarioEvidence[]> {
+  const groups = new Map<string, ScenarioEvidence[]>();
+  for (const s of scenarios) {
+    const g = s.group ?? s.suite;
+    const list = groups.get(g);
+    if (list) list.push(s);
+    else groups.set(g, [s]);
+  }
+  return groups;
+}
 
 
 /** Scenarios whose verdict is `finding` (0 for evidence written before the verdict existed). */
@@ -97,39 +135,59 @@ export function certificateValidity(c: CertificateEvidence, now: Date): Certific
 }
 
 /** Certificates the run makes invalid on purpose, to check the ingress refuses them. */
-const isDeliberateVariant = (name: string) => /expired|not-yet-valid/i.test(name);
+export const isDeliberateVariant = (name: string) => /expired|not-yet-valid/i.test(name);
 
-/** A link to a file in the report directory; anything that looks like a URL or absolute path stays text. */
-function artifactLink(path: string): string {
+/**
+ * A link to a file in the report directory; anything that looks like a URL or absolute path stays
+ * text. `base` is the way back to the report directory (`../` from report/NNNN.html).
+ */
+export function artifactLink(path: string, base = ""): string {
   const safe = !/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[\\/]/.test(path);
-  return safe ? `<a href="${e(encodeURI(path))}"><code>${e(path)}</code></a>` : `<code>${e(path)}</code>`;
+  return safe ? `<a href="${e(base + encodeURI(path))}"><code>${e(path)}</code></a>` : `<code>${e(path)}</code>`;
 }
 
-const badge = (verdict: string) => `<span class="badge ${e(verdict)}">${e(verdict.toUpperCase())}</span>`;
-const scenarioAnchor = (id: string) => `scenario-${id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-const scenarioLink = (id: string) => `<a href="#${e(scenarioAnchor(id))}">${e(id)}</a>`;
-const none = `<span class="muted">(none)</span>`;
+export const badge = (verdict: string) => `<span class="badge ${e(verdict)}">${e(verdict.toUpperCase())}</span>`;
+export const scenarioAnchor = (id: string) => `scenario-${id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+export const groupAnchor = (group: string) => `group-${group.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+/** Where a scenario's row is: on this page, or `report/NNNN.html` of a paged report. */
+export type Locate = (id: string) => string;
+const onThisPage: Locate = () => "";
+export const scenarioLink = (id: string, locate: Locate = onThisPage) => `<a href="${e(locate(id))}#${e(scenarioAnchor(id))}">${e(id)}</a>`;
+export const none = `<span class="muted">(none)</span>`;
 
 /** An instant as `2026-11-28 07:31:31 UTC`, the exact ISO value kept in the datetime attribute. */
-function time(iso: string): string {
+export function time(iso: string): string {
   const d = new Date(iso);
   const shown = Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
   return `<time datetime="${e(iso)}">${e(shown)}</time>`;
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
 
-function keyValueTable(rows: Array<[string, string]>, cls = "kv"): string {
+export function keyValueTable(rows: Array<[string, string]>, cls = "kv"): string {
   return `<table class="${cls}"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join("")}</tbody></table>`;
 }
 
-function renderHeader(ev: Evidence): string {
+const stat = (cls: string, n: number, label: string) => `<div class="stat ${cls}"><span class="n">${e(n)}</span><span class="l">${label}</span></div>`;
+
+/** The totals boxes: passed, failed, (erred,) skipped, findings, (guarantees lost,) total. */
+export function statBoxes(t: Evidence["totals"] | IngressCounts, findings = t.finding ?? 0): string {
+  return `${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${t.error ? stat("error", t.error, "erred") : ""}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${t["guarantee-lost"] !== undefined ? stat("finding", t["guarantee-lost"], "guarantees lost") : ""}${stat("total", t.total, "total")}`;
+}
+
+type IngressCounts = { pass: number; fail: number; skip: number; finding: number; "guarantee-lost"?: number; error?: number; total: number };
+
+/** The banner under the verdict when the suite broke: said before anything else on the page. */
+export function suiteFaultBanner(ev: Evidence, faultsHref = "#faults"): string {
+  return `<p id="suite-fault" class="nothing suite-fault">${e(SUITE_FAULT_HEADLINE)}: the harness itself broke (<a href="${e(faultsHref)}">${e(faultCounts(ev))}</a>), so this run says nothing about the Ingresses under test; exit 3. Checks that failed while it was at fault are errors, not failures. Fix the harness and run again.</p>`;
+}
+
+export function renderHeader(ev: Evidence, faultsHref = "#faults"): string {
   const verdict = overallVerdict(ev);
   const t = ev.totals;
   const findings = findingCount(ev);
-  const stat = (cls: string, n: number, label: string) => `<div class="stat ${cls}"><span class="n">${e(n)}</span><span class="l">${label}</span></div>`;
   // Findings never turn the verdict: they stand beside it, in amber, so a PASS with findings is
   // never read as a clean pass.
   const findingsBadge = findings > 0
@@ -137,7 +195,9 @@ function renderHeader(ev: Evidence): string {
     : "";
   const cls = verdict === "nothing-checked" ? "fail nothing-checked" : verdict;
   const nothing =
-    verdict === "nothing-checked"
+    verdict === "suite-fault"
+      ? suiteFaultBanner(ev, faultsHref)
+      : verdict === "nothing-checked"
       ? `<p id="nothing-checked" class="nothing">Nothing was checked: no probe ran (${e(t.skip)} skipped${t.total - t.skip ? `, ${e(t.total - t.skip)} static` : ""}). This run proves nothing about the target.</p>`
       : uncheckedIngresses(ev).length
         ? `<p id="nothing-checked" class="nothing">Nothing was checked for ${uncheckedIngresses(ev).map((i) => `<code>${e(i)}</code>`).join(", ")}: every check of it was skipped.</p>`
@@ -151,7 +211,7 @@ function renderHeader(ev: Evidence): string {
   <div class="summary">
     <div id="verdict" class="verdict ${cls}" data-verdict="${verdict}">${verdictLabel(verdict)}</div>${findingsBadge}
     <div class="stats" id="totals">
-      ${stat("pass", t.pass, "passed")}${stat("fail", t.fail, "failed")}${stat("skip", t.skip, "skipped")}${stat("finding", findings, "findings")}${t["guarantee-lost"] !== undefined ? stat("finding", t["guarantee-lost"], "guarantees lost") : ""}${stat("total", t.total, "total")}
+      ${statBoxes(t, findings)}
     </div>
   </div>
   ${nothing}${
@@ -162,7 +222,7 @@ function renderHeader(ev: Evidence): string {
 </header>`;
 }
 
-function renderRunAndTarget(ev: Evidence): string {
+export function renderRunAndTarget(ev: Evidence): string {
   const versions = Object.entries(ev.target.versions ?? {});
   const images = Array.isArray(ev.target.controllerImages)
     ? (ev.target.controllerImages as Array<Record<string, unknown>>).filter((i) => i && typeof i === "object")
@@ -219,32 +279,60 @@ function renderRunAndTarget(ev: Evidence): string {
 </section>`;
 }
 
-function renderFailures(ev: Evidence): string {
-  const failed = ev.scenarios.filter((s) => s.verdict === "fail");
-  const diagnostics = diagnosticArtifacts(ev);
-  const runErrors = ev.runErrors.length
-    ? `<div class="run-errors"><h3>Run errors</h3><ul>${ev.runErrors.map((r) => `<li><pre class="wrap">${e(r)}</pre></li>`).join("")}</ul></div>`
-    : "";
-  const body = failed.length
-    ? `<ol class="failure-list">${failed
-        .map(
-          (s) => `<li class="failure" data-scenario-id="${e(s.id)}">
-  <h3>${scenarioLink(s.id)} <span class="name">${e(s.name)}</span></h3>
+/** One failed (or erred) check with its mismatches and the files that explain it. */
+export function failureItem(s: ScenarioEvidence, diagnostics: string[], base = ""): string {
+  const cls = s.verdict === "error" ? "error-item" : "failure";
+  return `<li class="${cls}" data-scenario-id="${e(s.id)}">
+  <h3>${scenarioLink(s.id)} <span class="name">${e(s.name)}</span>${s.verdict === "error" ? ` ${badge("error")}` : ""}</h3>
   <p class="must">${e(s.must)}</p>
   <ul class="mismatches">${(s.mismatches.length ? s.mismatches : ["(no mismatch recorded)"]).map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>
-  <p class="diag"><span class="k">Diagnostics:</span> ${diagnostics.length ? diagnostics.map(artifactLink).join(" · ") : none}</p>
-</li>`,
-        )
-        .join("")}</ol>`
-    : `<p class="ok-text">No failures.</p>`;
+  <p class="diag"><span class="k">Diagnostics:</span> ${diagnostics.length ? diagnostics.map((d) => artifactLink(d, base)).join(" · ") : none}</p>
+</li>`;
+}
+
+/** The failed checks, first after the faults; `failed` defaults to every failed check of the run. */
+export function renderFailures(ev: Evidence, failed = ev.scenarios.filter((s) => s.verdict === "fail"), base = "", heading = "Failures"): string {
+  const diagnostics = diagnosticArtifacts(ev);
+  const body = failed.length ? `<ol class="failure-list">${failed.map((s) => failureItem(s, diagnostics, base)).join("")}</ol>` : `<p class="ok-text">No failures.</p>`;
   return `<section id="failures" class="card ${failed.length ? "has-failures" : "no-failures"}">
-<h2>Failures <span class="count">${e(failed.length)}</span></h2>
-${body}${runErrors}
+<h2>${e(heading)} <span class="count">${e(failed.length)}</span></h2>
+${body}
+</section>`;
+}
+
+/**
+ * What broke in the harness, first on the page when anything did: each harness fault, the other
+ * run errors, and the checks that erred (none of them a verdict on an Ingress). `erred` is given
+ * (and may be empty) where the erred checks are listed elsewhere, on the pages of a paged report.
+ */
+export function renderFaults(ev: Evidence, erred: ScenarioEvidence[] | string = ev.scenarios.filter((s) => s.verdict === "error"), base = ""): string {
+  if (!suiteFaulted(ev)) return "";
+  const faults = ev.harnessFaults ?? [];
+  const others = otherRunErrors(ev);
+  const diagnostics = diagnosticArtifacts(ev);
+  const faultList = faults.length
+    ? `<ol class="fault-list">${faults
+        .map((f) => `<li class="fault" data-source="${e(f.source)}"><span class="k">${e(f.source)}</span>${f.at ? ` ${time(f.at)}` : ""}<pre class="wrap">${e(f.message)}</pre></li>`)
+        .join("")}</ol>`
+    : "";
+  const runErrors = others.length
+    ? `<div class="run-errors"><h3>Run errors</h3><ul>${others.map((r) => `<li><pre class="wrap">${e(r)}</pre></li>`).join("")}</ul></div>`
+    : "";
+  const errors =
+    typeof erred === "string"
+      ? erred
+      : erred.length
+        ? `<h3>Checks that erred <span class="count">${e(erred.length)}</span></h3><ol class="error-list">${erred.map((s) => failureItem(s, diagnostics, base)).join("")}</ol>`
+        : "";
+  return `<section id="faults" class="card">
+<h2>Harness faults <span class="count">${e(faults.length + others.length)}</span></h2>
+<p class="hint">${e(SUITE_FAULT_HEADLINE)}. These are faults of the test harness (the local data plane, the suite itself), not of the Ingresses: a check that failed while the harness was at fault is an error, with no verdict, and a pass here proves less than it would otherwise.</p>
+${faultList}${runErrors}${errors}
 </section>`;
 }
 
 /** The observed response of a scenario in one line: status (or transport error), upstream, body excerpt. */
-function observedExcerpt(s: ScenarioEvidence): string {
+export function observedExcerpt(s: ScenarioEvidence): string {
   const o = s.observed;
   if (!o) return `<span class="muted">not observed</span>`;
   if (o.static) return `static check of the objects: ${e(o.static.detail)}`;
@@ -255,19 +343,31 @@ function observedExcerpt(s: ScenarioEvidence): string {
   return `${status} · ${upstream}${verify !== undefined ? ` · <code>ssl-client-verify: ${e(verify)}</code>` : ""}${body}`;
 }
 
+const findingsByScenario = new WeakMap<Evidence["findings"], Map<string, Evidence["findings"][number]>>();
+/** The evidence's findings entry for a scenario, from an index built once per evidence. */
+function findingEntry(ev: Evidence, id: string): Evidence["findings"][number] | undefined {
+  let index = findingsByScenario.get(ev.findings);
+  if (!index) {
+    index = new Map();
+    for (const f of ev.findings) if (!index.has(f.scenario)) index.set(f.scenario, f);
+    findingsByScenario.set(ev.findings, index);
+  }
+  return index.get(id);
+}
+
 /** The statement of a finding scenario: its own, else the evidence's findings entry for it. */
-function findingStatement(ev: Evidence, s: ScenarioEvidence): string | undefined {
-  return s.finding?.statement ?? ev.findings.find((f) => f.scenario === s.id)?.statement;
+export function findingStatement(ev: Evidence, s: ScenarioEvidence): string | undefined {
+  return s.finding?.statement ?? findingEntry(ev, s.id)?.statement;
 }
 
 /** Scenarios that observed a documented weakness: not failures, shown apart from passes. */
-function renderFindingScenarios(ev: Evidence): string {
+export function renderFindingScenarios(ev: Evidence): string {
   const found = ev.scenarios.filter((s) => s.verdict === "finding");
   const body = found.length
     ? `<ol class="finding-list">${found
         .map((s) => {
           const statement = findingStatement(ev, s);
-          const findingId = s.finding?.id ?? ev.findings.find((f) => f.scenario === s.id)?.id;
+          const findingId = s.finding?.id ?? findingEntry(ev, s.id)?.id;
           return `<li class="finding-item" data-scenario-id="${e(s.id)}">
   <h3>${scenarioLink(s.id)} <span class="name">${e(s.name)}</span>${findingId ? ` <code class="finding-id">${e(findingId)}</code>` : ""}</h3>
   <p class="statement">${statement ? e(statement) : `<span class="muted">(no statement recorded)</span>`}</p>
@@ -371,7 +471,7 @@ function basisNote(s: ScenarioEvidence): string {
   return `<details class="basis"><summary>expected because ${e(s.basis.explanation)}</summary><ul>${s.basis.sources.map((x) => `<li>${e(x)}</li>`).join("")}</ul></details>`;
 }
 
-function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
+export function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
   const meta = [
     s.policy ? `policy <code>${e(s.policy)}</code>` : s.ingress ? `Ingress <code>${e(s.ingress)}</code>` : "",
     s.host ? `host <code>${e(s.host)}</code>` : "",
@@ -383,30 +483,44 @@ function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
     <p class="must">${e(s.must)}</p>
     ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
     ${s.verdict === "finding" ? `<p class="finding-note"><span class="k">finding:</span> ${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""}
+    ${s.verdict === "error" ? `<p class="error-note"><span class="k">error:</span> no verdict, the harness was at fault while this check ran</p>` : ""}
     ${s.migration ? `<p class="finding-note"><span class="k">${e(s.migration.guarantee)} on ${e(s.migration.profile)} ${e(s.migration.versions)}: ${e(s.migration.class)}</span> ${e(s.migration.reason)} <span class="muted">(${s.migration.sources.map((src) => `[${e(src.basis)}] ${e(src.ref)}`).join("; ")})</span></p>` : ""}
     <p class="meta">${meta.join(" · ")}</p>${basisNote(s)}</td>
   <td class="v">${badge(s.verdict)}${s.skipReason ? `<p class="skip-reason">skipped: ${e(s.skipReason)}</p>` : ""}</td>
   <td class="cmpcell">${s.static ? `<p class="muted">static check of the objects: ${e(s.observed?.static?.detail ?? s.mismatches.join("; "))}</p>` : comparisonTable(s)}${
-    s.verdict === "fail" && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
+    (s.verdict === "fail" || s.verdict === "error") && s.mismatches.length ? `<ul class="mismatches">${s.mismatches.map((m) => `<li><code>${e(m)}</code></li>`).join("")}</ul>` : ""
   }</td>
   <td class="dur">${e(formatMs(s.durationMs))}</td>
 </tr>`;
 }
 
-/** Checks grouped as the run grouped them: by catalogue suite, or by Ingress. */
-function renderScenarios(ev: Evidence): string {
-  const groupOf = (s: ScenarioEvidence) => s.group ?? s.suite;
-  const groups = [...new Set([...SUITE_ORDER.filter((g) => ev.scenarios.some((x) => groupOf(x) === g)), ...ev.scenarios.map(groupOf)])];
-  const html = groups
-    .map((group) => {
-      const list = ev.scenarios.filter((s) => groupOf(s) === group);
-      const counts = (["pass", "fail", "skip", "finding"] as const).map((v) => [v, list.filter((s) => s.verdict === v).length] as const).filter(([, n]) => n > 0);
-      const ingress = ev.ingresses?.find((i) => i.id === group);
-      const heading = ingress ? `Ingress ${e(group)} <span class="muted">${ingress.hosts.map((h) => e(h)).join(", ")}</span>` : e(group);
-      return `<h3 class="suite" id="${e(`group-${group.replace(/[^A-Za-z0-9_-]/g, "_")}`)}">${heading} <span class="muted">${list.length} check${list.length === 1 ? "" : "s"}${counts.length ? ` · ${counts.map(([v, n]) => `${n} ${v}`).join(", ")}` : ""}</span></h3>
-<table class="matrix" data-suite="${e(list[0]?.suite ?? group)}" data-group="${e(group)}"><colgroup><col class="c-scn"><col class="c-v"><col class="c-cmp"><col class="c-dur"></colgroup>
+/** `N checks · 3 pass, 1 fail`: a group's size and verdicts. */
+export function groupCounts(list: ScenarioEvidence[]): string {
+  const n = new Map<string, number>();
+  for (const s of list) n.set(s.verdict, (n.get(s.verdict) ?? 0) + 1);
+  const counts = (["pass", "fail", "error", "skip", "finding", "guarantee-lost"] as const).filter((v) => n.get(v)).map((v) => `${n.get(v)} ${v}`);
+  return `${list.length} check${list.length === 1 ? "" : "s"}${counts.length ? ` · ${counts.join(", ")}` : ""}`;
+}
+
+/** One group's matrix: a row per check, expected beside observed. */
+export function matrixTable(ev: Evidence, group: string, list: ScenarioEvidence[]): string {
+  return `<table class="matrix" data-suite="${e(list[0]?.suite ?? group)}" data-group="${e(group)}"><colgroup><col class="c-scn"><col class="c-v"><col class="c-cmp"><col class="c-dur"></colgroup>
 <thead><tr><th>check</th><th>verdict</th><th>expected vs observed</th><th>time</th></tr></thead>
 <tbody>${list.map((s) => scenarioRow(ev, s)).join("\n")}</tbody></table>`;
+}
+
+/** Checks grouped as the run grouped them: by catalogue suite, or by Ingress. */
+function renderScenarios(ev: Evidence): string {
+  const byGroup = groupScenarios(ev.scenarios);
+  const groups = [...new Set([...SUITE_ORDER.filter((g) => byGroup.has(g)), ...byGroup.keys()])];
+  const ingresses = new Map((ev.ingresses ?? []).map((i) => [i.id, i]));
+  const html = groups
+    .map((group) => {
+      const list = byGroup.get(group)!;
+      const ingress = ingresses.get(group);
+      const heading = ingress ? `Ingress ${e(group)} <span class="muted">${ingress.hosts.map((h) => e(h)).join(", ")}</span>` : e(group);
+      return `<h3 class="suite" id="${e(groupAnchor(group))}">${heading} <span class="muted">${groupCounts(list)}</span></h3>
+${matrixTable(ev, group, list)}`;
     })
     .join("\n");
   return `<section id="scenarios" class="card"><h2>${ev.ingresses?.length ? "Checks by Ingress" : "Scenarios"} <span class="count">${e(ev.scenarios.length)}</span></h2>
@@ -414,7 +528,7 @@ function renderScenarios(ev: Evidence): string {
 ${html}</section>`;
 }
 
-function renderCertificates(ev: Evidence, now: Date): string {
+export function renderCertificates(ev: Evidence, now: Date): string {
   const rows = ev.certificates
     .map((c) => {
       const v = certificateValidity(c, now);
@@ -454,7 +568,7 @@ ${ev.controls.length ? `<table class="controls"><thead><tr><th>control</th><th>t
 }
 
 /** Claims from the guide and folklore, and every documented weakness, with whether the run saw them hold. */
-function renderClaims(ev: Evidence): string {
+export function renderClaims(ev: Evidence): string {
   const holds = (h: boolean | null) =>
     h === true ? `<span class="badge pass">holds</span>` : h === false ? `<span class="badge fail">does not hold</span>` : `<span class="badge skip">not checked</span>`;
   const rows = ev.findings
@@ -467,28 +581,42 @@ ${ev.findings.length ? `<table class="claims"><thead><tr><th>statement</th><th>s
 }
 
 /** The trusted CA bundle and CRL, by their SHA-256. */
-const trustTable = (ev: Evidence): string =>
+export const trustTable = (ev: Evidence): string =>
   keyValueTable([
     ["CA bundle SHA-256", `<code class="hash">${e(ev.caBundleSha256)}</code>`],
     ["CRL SHA-256", ev.crlSha256 ? `<code class="hash">${e(ev.crlSha256)}</code>` : "none"],
   ]);
 
-function renderIngresses(ev: Evidence): string {
-  const items = (ev.ingresses ?? [])
-    .map((i) => {
-      const t = i.totals;
-      const lint = i.lint.filter((l) => l.triggered);
-      return `<div class="policy" data-ingress="${e(i.id)}"><h3><a href="#${e(`group-${i.id.replace(/[^A-Za-z0-9_-]/g, "_")}`)}"><code>${e(i.id)}</code></a> <span class="muted">${i.hosts.map((h) => `<code>${e(h)}</code>`).join(" ")} · ${e(i.checked)} probe(s): ${e(t.pass)} passed, ${e(t.fail)} failed, ${e(t.skip)} skipped, ${e(t.finding)} finding(s)</span></h3>
+/** `N probe(s): 3 passed, 0 failed, …`: an Ingress's counts in words. */
+export function ingressCounts(i: IngressEvidence): string {
+  const t = i.totals;
+  return `${e(i.checked)} probe(s): ${e(t.pass)} passed, ${e(t.fail)} failed, ${t.error ? `${e(t.error)} erred, ` : ""}${e(t.skip)} skipped, ${e(t.finding)} finding(s)`;
+}
+
+/** What one Ingress declares, what its hosts do, and what the lint found; the heading links to `href`. */
+export function ingressDeclaration(i: IngressEvidence, href: string | undefined): string {
+  const lint = i.lint.filter((l) => l.triggered);
+  const name = href === undefined ? `<code>${e(i.id)}</code>` : `<a href="${e(href)}"><code>${e(i.id)}</code></a>`;
+  return `<div class="policy" data-ingress="${e(i.id)}"><h3>${name} <span class="muted">${i.hosts.map((h) => `<code>${e(h)}</code>`).join(" ")} · ${ingressCounts(i)}</span></h3>
 ${i.notServed ? `<p class="bad-text">${e(i.notServed)}</p>` : ""}
 <table class="kv annotations"><tbody>${Object.entries(i.declared).map(([k, v]) => `<tr><th scope="row"><code>${e(k)}</code></th><td><code>${e(v)}</code></td></tr>`).join("") || `<tr><td>${none} no auth-tls annotation</td></tr>`}
 ${Object.entries(i.effective).map(([h, v]) => `<tr><th scope="row">effective on <code>${e(h)}</code></th><td>${e(v)}</td></tr>`).join("")}</tbody></table>
 ${lint.length ? `<ul class="plain">${lint.map((l) => `<li><span class="k">${e(l.rule)}</span> ${e(l.detail)}</li>`).join("")}</ul>` : ""}
 ${i.notes.length ? `<ul class="plain muted">${i.notes.map((n) => `<li>${e(n)}</li>`).join("")}</ul>` : ""}</div>`;
-    })
-    .join("\n");
+}
+
+/** What the run replaced or created in the user's objects. */
+export function subjectChanges(ev: Evidence): string {
+  return ev.subject?.changes?.length
+    ? `<details><summary>what the run replaced or created in these objects (${e(ev.subject.changes.length)})</summary><ul class="plain">${ev.subject.changes.map((c) => `<li>${e(c)}</li>`).join("")}</ul></details>`
+    : "";
+}
+
+function renderIngresses(ev: Evidence): string {
+  const items = (ev.ingresses ?? []).map((i) => ingressDeclaration(i, `#${groupAnchor(i.id)}`)).join("\n");
   return `<section id="policies" class="card"><h2>Ingresses under test <span class="count">${e(ev.ingresses.length)}</span></h2>
 <p class="hint">From ${e(ev.subject?.source ?? "")}. What each Ingress declares, what the controller configures on its hosts (client auth is per host), and what the lint of the objects found.</p>
-${ev.subject?.changes?.length ? `<details><summary>what the run replaced or created in these objects (${e(ev.subject.changes.length)})</summary><ul class="plain">${ev.subject.changes.map((c) => `<li>${e(c)}</li>`).join("")}</ul></details>` : ""}
+${subjectChanges(ev)}
 ${items}
 ${trustTable(ev)}
 </section>`;
@@ -511,7 +639,7 @@ ${trustTable(ev)}
 </section>`;
 }
 
-function renderReproduce(ev: Evidence): string {
+export function renderReproduce(ev: Evidence): string {
   return `<section id="reproduce" class="card"><h2>How to reproduce</h2>
 <pre class="cmd">${e(ev.run.command)}</pre>
 <p>The same command against the same target reproduces this run; <code>mtls-conformance verify &lt;dir&gt;</code> checks the signed manifest of the report directory.</p>
@@ -519,7 +647,7 @@ function renderReproduce(ev: Evidence): string {
 }
 
 /** --browser: each browser check's screenshot (a report file, browser/<name>.png), with its verdict. */
-function renderBrowserScreenshots(ev: Evidence): string {
+export function renderBrowserScreenshots(ev: Evidence): string {
   const shots = Object.values(ev.artifacts).filter((p) => /^browser\/[^/]+\.png$/.test(p));
   if (!shots.length) return "";
   const figure = (path: string) => {
@@ -531,7 +659,7 @@ function renderBrowserScreenshots(ev: Evidence): string {
   return `<section id="browser" class="card"><h2>Browser</h2>${selection ? `<p class="muted">${e(selection)}</p>` : ""}${shots.map(figure).join("")}</section>`;
 }
 
-function renderAppendix(ev: Evidence): string {
+export function renderAppendix(ev: Evidence): string {
   const { kind: _k, description: _d, selection: _s, versions: _v, controllerImages: _c, isolated: _i, deployError: _e, ...details } = ev.target;
   const value = (v: unknown) =>
     typeof v === "string" ? e(v) : `<code class="json">${e(JSON.stringify(v))}</code>`;
@@ -551,7 +679,7 @@ function renderAppendix(ev: Evidence): string {
   return `<section id="appendix" class="card"><h2>Configuration and artifacts</h2>${keyValueTable(rows)}</section>`;
 }
 
-const CSS = `
+export const CSS = `
 :root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--finding:#bc4c00;--finding-bg:#fff1e5;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}

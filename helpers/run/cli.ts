@@ -1,7 +1,8 @@
 // mtls-conformance: run the per-Ingress mTLS conformance catalogue against a target.
 //   run  [--target auto|nginx] [--report-dir DIR] [--only PATTERN]
 //   list
-// Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad arguments or configuration.
+// Exit codes: 0 all scenarios passed, 1 a scenario failed (or nothing was checked), 2 bad arguments or
+// configuration, 3 the suite broke (a fault of the harness: no verdict on the Ingresses).
 import { Command, CommanderError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerMa
 import { ROOT, runConformance, TOOL } from "./run.ts";
 import { TARGET_NAMES } from "../targets/registry.ts";
 import { CONTROLLER_NAMES, DEFAULT_CONTROLLER_NAME, parseControllerName } from "../targets/controllers.ts";
+import { parseShard } from "./shard.ts";
 
 function defaultReportDir(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -60,6 +62,7 @@ interface RunCliOptions extends EndpointTargetOptions {
   signingKey?: string;
   browser?: boolean;
   crossCheck?: "curl";
+  shard?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -100,6 +103,7 @@ program
   .option("--keys-dir <dir>", "also write the run's private keys and client.p12 here (outside the report directory)")
   .option("--browser", "also run the guide's browser step in headless Chromium (MTLS-BROWSER-001..004: client.p12 in its NSS database; needs chromium and libnss3-tools)")
   .option("--isolate", "a target (a k3s cluster) per suite instead of one shared by all suites")
+  .option("--shard <i/n>", "run slice I of N of the input (whole Ingresses, those sharing a host together; the catalogue by suite); join the slices with `mtls-conformance merge`")
   .addOption(new Option("--cross-check <client>", "also make every probe's request with this client and fail a check where the two disagree").choices(["curl"]))
   .option("--url <url>", "--target endpoint: the live deployment's HTTPS address, e.g. https://203.0.113.10:443")
   .option("--ingress <file>", "--target endpoint: the Ingress(es) deployed there (their hosts and auth-tls annotations are the declared policy)")
@@ -123,6 +127,7 @@ program
     const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
     // Every version is checked before the first run starts.
     versions.forEach(parseControllerVersion);
+    const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.target === "nginx" && (versions.length || opts.controllerManifest)) {
       throw new ConfigError("--controller-version and --controller-manifest apply to the k3s and cluster targets, not nginx");
     }
@@ -146,6 +151,7 @@ program
         profile: opts.profile,
         profileVersion: opts.profileVersion,
         strict: opts.strict,
+        ...(shard ? { shard } : {}),
         command,
         targetOptions: {
           controllerVersion,
@@ -202,6 +208,18 @@ program
     }
     process.stdout.write(`verified: ${v.checkedFiles} files match the signed manifest; signed by Ed25519 key sha256:${v.fingerprint}\n`);
     if (v.keyFromReport) process.stdout.write("note: checked with the key stored in the report; pass --public-key to check it came from a key you trust\n");
+  });
+
+program
+  .command("merge <report-dirs...>")
+  .description("join the reports of `run --shard I/N` (every shard, each verified first) into one report, judged as a whole, signed afresh; exit as a run's")
+  .requiredOption("--report-dir <dir>", "where the merged report goes (a new or empty directory); the shards are copied under shards/<I>-of-<N>/")
+  .option("--public-key <file>", "the Ed25519 public key (PEM) every shard must be signed with; default: each shard's own, which proves integrity but not origin")
+  .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the merged report (default: a key made for the merge)")
+  .action(async (dirs: string[], opts: { reportDir: string; publicKey?: string; signingKey?: string }) => {
+    const { mergeShards } = await import("../reports/merge.ts");
+    const command = ["mtls-conformance", ...process.argv.slice(2)].join(" ");
+    process.exitCode = (await mergeShards({ dirs, reportDir: opts.reportDir, publicKey: opts.publicKey, signingKey: opts.signingKey, command, tool: TOOL })).exitCode;
   });
 
 program

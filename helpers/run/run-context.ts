@@ -1,4 +1,5 @@
-// What the run hands to the suites (through vitest's provide/inject): serializable data only.
+// What the run hands to the suites (as JSON from its control server, whose address vitest's
+// provide/inject carries): serializable data only.
 import type { Observation } from "../probe/probe.ts";
 import type { Endpoint, HostTrust, TargetKind } from "../targets/target.ts";
 
@@ -52,7 +53,12 @@ export interface RunContext {
   curlDir?: string;
   /** Credential key -> the files its curl command names: as in pki/ (the chain) and --keys-dir (the key). */
   curlCredentialFiles?: Record<string, { cert: string; key: string }>;
+  /** Suites served by a data plane of their own (SubjectGroup.deployments): where their checks connect instead. */
+  bySuite?: Record<string, SuiteDeployment>;
 }
+
+/** What differs for the suites of a deployment of their own. */
+export type SuiteDeployment = Pick<RunContext, "target" | "endpoints" | "httpEndpoints" | "deployError" | "settleMs" | "stageTimeoutMs" | "controlUrl">;
 
 /** What a scenario test leaves on its task (task.meta.mtls) for the reporters. */
 export interface ScenarioRecord {
@@ -97,6 +103,8 @@ export interface ObservedSummary {
   error?: { code: string; message: string };
   /** The TLS alert of a refused handshake, as recorded (never asserted). */
   tlsAlert?: Observation["tlsAlert"];
+  /** What the TLS exchange showed (HTTPS probes): why a connection that ended counted as a refusal or not. */
+  tls?: Observation["tls"];
   serverCertSha256?: string;
   /** The SNI the probe sent (null: none). */
   sni?: string | null;
@@ -106,17 +114,28 @@ export interface ObservedSummary {
   browser?: { selection: string; screenshot: string; nssDatabase: string[]; navigationError?: string };
 }
 
-export const RUN_CONTEXT_KEY = "mtlsRun";
-
 declare module "vitest" {
   export interface ProvidedContext {
-    mtlsRun: RunContext;
+    /** The run's control server: GET /context gives the RunContext (helpers/run/control-server.ts). */
+    mtlsControl: string;
   }
   export interface TaskMeta {
     mtls?: ScenarioRecord;
     /** The check a test runs, set first thing so skips and failures are attributed. */
     mtlsCheckId?: string;
   }
+}
+
+/** The record of a static check (decided from the objects, no probe): its verdict was decided when it was planned. */
+export function staticRecord(c: Check & { static: NonNullable<Check["static"]> }): ScenarioRecord {
+  return {
+    id: c.id,
+    expected: c.expect,
+    observed: { upstreamReached: false, static: { rule: c.static.rule, detail: c.static.detail } },
+    mismatches: c.static.verdict === "fail" ? [c.static.detail] : [],
+    durationMs: 0,
+    ...(c.static.verdict === "finding" ? { finding: true, findingStatement: c.finding?.statement ?? c.static.detail } : {}),
+  };
 }
 
 export function summarize(o: Observation, decodedCert?: { sha256?: string; certificates: number }): ObservedSummary {
@@ -131,6 +150,7 @@ export function summarize(o: Observation, decodedCert?: { sha256?: string; certi
     upstreamClientCert: decodedCert,
     error: o.error,
     ...(o.tlsAlert ? { tlsAlert: o.tlsAlert } : {}),
+    ...(o.tls ? { tls: { ...o.tls } } : {}),
     serverCertSha256: o.serverCertSha256,
     sni: o.sni,
   };

@@ -17,7 +17,7 @@ import { profileByName, profileRow } from "../profiles/registry.ts";
 import { TRAEFIK_VERSION } from "../targets/traefik-controller.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
-import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer } from "./control-server.ts";
+import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer, type ControlServer } from "./control-server.ts";
 import { ConfigError } from "../support/errors.ts";
 import { checkWritableDir } from "../support/writable-dir.ts";
 import {
@@ -36,13 +36,17 @@ import { loadUserManifests, type UserObjects } from "../manifests/user-manifests
 import { ProgressReporter } from "../reports/progress-reporter.ts";
 import { writeReports } from "../reports/write-reports.ts";
 import type { RunContext } from "./run-context.ts";
-import type { Vitest } from "vitest/node";
+import type { TestSpecification, Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
-import type { StartedTarget } from "../targets/target.ts";
+import type { HarnessFault, StartedTarget } from "../targets/target.ts";
+import { applyHarnessFaults, faultLines, HARNESS_FAULT_EXIT } from "./harness-faults.ts";
 import type { MutantName } from "../targets/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
-import { catalogueSubject, foundSubject, manifestsSubject, type RunSubject, type SubjectGroup } from "./subject.ts";
+import { policiesOf, type SubjectOrigin } from "./subject.ts";
+import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteUnits, userUnits, type ShardRecord, type ShardSettings, type ShardSpec } from "./shard.ts";
+import { GUIDE_COMMAND_RULES } from "../checks/guide-commands.ts";
+import { catalogueSubject, foundSubject, manifestsSubject, type Deployment, type RunSubject, type SubjectGroup } from "./subject.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
@@ -104,10 +108,13 @@ export interface RunOptions {
   crossCheck?: "curl";
   /** The curl executable for --cross-check (default: curl on PATH); the project's tests point it at a fake. */
   curlBinary?: string;
+  /** --shard I/N: only this slice of the input (helpers/run/shard.ts); `mtls-conformance merge` joins the slices. */
+  shard?: ShardSpec;
 }
 
 export interface RunOutcome {
-  exitCode: 0 | 1;
+  /** 0 every check passed (or is a finding), 1 a check failed or nothing was checked, 3 the harness was at fault (HARNESS_FAULT_EXIT). */
+  exitCode: 0 | 1 | 3;
   evidence: Evidence;
   evidencePath: string;
   /** junit.xml, or one junit-<suite>.xml per suite with --isolate. */
@@ -127,6 +134,12 @@ interface RunPlan {
   suites: string[];
   /** The successor profile the catalogue's checks expect (--profile). */
   successor?: ProfileChoice;
+  /** Suites that get a data plane of their own, run beside the rest (SubjectGroup.deployments). */
+  ownDeployment?: string[];
+  /** --shard: this slice of the input (for a live endpoint or an audit, set once the Ingresses are found). */
+  shard?: ShardRecord;
+  /** --browser, where this run holds the browser step (a shard may not). */
+  browser?: boolean;
 }
 
 /** What one group's target was, for the evidence. */
@@ -175,11 +188,76 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     throw new ConfigError(`${how} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);
   }
   if ((found || user) && options.browser) throw new ConfigError("--browser runs the guide's browser step on the catalogue's guide Ingress, not on your own Ingresses");
-  if (found || user) return { choice, catalogue, user, suites: ["ingresses"] };
-  const scenarios = selectScenarios(catalogue.scenarios, options.only);
+  if (found || user) return { choice, catalogue, ...(user ? userShard(user, options) : {}), suites: ["ingresses"] };
+  let scenarios = selectScenarios(catalogue.scenarios, options.only);
   if (scenarios.length === 0) throw new ConfigError(`--only ${JSON.stringify(options.only)} matches no scenario (see \`mtls-conformance list\`)`);
   if (options.browser && !scenarios.some((s) => s.policy === "guide")) throw new ConfigError("--browser needs the guide's Ingress deployed: --only must select at least one scenario of the guide policy (e.g. --only 'MTLS-GUIDE-*')");
-  return { choice, catalogue, scenarios, suites: [...new Set(scenarios.map((s) => s.suite)), ...(options.browser ? [BROWSER_SUITE] : [])], ...(successor ? { successor } : {}) };
+  // --shard: this machine's suites of the selection (checked whole above, so every shard agrees on it).
+  const sharded = options.shard ? catalogueShard(catalogue, scenarios, options, successor) : undefined;
+  if (sharded) scenarios = scenarios.filter((s) => sharded.shard.units.some((u) => u.id === s.suite));
+  const browser = sharded ? sharded.browser : !!options.browser;
+  // A suite whose checks are all decided after the probes (the guide's commands) has no test to run.
+  const probed = scenarios.filter((s) => !(s.lint && (GUIDE_COMMAND_RULES as readonly string[]).includes(s.lint)));
+  const suites = [...new Set(probed.map((s) => s.suite)), ...(browser ? [BROWSER_SUITE] : [])];
+  // The lifecycle suite's ten reloads in order are the catalogue's longest chain: where a data
+  // plane costs ~0.1 s to start (nginx), it gets one of its own and runs beside the other suites.
+  // A cluster is not cheap to start twice, so there everything shares one.
+  const ownDeployment = choice.target.kind === "nginx" && !options.isolate && suites.includes("lifecycle") && suites.length > 1 ? ["lifecycle"] : undefined;
+  return { choice, catalogue, scenarios, suites, browser, ...(sharded ? { shard: sharded.shard } : {}), ...(successor ? { successor } : {}), ...(ownDeployment ? { ownDeployment } : {}) };
+}
+
+/** What decides a shard's checks besides its units: shards that differ here are not slices of one run. */
+function shardSettings(options: RunOptions, origin: SubjectOrigin, successor?: ProfileChoice): ShardSettings {
+  return {
+    origin,
+    only: options.only ?? null,
+    profile: successor && successor.profile.name !== "ingress-nginx" ? `${successor.profile.name}@${successor.row.versions}` : null,
+    strict: !!options.strict,
+    browser: !!options.browser,
+    crossCheck: options.crossCheck ?? null,
+  };
+}
+
+/** --shard over the catalogue: a unit per suite of the selection; the browser step goes with the suite of the first scenario on the guide's Ingress. */
+function catalogueShard(catalogue: Catalogue, scenarios: Scenario[], options: RunOptions, successor?: ProfileChoice): { shard: ShardRecord; browser: boolean } {
+  const browserSuite = options.browser ? scenarios.find((s) => s.policy === "guide")?.suite : undefined;
+  const units = suiteUnits(scenarios, (list) => ({ scenarios: list, policies: policiesOf(catalogue, list) }), browserSuite ? { [browserSuite]: browserChecks().length } : {});
+  const shard = planShard(units, options.shard!, shardSettings(options, "catalogue", successor));
+  return { shard, browser: !!browserSuite && shard.units.some((u) => u.id === browserSuite) };
+}
+
+/** --shard over --manifests: this shard's Ingresses, with the Secrets and Services they name. */
+function userShard(user: UserObjects, options: RunOptions): { user: UserObjects; shard?: ShardRecord } {
+  if (!options.shard) return { user };
+  const shard = planShard(userUnits(user), options.shard, shardSettings(options, "manifests"));
+  return { user: sliceUserObjects(user, shard), shard };
+}
+
+/**
+ * A shard with nothing to check (more shards than units, or --only leaves it nothing): its signed
+ * report says so and it exits 0, so a CI matrix or an Indexed Job does not fail on it; it is never
+ * a verdict, since `mtls-conformance merge` judges the whole run (nothing checked there fails).
+ */
+async function concludeEmptyShard(run: RunState, subject: RunSubject): Promise<RunOutcome> {
+  const { log, reportDir, timings, options, plan } = run;
+  const shard = plan.shard!;
+  const why = shard.units.length ? `--only leaves no check in its ${shard.units.length} unit(s)` : `the input has ${shard.unitCount} unit(s) for ${shard.count} shards`;
+  const note = `shard ${shardLabel(shard)} has nothing to check (${why}); \`mtls-conformance merge\` judges the whole run`;
+  subject.changes.push(note);
+  run.targets.push({ suites: [], kind: plan.choice.target.kind, description: "not started: this shard has nothing to check", versions: {} });
+  await run.pkiWritten;
+  run.lap("totalMs", run.t0);
+  const evidence = assembleEvidence({ ...run, scenarioResults: [], runErrors: run.reporter.runErrors, subject });
+  const [junitPath] = await writeReports(evidence, [{ file: "junit.xml", ids: new Set<string>() }], reportDir, run.artifacts);
+  const signed = await signReportDir(reportDir, evidence, options.signingKey);
+  log(note);
+  log(`evidence: ${join(reportDir, "evidence.json")}; signed: ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}`);
+  return { exitCode: 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPath!, timings };
+}
+
+/** The subject of a shard that holds nothing: no objects, no checks. */
+function emptySubject(origin: SubjectOrigin, source: string): RunSubject {
+  return { origin, source, changes: [], groups: [], credentials: {}, certificates: [], trust: {}, hostTrust: {}, policies: [], ingresses: [], caBundleSha256: sha256(""), crlSha256: null, writeFiles: async () => [] };
 }
 
 function successorChoice(name: string, version?: string): ProfileChoice {
@@ -194,10 +272,17 @@ function successorChoice(name: string, version?: string): ProfileChoice {
  */
 async function buildSubject(plan: RunPlan, options: RunOptions, namespace: string, log: (line: string) => void): Promise<{ manifests?: Manifests; finish(): Promise<RunSubject> }> {
   if (plan.choice.target.discover) {
-    const found = await plan.choice.target.discover(log);
+    let found = await plan.choice.target.discover(log);
+    // --shard: what is deployed is known only now; only this shard's Ingresses are checked.
+    if (options.shard) {
+      plan.shard = planShard(foundUnits(found), options.shard, shardSettings(options, found.origin));
+      found = sliceFound(found, plan.shard);
+      if (!found.ingresses.length) return { finish: async () => emptySubject(found.origin, found.source) };
+    }
     const subject = foundSubject({ found, only: options.only, ingressClass: options.ingressClass });
     return { finish: () => subject };
   }
+  if (plan.shard && !plan.shard.units.length) return { finish: async () => emptySubject(plan.user ? "manifests" : "catalogue", plan.user?.source ?? "the catalogue's own Ingresses (fixtures/catalogue.ts)") };
   if (plan.user) {
     const started = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass });
     const manifests = options.alterManifests ? options.alterManifests(structuredClone(started.manifests)) : started.manifests;
@@ -210,22 +295,22 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
       },
     };
   }
-  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass, successor: plan.successor });
+  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass, successor: plan.successor, ownDeployment: plan.ownDeployment });
   return { finish: async () => subject };
 }
 
 /** Phase 3 (per group): deploys the group's objects, or finds them deployed; never throws. */
 async function startTarget(
   plan: RunPlan,
-  deploy: { manifests?: Manifests; hosts: string[]; foreignCaPem?: string },
+  deploy: { manifests?: Manifests; hosts: string[]; foreignCaPem?: string; instance?: string },
   ctx: { workDir: string; reportDir: string; log: (line: string) => void; mutant?: MutantName; ingressClass?: string; alterTarget?: RunOptions["alterTarget"]; artifacts: Record<string, string> },
 ): Promise<{ started?: StartedTarget; deployError?: string }> {
   try {
     const mutation = ctx.mutant ? { name: ctx.mutant, foreignCaPem: deploy.foreignCaPem } : undefined;
     if (mutation) ctx.log(`MUTANT ${mutation.name}: a deliberately broken data plane; this run is expected to fail`);
-    const launched = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation, ingressClass: ctx.ingressClass });
+    const launched = await plan.choice.target.start({ manifests: deploy.manifests, hosts: deploy.hosts, workDir: ctx.workDir, reportDir: ctx.reportDir, log: ctx.log, mutation, ingressClass: ctx.ingressClass, ...(deploy.instance ? { instance: deploy.instance } : {}) });
     const started = ctx.alterTarget ? ctx.alterTarget(launched) : launched;
-    if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}: ${started.description}`);
+    if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}${deploy.instance ? ` (its own data plane for the ${deploy.instance} suite, beside the others)` : ""}: ${started.description}`);
     return { started };
   } catch (error) {
     // The run goes on, so every check is reported as not run and the evidence says why.
@@ -236,38 +321,46 @@ async function startTarget(
   }
 }
 
-/** Phase 4 (per group): the checks, in the vitest worker, against what the target serves. */
+/**
+ * Phase 4 (per group): the checks, in the vitest worker(s), against what the target serves. The
+ * first group's vitest started at the beginning of the run and waits for this context.
+ */
 async function executeChecks(
-  vitest: Vitest,
+  run: RunState,
   context: RunContext,
   group: SubjectGroup,
-  target: StartedTarget | undefined,
+  staged: { target?: StartedTarget; manifests?: Manifests; context: Pick<RunContext, "controlUrl"> },
   subject: RunSubject,
-  log: (line: string) => void,
 ): Promise<void> {
   // The lifecycle suite changes the deployed objects through the target while it runs.
   let currentStage = "missing-secret";
-  const control =
-    target?.update && group.manifests && subject.atStage && group.checks.some((c) => c.stage)
-      ? await startControlServer(async (stage) => {
+  const { target, manifests } = staged;
+  const stages = !!(target?.update && manifests && subject.atStage && group.checks.some((c) => c.stage));
+  run.control.setStageHandler(
+    stages
+      ? async (stage) => {
           if (stage === currentStage) return;
-          await target.update!(subject.atStage!(group.manifests!, stage));
+          await target!.update!(subject.atStage!(manifests!, stage));
           currentStage = stage;
-          log(`  lifecycle: objects moved to stage "${stage}"`);
-        }, target.updateTimeoutMs)
-      : undefined;
-  context.controlUrl = control?.url;
-  vitest.provide("mtlsRun", context);
+          run.log(`  lifecycle: objects moved to stage "${stage}"`);
+        }
+      : undefined,
+    target?.updateTimeoutMs,
+  );
+  staged.context.controlUrl = stages ? run.control.url : undefined;
+  run.control.setContext(context);
+  const started = run.vitest ?? startSuiteRunner([...new Set(group.checks.filter((c) => !c.decidedAfterProbes).map((c) => c.suite))], run.reporter, run.concurrency, run.control.url, run.options.testTimeoutMs);
+  run.vitest = undefined;
   try {
-    await vitest.start();
+    await started.done;
   } finally {
-    await vitest.close();
-    await control?.close();
+    await (await started.instance.catch(() => undefined))?.close();
+    run.control.setStageHandler(undefined);
   }
 }
 
-function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: SubjectGroup, target: StartedTarget | undefined, deployError: string | undefined, concurrency: number): RunContext {
-  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
+function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: SubjectGroup, target: StartedTarget | undefined, deployError: string | undefined, concurrency: number, suites?: string[]): RunContext {
+  const hosts = [...new Set(group.checks.filter((c) => !suites || suites.includes(c.suite)).map((c) => c.host).filter(Boolean))];
   const endpoint = (h: string) => {
     try {
       return target?.endpointFor(h);
@@ -325,12 +418,16 @@ interface RunState {
   namespace: string;
   concurrency: number;
   reporter: ProgressReporter;
-  /** Created while the subject is built (vitest is slow to start); taken by the first group. */
-  vitestReady?: Promise<Vitest>;
+  /** Started while the subject is built (vitest is slow to start: its workers wait for the context); taken by the first group. */
+  vitest?: StartedSuiteRunner;
+  /** Where the suites get their context and ask for lifecycle stages. */
+  control: ControlServer;
+  /** Faults of the harness the targets reported (HarnessFault): they make the run exit 3. */
+  faults: HarnessFault[];
   artifacts: Record<string, string>;
   targets: TargetRecord[];
-  /** The target running now, stopped on the way out whatever happens. */
-  started?: StartedTarget;
+  /** The targets running now, stopped on the way out whatever happens. */
+  started: StartedTarget[];
   /** A deployment started while the checks were still being made (--manifests). */
   early?: Promise<{ started?: StartedTarget; deployError?: string }>;
   pkiWritten: Promise<unknown>;
@@ -341,7 +438,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const run = await openRun(options);
   try {
     const subject = await prepareSubject(run);
-    for (const group of subject.groups) run.targets.push(await runGroup(run, subject, group));
+    if (run.plan.shard && subject.groups.every((g) => g.checks.length === 0)) return await concludeEmptyShard(run, subject);
+    for (const group of subject.groups) run.targets.push(...(await runGroup(run, subject, group)));
     await run.pkiWritten;
     return await concludeRun(run, subject);
   } finally {
@@ -370,6 +468,7 @@ async function openRun(options: RunOptions): Promise<RunState> {
   );
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const reporter = new ProgressReporter(log, 0);
+  const control = await startControlServer();
   const run: RunState = {
     options,
     plan,
@@ -384,21 +483,29 @@ async function openRun(options: RunOptions): Promise<RunState> {
     namespace: options.namespace ?? plan.choice.target.defaultNamespace ?? "default",
     concurrency,
     reporter,
-    // Vitest takes a while to load and start: let it do so while the subject is built.
-    vitestReady: createSuiteRunner(plan.suites, reporter, concurrency, options.testTimeoutMs),
+    // Vitest takes a while to load and start: let it do so while the subject is built; the suites
+    // wait for their context on the control server.
+    vitest: startSuiteRunner(plan.suites, reporter, concurrency, control.url, options.testTimeoutMs, plan.ownDeployment),
+    control,
     artifacts: { pki: "pki/" },
     targets: [],
+    started: [],
+    faults: [],
     pkiWritten: Promise.resolve(),
     close: async () => {
-      await run.vitestReady?.then((v) => v.close()).catch(() => undefined);
+      // Workers still waiting for a context are told there is none, so vitest can end.
+      run.control.failContext("the run ended before its checks were ready");
+      await run.vitest?.instance.then((v) => v.close()).catch(() => undefined);
+      await run.vitest?.done.catch(() => undefined);
+      await run.control.close();
       const late = await run.early?.catch(() => undefined);
-      if (late?.started && late.started !== run.started) await late.started.stop();
-      if (run.started) await run.started.stop();
+      if (late?.started && !run.started.includes(late.started)) await late.started.stop();
+      await Promise.all(run.started.map((t) => t.stop()));
       await run.pkiWritten.catch(() => undefined);
       await removeWorkDir();
     },
   };
-  run.vitestReady!.catch(() => undefined);
+  run.vitest!.done.catch(() => undefined);
   return run;
 }
 
@@ -411,7 +518,7 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
     run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
-  if (run.options.browser) addBrowserChecks(subject);
+  if (run.plan.browser) addBrowserChecks(subject);
   run.lap("pkiMs", tSubject);
   const checks = subject.groups.flatMap((g) => g.checks);
   run.reporter.total = checks.length;
@@ -434,8 +541,8 @@ function addBrowserChecks(subject: RunSubject): void {
   group.checks.push(...browserChecks());
 }
 
-/** Phases 3 and 4 for one group: its target up (or found), its checks run, the target stopped. */
-async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup): Promise<TargetRecord> {
+/** Phases 3 and 4 for one group: its target(s) up (or found), its checks run, the target(s) stopped. */
+async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup): Promise<TargetRecord[]> {
   const { reportDir, artifacts, plan } = run;
   if (group.manifests && group.manifestsFile) {
     await writeFile(join(reportDir, group.manifestsFile), manifestsYaml(redactedManifests(group.manifests, sha256)));
@@ -443,34 +550,81 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   }
   if (subject.groups.length > 1) run.log(`-- suite ${group.name}: its own ${plan.choice.target.kind} target (--isolate)`);
   const tDeploy = performance.now();
-  const hosts = [...new Set(group.checks.map((c) => c.host).filter(Boolean))];
-  const { started: target, deployError } = await (run.early ?? startTarget(plan, { manifests: group.manifests, hosts, foreignCaPem: subject.foreignCaPem }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget }));
+  // One deployment serves every suite, unless some have one of their own (group.deployments):
+  // those start side by side and their suites run beside each other.
+  const suitesOf = (d?: Deployment) => d?.suites;
+  const deployments: Array<Deployment | undefined> = group.deployments ?? [undefined];
+  const hostsOf = (d?: Deployment) => [...new Set(group.checks.filter((c) => !d || d.suites.includes(c.suite)).map((c) => c.host).filter(Boolean))];
+  const ctx = { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget };
+  const startedAll = await Promise.all(
+    deployments.map((d, i) =>
+      i === 0 && run.early ? run.early : startTarget(plan, { manifests: d?.manifests ?? group.manifests, hosts: hostsOf(d), foreignCaPem: subject.foreignCaPem, instance: d?.name || undefined }, ctx),
+    ),
+  );
   run.early = undefined;
-  run.started = target;
+  run.started = startedAll.flatMap((x) => (x.started ? [x.started] : []));
   run.lap("deployMs", tDeploy);
 
   const tSuites = performance.now();
-  const vitest = await (run.vitestReady ?? createSuiteRunner([...new Set(group.checks.map((c) => c.suite))], run.reporter, run.concurrency, run.options.testTimeoutMs));
-  run.vitestReady = undefined;
-  const context = { ...contextFor(run.runId, plan, subject, group, target, deployError, run.concurrency), ...curlContext(run, subject) };
+  const [main, ...others] = startedAll;
+  const context: RunContext = { ...contextFor(run.runId, plan, subject, group, main!.started, main!.deployError, run.concurrency, suitesOf(deployments[0])), ...curlContext(run, subject) };
   context.reportDir = reportDir;
-  await executeChecks(vitest, context, group, target, subject, run.log);
+  context.bySuite = {};
+  for (const [i, other] of others.entries()) {
+    const d = deployments[i + 1]!;
+    const own = contextFor(run.runId, plan, subject, group, other.started, other.deployError, run.concurrency, d.suites);
+    const deployment = { target: own.target, endpoints: own.endpoints, httpEndpoints: own.httpEndpoints, deployError: own.deployError, settleMs: own.settleMs, stageTimeoutMs: own.stageTimeoutMs };
+    for (const suite of d.suites) context.bySuite[suite] = deployment;
+  }
+  // The objects that change by stage are those of the deployment serving the staged checks.
+  const stagedAt = deployments.findIndex((d) => !d || group.checks.some((c) => c.stage && d.suites.includes(c.suite)));
+  const stagedDeployment = deployments[Math.max(stagedAt, 0)];
+  const stagedContext = stagedDeployment?.name ? context.bySuite[stagedDeployment.suites[0]!]! : context;
+  await executeChecks(run, context, group, { target: startedAll[Math.max(stagedAt, 0)]!.started, manifests: stagedDeployment?.manifests ?? group.manifests, context: stagedContext }, subject);
   run.lap("suitesMs", tSuites);
+  await decideAfterProbes(run, subject, group);
   for (const c of group.checks.filter((x) => x.suite === BROWSER_SUITE)) if (existsSync(join(reportDir, "browser", `${c.name}.png`))) artifacts[`browser/${c.name}.png`] = `browser/${c.name}.png`;
 
-  run.started = undefined;
-  if (!target) return { suites: [group.name], kind: plan.choice.target.kind, description: "did not come up", versions: {}, deployError };
-  const failed = group.checks.some((c) => run.reporter.results.get(c.id)?.verdict === "fail" || !run.reporter.results.has(c.id));
-  if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
-  await target.stop();
-  if (target.kind === "nginx") for (const f of ["nginx/nginx.conf", "nginx/error.log", "nginx/access.log"]) artifacts[f] = f;
-  return { suites: [group.name], kind: target.kind, description: target.description, versions: target.versions, ...target.details };
+  const records: TargetRecord[] = [];
+  for (const [i, { started: target, deployError }] of startedAll.entries()) {
+    const suites = deployments[i]?.suites ?? [group.name];
+    if (!target) {
+      records.push({ suites, kind: plan.choice.target.kind, description: "did not come up", versions: {}, deployError });
+      continue;
+    }
+    // The data plane's own account of faults of the harness, read before it stops.
+    const faults = (await target.health?.().catch((error: Error): HarnessFault[] => [{ source: `${target.kind} target`, message: `its health could not be read: ${error.message}` }])) ?? [];
+    for (const f of faults) run.faults.push(deployments[i]?.name ? { ...f, source: `${f.source} (${deployments[i]!.name})` } : f);
+    const failed = faults.length > 0 || group.checks.some((c) => (!deployments[i] || deployments[i]!.suites.includes(c.suite)) && (run.reporter.results.get(c.id)?.verdict === "fail" || !run.reporter.results.has(c.id)));
+    if (failed) for (const f of await target.collectDiagnostics()) artifacts[relative(reportDir, f)] = relative(reportDir, f);
+    await target.stop();
+    if (target.kind === "nginx") {
+      const dir = deployments[i]?.name ? `nginx-${deployments[i]!.name}` : "nginx";
+      for (const f of ["nginx.conf", "error.log", "access.log"]) if (existsSync(join(reportDir, dir, f))) artifacts[`${dir}/${f}`] = `${dir}/${f}`;
+    }
+    records.push({ suites, kind: target.kind, description: target.description, versions: target.versions, ...target.details });
+  }
+  run.started = [];
+  return records;
+}
+
+/** The group's checks whose verdicts came from work beside the probes (the guide's commands). */
+async function decideAfterProbes(run: RunState, subject: RunSubject, group: SubjectGroup): Promise<void> {
+  if (!group.checks.some((c) => c.decidedAfterProbes) || !subject.decideLater) return;
+  const t = performance.now();
+  const ids = new Set(group.checks.map((c) => c.id));
+  for (const c of await subject.decideLater()) if (ids.has(c.id)) run.reporter.recordDecided(c);
+  run.lap("decidedAfterProbesMs", t);
 }
 
 /** Phase 5: evidence, reports, signature, the closing lines, and the exit code. */
 async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutcome> {
   const { reporter, log, reportDir, timings, options, plan } = run;
   const checks = subject.groups.flatMap((g) => g.checks);
+  // A fault of the harness is never a verdict on the Ingresses (harness-faults.ts).
+  const affected = applyHarnessFaults(reporter.results, run.faults);
+  reporter.runErrors.push(...faultLines(run.faults));
+  if (run.faults.length) log(`SUITE FAULT: the harness itself was at fault; ${affected} failed check(s) are errors, not verdicts on the Ingresses (exit ${HARNESS_FAULT_EXIT})`);
   const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios);
   const sum = totals(scenarioResults);
   run.lap("totalMs", run.t0);
@@ -508,7 +662,9 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
   // So is a guarantee a successor loses, unless --strict.
   const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding + (options.strict ? 0 : lost) < sum.total || nothingChecked || unchecked.length > 0;
-  return { exitCode: failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
+  // The suite broke (a fault of the harness, a suite that did not load): no verdict either way.
+  const broke = run.faults.length > 0 || reporter.runErrors.length > 0 || (sum.error ?? 0) > 0;
+  return { exitCode: broke ? HARNESS_FAULT_EXIT : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
 }
 
 function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options" | "namespace" | "timings" | "plan" | "targets" | "artifacts" | "reportDir"> & {
@@ -540,11 +696,14 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
         manifests: options.manifests ?? null,
         audit: !!options.targetOptions?.audit,
         ...(options.crossCheck ? { crossCheck: options.crossCheck } : {}),
+        ...(options.shard ? { shard: shardLabel(options.shard) } : {}),
         ...targetOptions,
       },
       timingsMs: input.timings,
+      // --shard: which slice this is, and what identifies the whole input (mtls-conformance merge checks it).
+      ...(plan.shard ? { shard: plan.shard } : {}),
     },
-    target: { ...first!, controller: controllerOf(options), selection: plan.choice.why, ...(targets.length > 1 ? { isolated: targets } : {}) },
+    target: { ...first!, controller: controllerOf(options), selection: plan.choice.why, ...(targets.length > 1 ? { [options.isolate ? "isolated" : "deployments"]: targets } : {}) },
     subject: { origin: subject.origin, source: subject.source, changes: subject.changes },
     policies: subject.policies,
     ingresses: ingressEvidence(subject.ingresses, scenarioResults),
@@ -571,9 +730,35 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
   };
 }
 
+/** A vitest run over the given suite files, started: its suites wait for their context on the control server. */
+interface StartedSuiteRunner {
+  instance: Promise<Vitest>;
+  /** Settles when every suite has run. */
+  done: Promise<void>;
+}
+
+function startSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, controlUrl: string, testTimeoutMs?: number, ownDeployment?: string[]): StartedSuiteRunner {
+  const instance = createSuiteRunner(suites, reporter, concurrency, testTimeoutMs, ownDeployment).then((v) => {
+    v.provide("mtlsControl", controlUrl);
+    return v;
+  });
+  const done = instance.then((v) => v.start()).then(() => undefined);
+  instance.catch(() => undefined);
+  return { instance, done };
+}
+
 /** A vitest instance over the given suite files, ready to start. */
-async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000): Promise<Vitest> {
-  const { createVitest } = await import("vitest/node");
+async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000, ownDeployment: string[] = []): Promise<Vitest> {
+  const { createVitest, BaseSequencer } = await import("vitest/node");
+  const first = ownDeployment.filter((s) => suites.includes(s)).map((s) => `/suites/${s}.conformance.ts`);
+  // Suites with a data plane of their own start first, each in a worker of its own beside the rest.
+  class OwnDeploymentFirst extends BaseSequencer {
+    override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+      const sorted = await super.sort(files);
+      const rank = (f: (typeof sorted)[number]) => (first.some((p) => f.moduleId.endsWith(p)) ? 0 : 1);
+      return [...sorted].sort((a, b) => rank(a) - rank(b));
+    }
+  }
   return createVitest(
     {
       config: false,
@@ -585,11 +770,13 @@ async function createSuiteRunner(suites: string[], reporter: ProgressReporter, c
       testTimeout: testTimeoutMs,
       hookTimeout: 60_000,
       maxConcurrency: concurrency,
-      // One thread, no per-file isolation: the suites share no state, and a worker per file
-      // costs more (start-up, transforms) than all the probes together (npm run bench).
+      // One thread (two when a suite has a data plane of its own), no per-file isolation: the suites
+      // share no state, and a worker per file costs more (start-up, transforms) than all the probes
+      // together (npm run bench).
       pool: "threads",
       isolate: false,
-      maxWorkers: 1,
+      maxWorkers: first.length ? 2 : 1,
+      sequence: { sequencer: OwnDeploymentFirst },
     },
     { logLevel: "error" },
     // The run prints its own lines.

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { globMatcher, type Catalogue, type Policy, type Scenario } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
-import { checksFromCatalogue, type ProfileChoice } from "../checks/from-catalogue.ts";
+import { checksFromCatalogue, decideLint, type ProfileChoice } from "../checks/from-catalogue.ts";
 import { completeChecks, planChecks, type IngressPlan } from "../checks/generate.ts";
 import { lintObjects } from "../checks/lint.ts";
 import { GUIDE_COMMAND_RULES, runGuideCommands } from "../checks/guide-commands.ts";
@@ -29,12 +29,26 @@ import type { HostTrust, RunCredential } from "./run-context.ts";
 
 export type SubjectOrigin = "catalogue" | "manifests" | "endpoint" | "audit";
 
+/** One data plane of a group that has several, started side by side: the suites it serves and its objects. */
+export interface Deployment {
+  /** Names its diagnostics (e.g. nginx-lifecycle/). */
+  name: string;
+  suites: string[];
+  manifests: Manifests;
+}
+
 /** Checks that share one deployed target: all of them, or (catalogue, --isolate) one suite each. */
 export interface SubjectGroup {
   name: string;
   checks: Check[];
   /** What to deploy for them; absent when the objects are found deployed. */
   manifests?: Manifests;
+  /**
+   * Where a data plane is cheap to start (the nginx target), suites that change their objects
+   * while they run (lifecycle: ten reloads in order) get one of their own, so the other suites
+   * need not wait for them. Absent: one deployment of `manifests` serves every suite.
+   */
+  deployments?: Deployment[];
   /** Report file names of the group. */
   junitFile: string;
   manifestsFile?: string;
@@ -56,6 +70,11 @@ export interface RunSubject {
   crlSha256: string | null;
   /** The objects at a lifecycle stage (the catalogue's lifecycle suite). */
   atStage?: (base: Manifests, stage: string) => Manifests;
+  /**
+   * Decides the checks marked decidedAfterProbes (the guide's commands, run beside the probes);
+   * returns them decided. The same Check objects as in `groups`.
+   */
+  decideLater?: () => Promise<Check[]>;
   /** The impostor CA's certificate, for the foreign-ca-trusted mutant. */
   foreignCaPem?: string;
   /** No echo backend answers (a live endpoint without --echo). */
@@ -89,26 +108,40 @@ export async function catalogueSubject(input: {
   ingressClass?: string;
   /** The successor the checks expect (default: ingress-nginx, the catalogue as written). */
   successor?: ProfileChoice;
+  /** Suites that get a data plane of their own beside the rest (see SubjectGroup.deployments). */
+  ownDeployment?: string[];
 }): Promise<RunSubject> {
   const { catalogue, scenarios, namespace } = input;
   const policies = policiesOf(catalogue, scenarios);
   // The guide's commands, run as written (openssl, and curl against the nginx target serving its
   // Ingress), begin at once: their RSA-4096 keys are made while the run's PKI is.
+  // They decide only static checks, so the probes do not wait for them: those checks are decided
+  // when they end (decideLater), and the run's probes and reloads use the cores meanwhile.
   const guideCommands = scenarios.some((s) => s.lint && (GUIDE_COMMAND_RULES as readonly string[]).includes(s.lint)) ? guideCommandsRun() : undefined;
   guideCommands?.catch(() => undefined);
   const pki = await buildPki({ serverHosts: [...new Set(policies.map((p) => p.host))] });
-  const lint = {
-    ...(scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {}),
-    ...(guideCommands ? (await guideCommands).lint : {}),
-  };
+  const lint = scenarios.some((s) => s.lint) ? lintObjects(await guideAsWritten(pki)) : {};
+  const pending = new Set<string>(guideCommands ? GUIDE_COMMAND_RULES : []);
   const suites = [...new Set(scenarios.map((s) => s.suite))];
   const split = input.isolate ? suites.map((suite) => ({ name: suite, scenarios: scenarios.filter((s) => s.suite === suite) })) : [{ name: "all", scenarios }];
+  const manifestsFor = (list: Scenario[]): Manifests => {
+    const built = buildManifests({ namespace, policies: policiesOf(catalogue, list), pki, ingressClass: input.ingressClass });
+    return input.alterManifests ? input.alterManifests(structuredClone(built)) : built;
+  };
   const groups = split.map((g): SubjectGroup => {
-    const built = buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios), pki, ingressClass: input.ingressClass });
+    const own = (input.ownDeployment ?? []).filter((suite) => g.scenarios.some((s) => s.suite === suite));
+    const rest = [...new Set(g.scenarios.map((s) => s.suite))].filter((suite) => !own.includes(suite));
+    const deployments = own.length && rest.length
+      ? [
+          { name: "", suites: rest, manifests: manifestsFor(g.scenarios.filter((s) => rest.includes(s.suite))) },
+          ...own.map((suite) => ({ name: suite, suites: [suite], manifests: manifestsFor(g.scenarios.filter((s) => s.suite === suite)) })),
+        ]
+      : undefined;
     return {
       name: g.name,
-      checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint, input.successor),
-      manifests: input.alterManifests ? input.alterManifests(structuredClone(built)) : built,
+      checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint, input.successor, pending),
+      manifests: manifestsFor(g.scenarios),
+      ...(deployments ? { deployments } : {}),
       junitFile: input.isolate ? `junit-${g.name}.xml` : "junit.xml",
       manifestsFile: input.isolate ? `manifests-${g.name}.yaml` : "manifests.yaml",
     };
@@ -127,6 +160,16 @@ export async function catalogueSubject(input: {
     caBundleSha256: sha256(pki.ca.certPem + "\n"),
     crlSha256: null,
     atStage: (base, stage) => manifestsAtStage(base, pki, stage),
+    ...(guideCommands
+      ? {
+          decideLater: async () => {
+            const results = (await guideCommands.catch((error: Error) => ({ lint: {} as Record<string, undefined>, error }))).lint;
+            const later = groups.flatMap((g) => g.checks).filter((c) => c.decidedAfterProbes);
+            const rule = (c: Check) => scenarios.find((s) => s.id === c.id)!.lint!;
+            return later.map((c) => decideLint(c, rule(c), results[rule(c) as keyof typeof results]));
+          },
+        }
+      : {}),
     foreignCaPem: pki.others.find((c) => c.name === "other-ca")!.certPem,
     writeFiles: (dirs) => writePki(pki, dirs),
     pki,

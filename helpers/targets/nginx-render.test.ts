@@ -19,7 +19,7 @@ import { buildManifests } from "../manifests/manifests.ts";
 import { freePort } from "../support/net.ts";
 import { buildPki, type Pki } from "../pki/pki.ts";
 import { findNginx } from "./nginx-target.ts";
-import { parseAuthTls, renderNginxConfig, type RenderedConfig } from "./nginx-render.ts";
+import { nofileHardLimit, parseAuthTls, renderNginxConfig, type RenderedConfig } from "./nginx-render.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
 
@@ -589,11 +589,17 @@ describe("files", () => {
 const nginxBin = findNginx();
 
 async function nginxTest(policies: Policy[], extraSecrets: V1Secret[] = []) {
+  return nginxTestOf((prefix, port) => render(policies, extraSecrets, { prefix, port }));
+}
+
+/** `nginx -t` on a rendering under a fresh prefix; `edit` changes the configuration text first. */
+async function nginxTestOf(renderAt: (prefix: string, port: number) => RenderedConfig, edit: (config: string) => string = (c) => c) {
   // No silent skip: without nginx these checks fail.
   expect(nginxBin, "nginx binary (set NGINX_BIN or install nginx-light)").toBeDefined();
   const dir = mkdtempSync(join(workDir, "conf-"));
   for (const d of ["logs", "ssl", "tmp"]) mkdirSync(join(dir, d), { recursive: true });
-  const rendered = render(policies, extraSecrets, { prefix: dir, port: await freePort("127.0.0.1") });
+  const rendered = renderAt(dir, await freePort("127.0.0.1"));
+  rendered.config = edit(rendered.config);
   for (const f of rendered.files) {
     expect(f.path.startsWith(dir + "/"), `${f.path} is under the prefix`).toBe(true);
     mkdirSync(dirname(f.path), { recursive: true });
@@ -633,6 +639,7 @@ describe("nginx -t on the rendered configuration", () => {
     expect(result.output).toContain("syntax is ok");
     expect(result.output).toContain("test is successful");
     expect(result.status, result.output).toBe(0);
+    expect(result.output).not.toContain("[warn]");
     // The features really are in what nginx accepted.
     for (const directive of ["ssl_crl ", "error_page 495 496 = ", "$ssl_client_s_dn !~", "ssl_verify_client optional_no_ca;", "return 403;"]) {
       expect(result.rendered.config).toContain(directive);
@@ -678,5 +685,192 @@ describe("plain HTTP (the controller's port 80)", () => {
     expect(block("no-tls-section.test.localdev.me")).toContain("listen 127.0.0.1:8080;");
     expect(block("no-tls-section.test.localdev.me")).not.toContain("return 308");
     expect(r.config).toContain("listen 127.0.0.1:8080 default_server;");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What the controller renders around the servers (nginx.tmpl:36-60, :292-293, :518-540 of
+// controller-v1.15.1, with the defaults of config.go and the sizes nginx.go computes)
+
+interface Directive {
+  words: string[];
+  children?: Directive[];
+}
+
+/** The configuration as nginx reads it: directives, and blocks with their own. */
+function parseConfig(config: string): Directive[] {
+  const tokens = tokenize(config);
+  let i = 0;
+  const block = (): Directive[] => {
+    const out: Directive[] = [];
+    let words: string[] = [];
+    while (i < tokens.length) {
+      const t = tokens[i++]!.text;
+      if (t === ";") out.push({ words }), (words = []);
+      else if (t === "{") out.push({ words, children: block() }), (words = []);
+      else if (t === "}") return out;
+      else words.push(t);
+    }
+    return out;
+  };
+  return block();
+}
+
+const line = (d: Directive): string => `${d.words.join(" ")};`;
+const simple = (ds: Directive[] | undefined): string[] => (ds ?? []).filter((d) => !d.children).map(line);
+const blocksNamed = (ds: Directive[] | undefined, name: string): Directive[] => (ds ?? []).filter((d) => d.children && d.words[0] === name);
+const httpBlock = (config: string): Directive[] => blocksNamed(parseConfig(config), "http")[0]!.children!;
+
+/** An Ingress with one host and one Service, as a user writes it. */
+function userIngress(namespace: string, name: string, host: string, service: string, port: { number: number } | { name: string }): V1Ingress {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name, namespace },
+    spec: { ingressClassName: "nginx", rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port } } }] } }] },
+  };
+}
+
+function renderUser(ingresses: V1Ingress[], extra: Partial<Parameters<typeof renderNginxConfig>[0]> = {}): RenderedConfig {
+  return renderNginxConfig({
+    ingresses,
+    secrets: [],
+    prefix: PREFIX,
+    listenAddress: "127.0.0.1",
+    httpsPort: 8443,
+    backendFor: () => "127.0.0.1:18080",
+    defaultCertificate: { certPem: pki.credentials["client-self-signed"].leaf.certPem, keyPem: pki.credentials["client-self-signed"].leaf.keyPem },
+    ...extra,
+  });
+}
+
+const THREE_SERVICES = (): V1Ingress[] => [
+  userIngress("shop", "cart", "cart.shop.test", "cart-svc", { number: 8080 }),
+  userIngress("shop", "pay", "pay.shop.test", "pay-svc", { number: 80 }),
+  userIngress("ops", "metrics", "metrics.ops.test", "metrics-svc", { name: "http" }),
+];
+
+describe("the controller's main and events context", () => {
+  it("worker_processes 2, worker_rlimit_nofile the hard RLIMIT_NOFILE less 1024, multi_accept on, worker_connections 16384", () => {
+    const tree = parseConfig(renderUser(THREE_SERVICES(), { nofileHardLimit: 20000 }).config);
+    const main = simple(tree);
+    expect(main.filter((l) => /^worker_/.test(l))).toEqual(["worker_processes 2;", "worker_rlimit_nofile 18976;"]);
+    expect(simple(blocksNamed(tree, "events")[0]?.children)).toEqual(["multi_accept on;", "worker_connections 16384;"]);
+  });
+
+  const nofileCases: Array<[number | undefined, number]> = [
+    [1_048_576, 1_047_552],
+    [4096, 3072],
+    [2048, 1024],
+    [1500, 1024],
+    [undefined, 1024],
+  ];
+  it.each(nofileCases)("a hard limit of %s files gives worker_rlimit_nofile %d (never under 1024)", (hard, expected) => {
+    expect(simple(parseConfig(renderUser(THREE_SERVICES(), { nofileHardLimit: hard }).config)).filter((l) => l.startsWith("worker_rlimit_nofile"))).toEqual([
+      `worker_rlimit_nofile ${expected};`,
+    ]);
+  });
+
+  it("the hard limit is read as the shell's `ulimit -Hn` reports it for this process's children", async () => {
+    const shell = spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" });
+    expect(shell.status).toBe(0);
+    expect(await nofileHardLimit()).toBe(Number(shell.stdout.trim()));
+  });
+
+  it("workerConnections (tests only) replaces worker_connections and nothing else", () => {
+    const tree = parseConfig(renderUser(THREE_SERVICES(), { workerConnections: 32 }).config);
+    expect(simple(blocksNamed(tree, "events")[0]?.children)).toEqual(["multi_accept on;", "worker_connections 32;"]);
+  });
+});
+
+describe("upstreams: one balancer, not one per Service", () => {
+  const BALANCER = ["server 127.0.0.1:18080;", "keepalive 320;", "keepalive_time 1h;", "keepalive_timeout 60s;", "keepalive_requests 10000;"];
+
+  it("three Services in two namespaces on one backend address: a single `upstream upstream_balancer` with the controller's keep-alive", () => {
+    const http = httpBlock(renderUser(THREE_SERVICES()).config);
+    const upstreams = blocksNamed(http, "upstream");
+    expect(upstreams.map((u) => u.words)).toEqual([["upstream", "upstream_balancer"]]);
+    expect(simple(upstreams[0]!.children)).toEqual(BALANCER);
+  });
+
+  it("every location proxies to it and still says which Ingress and Service it serves", () => {
+    const http = httpBlock(renderUser(THREE_SERVICES()).config);
+    const locations = (host: string) => {
+      const server = blocksNamed(http, "server").find((s) => simple(s.children).includes(`server_name ${host};`));
+      return blocksNamed(server?.children, "location").map((l) => simple(l.children));
+    };
+    const expected: Array<[string, string[]]> = [
+      ["cart.shop.test", ['set $namespace "shop";', 'set $ingress_name "cart";', 'set $service_name "cart-svc";', 'set $service_port "8080";']],
+      ["pay.shop.test", ['set $namespace "shop";', 'set $ingress_name "pay";', 'set $service_name "pay-svc";', 'set $service_port "80";']],
+      ["metrics.ops.test", ['set $namespace "ops";', 'set $ingress_name "metrics";', 'set $service_name "metrics-svc";', 'set $service_port "http";']],
+    ];
+    for (const [host, sets] of expected) {
+      const found = locations(host);
+      expect(found, host).toHaveLength(1);
+      expect(found[0]!.filter((l) => l.startsWith("set $")), host).toEqual(sets);
+      expect(found[0]!.filter((l) => l.startsWith("proxy_pass")), host).toEqual(["proxy_pass http://upstream_balancer;"]);
+    }
+  });
+
+  it("Services on different backend addresses get an upstream each, and each location the one of its address", () => {
+    const http = httpBlock(renderUser(THREE_SERVICES(), { backendFor: (service) => (service === "pay-svc" ? "127.0.0.2:9000" : "127.0.0.1:18080") }).config);
+    const upstreams = blocksNamed(http, "upstream");
+    expect(upstreams).toHaveLength(2);
+    const serverOf = new Map(upstreams.map((u) => [u.words[1]!, simple(u.children)[0]]));
+    for (const [host, address] of [["cart.shop.test", "server 127.0.0.1:18080;"], ["pay.shop.test", "server 127.0.0.2:9000;"], ["metrics.ops.test", "server 127.0.0.1:18080;"]]) {
+      const server = blocksNamed(http, "server").find((s) => simple(s.children).includes(`server_name ${host};`))!;
+      const pass = simple(blocksNamed(server.children, "location")[0]!.children).find((l) => l.startsWith("proxy_pass"))!;
+      expect(serverOf.get(/^proxy_pass http:\/\/(\S+);$/.exec(pass)![1]!), host).toBe(address);
+    }
+  });
+});
+
+describe("server_names_hash sized to the host names", () => {
+  const sizes = (config: string) => simple(httpBlock(config)).filter((l) => l.startsWith("server_names_hash_"));
+
+  // Worked by hand from nginx.go:504-535, :792-813: bucket = nextPowerOf2(8 + 8 + align8(longest + 2)),
+  // max = nextPowerOf2(sum of the names' lengths), at least 1024; "_" counts as a name.
+  it('the guide (test.localdev.me, 16 bytes): bucket 8+8+24 = 40 -> 64; names 17 bytes -> max stays 1024', () => {
+    expect(sizes(render([guidePolicy()]).config).sort()).toEqual(["server_names_hash_bucket_size 64;", "server_names_hash_max_size 1024;"]);
+  });
+
+  it("an 82-byte host: bucket 8+8+88 = 104 -> 128", () => {
+    const long = userIngress("shop", "long", `${"a".repeat(60)}.long.test.localdev.me`, "svc", { number: 80 });
+    expect(sizes(renderUser([long]).config).sort()).toEqual(["server_names_hash_bucket_size 128;", "server_names_hash_max_size 1024;"]);
+  });
+
+  it("1,200 hosts of 19 bytes: 22,801 bytes of names -> max 32768", () => {
+    const many = Array.from({ length: 1200 }, (_, i) => userIngress("shop", `s${i}`, `svc-${String(i).padStart(4, "0")}.scale.test`, `s${i}`, { number: 80 }));
+    expect(sizes(renderUser(many).config).sort()).toEqual(["server_names_hash_bucket_size 64;", "server_names_hash_max_size 32768;"]);
+  });
+});
+
+describe("nginx -t on the controller's sizes", () => {
+  const at = (ingresses: V1Ingress[]) => (prefix: string, port: number) => renderUser(ingresses, { prefix, httpsPort: port });
+  const without = (directive: string) => (config: string) => config.replace(new RegExp(`^\\s*${directive} .*;$`, "m"), "");
+
+  it("an 82-byte host name loads; without the computed bucket size nginx refuses it", async () => {
+    const long = [userIngress("shop", "long", `${"a".repeat(60)}.long.test.localdev.me`, "svc", { number: 80 })];
+    const ok = await nginxTestOf(at(long));
+    expect(ok.status, ok.output).toBe(0);
+    expect(ok.output).not.toContain("server_names_hash");
+    const bare = await nginxTestOf(at(long), without("server_names_hash_bucket_size"));
+    expect(bare.status).not.toBe(0);
+    expect(bare.output).toContain("could not build server_names_hash, you should increase server_names_hash_bucket_size");
+  });
+
+  it("1,200 hosts load without a word about the hash; with nginx's default max size it warns", async () => {
+    const many = Array.from({ length: 1200 }, (_, i) => userIngress("shop", `s${i}`, `svc-${String(i).padStart(4, "0")}.scale.test`, `s${i}`, { number: 80 }));
+    const ok = await nginxTestOf(at(many));
+    expect(ok.status, ok.output).toBe(0);
+    expect(ok.output).not.toContain("[warn]");
+    const bare = await nginxTestOf(at(many), without("server_names_hash_max_size"));
+    expect(bare.output).toContain("could not build optimal server_names_hash");
+  });
+
+  it("the balancer's keep-alive directives and the events block load (nginx 1.19.10+ for keepalive_time)", async () => {
+    const r = await nginxTestOf(at(THREE_SERVICES()));
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).not.toContain("[warn]");
   });
 });

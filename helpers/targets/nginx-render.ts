@@ -5,6 +5,7 @@
 // Only the parts that decide client-certificate behaviour are emulated; Lua balancing,
 // snippets and the rest of the controller's template are not.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { secretData } from "../manifests/manifests.ts";
 import { ANNOTATION_PREFIX, ingressId, parseAuthTls as parseModel, type ParsedAuthTls, type SecretLookup, type VerifyClient } from "../model/annotations.ts";
@@ -58,6 +59,10 @@ export interface RenderInput {
   defaultCertificate: { certPem: string; keyPem: string };
   /** The IngressClass the emulated controller serves (default nginx). */
   ingressClass?: string;
+  /** Hard RLIMIT_NOFILE of the process starting nginx (nofileHardLimit()); undefined: unknown. */
+  nofileHardLimit?: number;
+  /** For tests only: a data plane that runs short of connections (default the controller's 16384). */
+  workerConnections?: number;
 }
 
 export interface RenderedConfig {
@@ -104,12 +109,56 @@ function findSecret(secrets: V1Secret[], namespace: string, name: string): V1Sec
 
 const quote = (s: string): string => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 
+/** The hard RLIMIT_NOFILE of this process, which nginx inherits (Node has no getrlimit); undefined where /proc cannot say. */
+export async function nofileHardLimit(): Promise<number | undefined> {
+  const limits = await readFile("/proc/self/limits", "utf8").catch(() => "");
+  const hard = /^Max open files\s+\S+\s+(\d+)\s/m.exec(limits)?.[1];
+  return hard === undefined ? undefined : Number(hard);
+}
+
+/**
+ * worker_rlimit_nofile as the controller computes it: the hard limit less 1024, at least 1024
+ * (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:537-548).
+ * An unknown limit is a failed getrlimit there, counted as 0
+ * (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/util.go:90-98), so 1024.
+ */
+export function maxWorkerOpenFiles(hardLimit: number | undefined): number {
+  return Math.max((hardLimit ?? 0) - 1024, 1024);
+}
+
+/** kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:803-813 */
+function nextPowerOf2(v: number): number {
+  let p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
+/**
+ * server_names_hash_bucket_size / _max_size as the controller adjusts them to its servers' names
+ * (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:498-535, :792-799),
+ * its default server "_" among them (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/controller.go:1299).
+ * Defaults: no bucket size, max size 1024 (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/config/config.go:823).
+ * Aliases and www-redirects are not emulated.
+ */
+export function serverNameHashSizes(hostnames: string[]): { bucketSize: number; maxSize: number } {
+  const longest = Math.max(0, ...hostnames.map((h) => Buffer.byteLength(h)));
+  const bytes = hostnames.reduce((sum, h) => sum + Buffer.byteLength(h), 0);
+  const wordSize = 8;
+  const aligned = (longest + 2 + wordSize - 1) & ~(wordSize - 1);
+  return { bucketSize: nextPowerOf2(wordSize + wordSize + aligned), maxSize: Math.max(1024, nextPowerOf2(bytes)) };
+}
+
 export function renderNginxConfig(input: RenderInput): RenderedConfig {
   const { prefix } = input;
   const sslDir = join(prefix, "ssl");
   const files: RenderedConfig["files"] = [];
   const servers: RenderedServer[] = [];
-  const upstreams = new Map<string, string>();
+  // One upstream per backend address, not per Service: the controller renders a single
+  // `upstream upstream_balancer` whose Lua balancer picks the endpoints
+  // (kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:518-540).
+  // The emulator resolves every Service to the echo backend, so there is one. Per-Service upstreams
+  // each keep their own idle connections and exhaust worker_connections past a few hundred.
+  const upstreams = new Map<string, string>(); // address -> name
 
   const defaultPem = join(sslDir, "default-fake-certificate.pem");
   files.push({
@@ -219,8 +268,9 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
         const ingressName = ing.metadata?.name ?? "";
         for (const path of e.paths) {
           if (!path.service) throw new Error(`Ingress ${id}: only service backends are supported`);
-          const upstreamName = `upstream-${namespace}-${path.service}-${path.port}`;
-          upstreams.set(upstreamName, input.backendFor(path.service, path.port));
+          const address = input.backendFor(path.service, path.port);
+          if (!upstreams.has(address)) upstreams.set(address, upstreams.size === 0 ? "upstream_balancer" : `upstream_balancer_${upstreams.size + 1}`);
+          const upstreamName = upstreams.get(address)!;
           const location = path.pathType === "Exact" ? `= ${path.path}` : path.path;
           server.push(`        location ${location} {`);
           server.push(`            set $namespace ${quote(namespace)};`);
@@ -279,19 +329,32 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
     servers.push({ host, ingress: onHost.map((e) => e.id).join(", "), authTls, warnings });
   }
 
+  // The controller's upstream keep-alive: kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:534-539
+  // with the defaults of kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/config/config.go:888-891.
   const upstreamBlocks = [...upstreams].map(
-    ([name, address]) => `    upstream ${name} {\n        server ${address};\n        keepalive 16;\n    }`,
+    ([address, name]) =>
+      `    upstream ${name} {\n        server ${address};\n        keepalive 320;\n        keepalive_time 1h;\n        keepalive_timeout 60s;\n        keepalive_requests 10000;\n    }`,
   );
+  const hashSizes = serverNameHashSizes(["_", ...hosts.map((h) => h.host)]);
 
   const config = `# Rendered by mtls-conformance (nginx target): ingress-nginx's auth-tls rendering emulated
 # on the nginx data plane. This is not the ingress-nginx controller.
 daemon off;
+# The controller runs one per CPU (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/config/config.go:844);
+# two here: more than one, as in a pod, whatever the machine running the suite has.
 worker_processes 2;
+# kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:43
+# computed as kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:537-548
+worker_rlimit_nofile ${maxWorkerOpenFiles(input.nofileHardLimit)};
 pid ${join(prefix, "nginx.pid")};
 error_log ${join(prefix, "logs", "error.log")} info;
 
+# kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:53-60
+# with the defaults of kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/config/config.go:815-816.
+# No \`use epoll\`: nginx picks it by itself on Linux, and the target may run where there is none.
 events {
-    worker_connections 1024;
+    multi_accept on;
+    worker_connections ${input.workerConnections ?? 16384};
 }
 
 http {
@@ -304,6 +367,11 @@ http {
     scgi_temp_path ${join(prefix, "tmp", "scgi")};
     default_type text/html;
     server_tokens on;
+
+    # kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:292-293
+    # sized to the host names as kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:498-535
+    server_names_hash_max_size ${hashSizes.maxSize};
+    server_names_hash_bucket_size ${hashSizes.bucketSize};
 
     # As the controller's defaults: TLS 1.2/1.3, session tickets off.
     ssl_protocols TLSv1.2 TLSv1.3;

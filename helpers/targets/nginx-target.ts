@@ -15,7 +15,8 @@ import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-ser
 import { onCleanup } from "../support/cleanup.ts";
 import { freePort } from "../support/net.ts";
 import { applyToStore } from "../model/store.ts";
-import { renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
+import { faultsInErrorLog } from "./nginx-health.ts";
+import { nofileHardLimit, renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
 import { waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
@@ -97,7 +98,9 @@ function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs:
 /** The configuration generation the running workers serve (see renderNginxConfig). */
 function currentGeneration(address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: address, port, path: "/__mtls-generation", headers: { host: "generation.invalid" }, timeout: 1000 }, (res) => {
+    // agent: false: a connection of its own, closed after the answer (the global agent would keep
+    // one idle on port 80 after every reload).
+    const req = httpRequest({ host: address, port, path: "/__mtls-generation", headers: { host: "generation.invalid" }, timeout: 1000, agent: false }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve(Number(body) || 0));
@@ -126,6 +129,8 @@ export interface NginxTargetOptions {
   listenAddress?: string;
   /** Bound on the wait for nginx to listen. */
   startTimeoutMs?: number;
+  /** For tests only: worker_connections, to make the data plane run short (default the controller's 16384). */
+  workerConnections?: number;
 }
 
 export class NginxTarget implements Target {
@@ -161,7 +166,7 @@ export class NginxTarget implements Target {
     let httpsPort = 0;
     let httpPort = 0;
     let stopped = false;
-    const diagnosticsDir = join(input.reportDir, "nginx");
+    const diagnosticsDir = join(input.reportDir, input.instance ? `nginx-${input.instance}` : "nginx");
 
     const saveFiles = async (): Promise<string[]> => {
       await mkdir(diagnosticsDir, { recursive: true });
@@ -192,10 +197,11 @@ export class NginxTarget implements Target {
     );
 
     try {
-      const [versions, defaultCertificate, startedEcho] = await Promise.all([
+      const [versions, defaultCertificate, startedEcho, nofileHard] = await Promise.all([
         nginxVersions(bin),
         fakeCertificate(),
         startEchoServer(listenAddress),
+        nofileHardLimit(),
       ]);
       echo = startedEcho;
       await Promise.all(["logs", "ssl", "tmp"].map((d) => mkdir(join(prefix, d), { recursive: true })));
@@ -217,6 +223,8 @@ export class NginxTarget implements Target {
           ingressClass: input.ingressClass,
           backendFor: () => `${echo!.host}:${echo!.port}`,
           defaultCertificate,
+          nofileHardLimit: nofileHard,
+          workerConnections: this.options.workerConnections,
         });
         servers = rendered.servers;
         skipped = rendered.skipped;
@@ -247,6 +255,8 @@ export class NginxTarget implements Target {
       let held = input.manifests!;
       let submitted = input.manifests!;
       const refusedReloads: string[] = [];
+      // The [emerg] lines of those refusals, exactly as logged: behaviour under test, not faults.
+      const refusedLines = new Set<string>();
       // Warnings are said once, not again on every update.
       const warned = new Set(servers.flatMap((s) => s.warnings));
       for (const s of servers) for (const w of s.warnings) input.log(`warning: ${s.host}: ${w}`);
@@ -307,6 +317,7 @@ export class NginxTarget implements Target {
             const fresh = (await readFile(errorLog, "utf8").catch(() => "")).slice(logSize);
             const emerg = fresh.split("\n").filter((l) => /\[emerg\]/.test(l));
             if (emerg.length) {
+              for (const l of emerg) refusedLines.add(l);
               // The file on disk (and in the report) stays the configuration that is serving.
               await writeFile(confPath, previousConfig);
               generation--;
@@ -321,6 +332,11 @@ export class NginxTarget implements Target {
         },
         settleMs: 0,
         httpEndpointFor: () => ({ address: listenAddress, port: httpPort }),
+        health: async () => {
+          // After stop() the log is only in the report directory.
+          const text = await readFile(join(prefix, "logs", "error.log"), "utf8").catch(() => readFile(join(diagnosticsDir, "error.log"), "utf8"));
+          return faultsInErrorLog(text, { expected: refusedLines, source: "nginx error.log" });
+        },
         collectDiagnostics: () => saveFiles(),
         stop: async () => {
           if (!stopped) await cleanup();

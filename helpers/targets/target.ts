@@ -45,6 +45,8 @@ export interface DeployInput {
   mutation?: Mutation;
   /** The IngressClass the controller serves (the nginx target emulates it). */
   ingressClass?: string;
+  /** Names this deployment when a run starts several side by side (its diagnostics go to `<kind>-<instance>/`). */
+  instance?: string;
 }
 
 /**
