@@ -4,13 +4,17 @@
 // (openssl verify / x509 / pkcs12, Node's X509Certificate) and compared with what the guide states.
 import { execFile, spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { GUIDE_COMMANDS, GUIDE_HOST, GUIDE_INGRESS_YAML, GUIDE_STATEMENTS, type GuideCommand } from "../../fixtures/guide-commands.ts";
 import type { Manifests } from "../manifests/manifests.ts";
+import { importRsaKeyPair, offerRsa, type RsaBits } from "../pki/key-pool.ts";
+import { onCleanup } from "../support/cleanup.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -43,15 +47,84 @@ export function opensslAvailable(): boolean {
  * need nothing another made (the CA, the client's request, the server certificate) run side by
  * side; signing the client's request waits for the CA and the request, as in the guide.
  */
-export async function runGuideOpenssl(dir: string): Promise<CommandRun[]> {
+export async function runGuideOpenssl(dir: string, made?: (id: string, run: CommandRun) => void): Promise<CommandRun[]> {
   const commands = GUIDE_COMMANDS.filter((c) => c.kind === "openssl");
-  const run = (c: (typeof commands)[number]) => runShell(c.command, dir).then((r) => ({ ...r, id: c.id }));
+  const run = (c: (typeof commands)[number]) =>
+    runShell(c.command, dir).then((r) => {
+      const done = { ...r, id: c.id };
+      made?.(c.id, done);
+      return done;
+    });
   const independent = commands.filter((c) => c.id !== "client-sign");
   const first = await Promise.all(independent.map(run));
   const rest = await Promise.all(commands.filter((c) => c.id === "client-sign").map(run));
   const byId = new Map([...first, ...rest].map((r) => [r.id, r]));
   return commands.map((c) => byId.get(c.id)!);
 }
+
+/** The key files the guide's openssl commands write, and their sizes (fixtures/guide-commands.ts). */
+const GUIDE_KEYS: Array<{ command: string; file: string; bits: RsaBits }> = [
+  { command: "ca", file: "ca.key", bits: 4096 },
+  { command: "client-csr", file: "client.key", bits: 4096 },
+  { command: "server-cert", file: "server.key", bits: 2048 },
+];
+
+/** The guide's openssl commands, started ahead of the rest of the run (startGuideOpenssl). */
+export interface StartedGuideOpenssl {
+  /** The scratch directory they run in (removed by whoever runs the rest of the guide's commands). */
+  root: string;
+  dir: string;
+  runs: Promise<CommandRun[]>;
+}
+
+let started: StartedGuideOpenssl | undefined;
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+/**
+ * Starts the guide's openssl commands now, once per process, and offers the keys they make (the
+ * CA's and the client's RSA-4096, the server's RSA-2048) to the run's PKI (key-pool.ts): the
+ * catalogue's PKI has the guide's key sizes, so each RSA key is made once, by the guide's own
+ * command, instead of twice. The run's certificates are still its own.
+ */
+export function startGuideOpenssl(): StartedGuideOpenssl | undefined {
+  if (started) return started;
+  if (!opensslAvailable()) return undefined;
+  const root = mkdtempSync(join(tmpdir(), "guide-commands-"));
+  const dir = join(root, "guide-commands");
+  mkdirSync(dir, { recursive: true });
+  const keys = new Map(GUIDE_KEYS.map((k) => [k.command, deferred<CryptoKeyPair>()]));
+  for (const k of GUIDE_KEYS) offerRsa(k.bits, keys.get(k.command)!.promise);
+  const runs = runGuideOpenssl(dir, (id, run) => {
+    const key = GUIDE_KEYS.find((k) => k.command === id);
+    if (!key) return;
+    if (run.exitCode !== 0) keys.get(id)!.reject(new Error(`${id}: exit ${run.exitCode}`));
+    else importRsaKeyPair(readFileSync(join(dir, key.file), "utf8")).then(keys.get(id)!.resolve, keys.get(id)!.reject);
+  });
+  runs.catch((error: Error) => {
+    for (const k of keys.values()) k.reject(error);
+  });
+  // Removed by whoever runs the rest of the guide's commands; on an early exit, here.
+  onCleanup(
+    () => rm(root, { recursive: true, force: true }),
+    () => rmSync(root, { recursive: true, force: true }),
+  );
+  started = { root, dir, runs };
+  return started;
+}
+
+/** Takes the commands startGuideOpenssl started, once: the caller runs the rest of the guide's commands with them. */
+export function takeStartedGuideOpenssl(): StartedGuideOpenssl | undefined {
+  const taken = started && !consumed ? started : undefined;
+  if (taken) consumed = true;
+  return taken;
+}
+let consumed = false;
 
 const openssl = (args: string[], dir: string) => spawnSync("openssl", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 /** "/CN=a/O=b" as OpenSSL's RFC 2253 rendering prints it ("O=b,CN=a"). */
@@ -221,13 +294,13 @@ const onPath = (tool: string) => spawnSync("/bin/sh", ["-c", `command -v ${tool}
  * Runs the guide's commands: the openssl ones in `workDir`, then (where nginx and curl exist) the
  * curl ones against the nginx target serving the guide's Ingress with what openssl made.
  */
-export async function runGuideCommands(workDir: string): Promise<GuideCommandsRun> {
+export async function runGuideCommands(workDir: string, early?: StartedGuideOpenssl): Promise<GuideCommandsRun> {
   const unavailable = (reason: string): GuideCommandsRun["lint"] =>
     Object.fromEntries(GUIDE_COMMAND_RULES.map((rule) => [rule, { rule, triggered: false, detail: reason, unavailable: reason }])) as GuideCommandsRun["lint"];
-  if (!opensslAvailable()) return { openssl: [], curl: [], statements: [], lint: unavailable("openssl is not installed: the guide's commands were not run") };
-  const dir = join(workDir, "guide-commands");
+  if (!early && !opensslAvailable()) return { openssl: [], curl: [], statements: [], lint: unavailable("openssl is not installed: the guide's commands were not run") };
+  const dir = early?.dir ?? join(workDir, "guide-commands");
   mkdirSync(dir, { recursive: true });
-  const opensslRuns = await runGuideOpenssl(dir);
+  const opensslRuns = await (early?.runs ?? runGuideOpenssl(dir));
   const failed = opensslRuns.filter((r) => r.exitCode !== 0);
   if (failed.length) {
     const why = failed.map((r) => `${r.id}: exit ${r.exitCode}: ${r.stderr.trim().split("\n").pop()}`).join("; ");

@@ -51,8 +51,32 @@ function pemBlocks(text: string): Array<{ type: string; der: Uint8Array<ArrayBuf
 
 const sha256 = (der: Uint8Array): string => createHash("sha256").update(der).digest("hex");
 
+/**
+ * The same Secret content is read again and again (every Ingress naming a CA Secret, every
+ * rendering, every lifecycle stage), and ASN.1 parsing is slow: each reading is kept by its text,
+ * failures included. Bounded, since a run's contents are few and a long-lived process may see many.
+ */
+function memo<A extends string[], R>(read: (...args: A) => R): (...args: A) => R {
+  const seen = new Map<string, { value: R } | { error: unknown }>();
+  return (...args: A) => {
+    const key = args.join("\u0000");
+    let hit = seen.get(key);
+    if (!hit) {
+      try {
+        hit = { value: read(...args) };
+      } catch (error) {
+        hit = { error };
+      }
+      if (seen.size >= 4096) seen.delete(seen.keys().next().value!);
+      seen.set(key, hit);
+    }
+    if ("error" in hit) throw hit.error;
+    return hit.value;
+  };
+}
+
 /** ssl.CheckCACert: every PEM block must be an X.509 certificate, and there must be one. */
-function parseCaBundle(text: string): TrustedCa[] {
+const parseCaBundle = memo((text: string): TrustedCa[] => {
   const blocks = pemBlocks(text);
   if (blocks.length === 0) throw new Error("error decoding CA certificate/s");
   return blocks.map((b) => {
@@ -64,10 +88,10 @@ function parseCaBundle(text: string): TrustedCa[] {
     }
     return { sha256: sha256(b.der), subject: rfc2253Of(cert) };
   });
-}
+});
 
 /** ssl.CreateSSLCert: the first block must be a certificate whose key is tls.key. */
-function checkKeyPair(certPem: string, keyPem: string): TrustedCa {
+const checkKeyPair = memo((certPem: string, keyPem: string): TrustedCa => {
   const [first] = pemBlocks(certPem);
   if (!first) throw new Error("no valid PEM formatted block found");
   if (first.type !== "CERTIFICATE") throw new Error("no certificate PEM data found, make sure certificate content starts with 'BEGIN CERTIFICATE'");
@@ -76,16 +100,21 @@ function checkKeyPair(certPem: string, keyPem: string): TrustedCa {
   const fromCert = cert.publicKey.export({ type: "spki", format: "der" });
   if (!fromKey.equals(fromCert)) throw new Error("certificate and private key does not have a matching public key");
   return { sha256: sha256(first.der), subject: rfc2253Of(new x509.X509Certificate(first.der)) };
-}
+});
 
-function certificateOf(certPem: string): TrustedCa {
+const certificateOf = memo((certPem: string): TrustedCa => {
   const [first] = pemBlocks(certPem);
   if (!first || first.type !== "CERTIFICATE") throw new Error("no certificate PEM data found");
   return { sha256: sha256(first.der), subject: rfc2253Of(new x509.X509Certificate(first.der)) };
-}
+});
 
 /** ssl.ConfigureCRL: the first PEM block must be labelled X509 CRL and parse. */
 function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: string[]; sha256: string } {
+  const { nextUpdate, ...crl } = readCrl(text);
+  return { expired: nextUpdate !== undefined && nextUpdate < now.getTime(), ...crl };
+}
+
+const readCrl = memo((text: string): { nextUpdate?: number; revokedSerials: string[]; sha256: string } => {
   const [first] = pemBlocks(text);
   if (!first) throw new Error("no valid PEM formatted block found in CRL");
   if (first.type !== "X509 CRL") throw new Error("CRL file contains invalid data, and must be created only with PEM formatted certificates");
@@ -96,11 +125,11 @@ function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: 
     throw new Error("ca.crl does not parse as a certificate revocation list");
   }
   return {
-    expired: !!crl.nextUpdate && crl.nextUpdate.getTime() < now.getTime(),
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.getTime() } : {}),
     revokedSerials: crl.entries.map((e) => e.serialNumber.toLowerCase()),
     sha256: sha256(first.der),
   };
-}
+});
 
 export function classifySecret(secret: SecretView | undefined, ref: string, now = new Date()): SecretUse {
   if (!secret) return { usable: false, reason: `secret ${ref} not found` };

@@ -1,25 +1,35 @@
 // Signing and verifying a real report directory; OpenSSL checks the Ed25519 signature and the key
 // fingerprint independently of this code.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, pae, PUBLIC_KEY_FILE, signReportDir, TEST_RESULT_PREDICATE, verifyReportDir, type DsseEnvelope } from "./attestation.ts";
 import { ConfigError } from "../support/errors.ts";
 import { totals, type Evidence } from "./evidence.ts";
 import { runConformance } from "../run/run.ts";
 
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 let dir: string;
 let evidence: Evidence;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "attest-"));
+  dir = tempDir("attest-");
   // A real run's report directory (the run itself signs it; sign again here to test the pieces).
   evidence = (await runConformance({ target: "nginx", reportDir: dir, only: "guide,MTLS-CLIENT-00?", command: "test", log: () => undefined })).evidence;
 });
 
 const copyOf = (from: string) => {
-  const to = mkdtempSync(join(tmpdir(), "attest-copy-"));
+  const to = tempDir("attest-copy-");
   cpSync(from, to, { recursive: true });
   return to;
 };
@@ -37,7 +47,7 @@ describe("signing", () => {
     expect(execFileSync("sha256sum", { input: der, encoding: "utf8" }).split(" ")[0]).toBe(signed.fingerprint);
 
     const envelope = JSON.parse(readFileSync(join(dir, ENVELOPE_FILE), "utf8")) as DsseEnvelope;
-    const work = mkdtempSync(join(tmpdir(), "dsse-"));
+    const work = tempDir("dsse-");
     writeFileSync(join(work, "pae.bin"), pae(envelope.payloadType, Buffer.from(envelope.payload, "base64")));
     writeFileSync(join(work, "sig.bin"), Buffer.from(envelope.signatures[0]!.sig, "base64"));
     const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(dir, PUBLIC_KEY_FILE), "-rawin", "-in", join(work, "pae.bin"), "-sigfile", join(work, "sig.bin")], { encoding: "utf8" });
@@ -74,13 +84,18 @@ describe("signing", () => {
       };
     };
     /** A synthetic copy of the real run with the given verdicts, totals adjusted. */
-    const variant = (verdicts: Record<string, "finding" | "skip" | "fail">) => {
+    const variant = (verdicts: Record<string, "finding" | "skip" | "fail" | "error">) => {
       const ev = structuredClone(evidence);
       for (const [id, verdict] of Object.entries(verdicts)) {
         const s = ev.scenarios.find((x) => x.id === id)!;
         s.verdict = verdict;
         if (verdict === "finding") s.finding = { id: "x", statement: "Plain HTTP on port 80 reaches the backend without any client-certificate check." };
         if (verdict === "skip") s.skipReason = "not supported by this target";
+        if (verdict === "error") {
+          s.mismatches = ["harness fault: nginx error.log: 1024 worker_connections are not enough: this failure is not evidence against the Ingress"];
+          ev.harnessFaults = [{ source: "nginx error.log", message: "1024 worker_connections are not enough", at: "2026-12-02T19:40:01Z" }];
+          ev.runErrors = ["harness fault: nginx error.log: 1024 worker_connections are not enough (first at 2026-12-02T19:40:01Z)"];
+        }
       }
       ev.totals = totals(ev.scenarios);
       return ev;
@@ -107,6 +122,33 @@ describe("signing", () => {
     const withFail = await predicateOf(variant({ "MTLS-CLIENT-002": "finding", "MTLS-CLIENT-003": "fail" }));
     expect(withFail).toMatchObject({ result: "FAILED", warnedTests: ["MTLS-CLIENT-002"], failedTests: ["MTLS-CLIENT-003"] });
     expect(withFail.passedTests).toEqual(without("MTLS-CLIENT-002", "MTLS-CLIENT-003"));
+
+    // The harness was at fault: FAILED though nothing failed (its passes were seen through a broken
+    // harness), the erred check among the failed, never the passed, and the faults said in the statement.
+    const predicateAndConfig = async (ev: Evidence) => {
+      const copy = copyOf(dir);
+      writeFileSync(join(copy, "evidence.json"), JSON.stringify(ev, null, 2) + "\n");
+      await signReportDir(copy, ev);
+      expect((await verifyReportDir(copy)).problems).toEqual([]);
+      const envelope = JSON.parse(readFileSync(join(copy, ENVELOPE_FILE), "utf8")) as DsseEnvelope;
+      return JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")).predicate;
+    };
+    const erred = await predicateAndConfig(variant({ "MTLS-CLIENT-003": "error" }));
+    expect(erred).toMatchObject({ result: "FAILED", warnedTests: [], failedTests: ["MTLS-CLIENT-003"] });
+    expect(erred.passedTests).toEqual(without("MTLS-CLIENT-003"));
+    expect(erred.configuration).toContainEqual({
+      name: "harness-faults",
+      annotations: {
+        harnessFaults: [{ source: "nginx error.log", message: "1024 worker_connections are not enough", at: "2026-12-02T19:40:01Z", count: 1 }],
+        runErrors: ["harness fault: nginx error.log: 1024 worker_connections are not enough (first at 2026-12-02T19:40:01Z)"],
+        erredTests: ["MTLS-CLIENT-003"],
+      },
+    });
+    // A run error alone (a suite that did not load) is FAILED too; a clean run has no such entry.
+    const broken = structuredClone(evidence);
+    broken.runErrors = ["suites/crl.conformance.ts: the suite did not load"];
+    expect((await predicateAndConfig(broken)).result).toBe("FAILED");
+    expect((await predicateAndConfig(evidence)).configuration.map((c: { name: string }) => c.name)).not.toContain("harness-faults");
 
     // The real run has neither: PASSED, nothing warned.
     expect(await predicateOf(evidence)).toMatchObject({ result: "PASSED", passedTests: all, warnedTests: [], failedTests: [] });
@@ -137,7 +179,7 @@ describe("signing", () => {
   });
 
   it("--signing-key signs with the team's key; verify with that key passes, with another key fails", async () => {
-    const keys = mkdtempSync(join(tmpdir(), "keys-"));
+    const keys = tempDir("keys-");
     execFileSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", join(keys, "team.pem")]);
     execFileSync("openssl", ["pkey", "-in", join(keys, "team.pem"), "-pubout", "-out", join(keys, "team.pub.pem")]);
     execFileSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", join(keys, "other.pem")]);
@@ -153,7 +195,7 @@ describe("signing", () => {
   });
 
   it("a signing key that is not Ed25519 is a configuration error", async () => {
-    const keys = mkdtempSync(join(tmpdir(), "keys-"));
+    const keys = tempDir("keys-");
     execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", join(keys, "ec.pem")]);
     await expect(signReportDir(copyOf(dir), evidence, join(keys, "ec.pem"))).rejects.toThrow(ConfigError);
   });

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { ConfigError } from "../support/errors.ts";
-import type { Evidence } from "./evidence.ts";
+import { distinctFaults, suiteFaulted, type Evidence } from "./evidence.ts";
 
 export const MANIFEST_FILE = "manifest.json";
 export const ENVELOPE_FILE = "attestation.dsse.json";
@@ -109,12 +109,22 @@ export async function signReportDir(dir: string, evidence: Evidence, signingKeyF
   const manifestBytes = await readFile(join(dir, MANIFEST_FILE));
 
   const byVerdict = (...v: string[]) => evidence.scenarios.filter((s) => v.includes(s.verdict)).map((s) => s.id);
-  const failedTests = byVerdict("fail");
+  // The test-result predicate has no "errored": a check that erred (the harness was at fault) is
+  // listed as failed, the one list that never reads as evidence the Ingress holds.
+  const failedTests = byVerdict("fail", "error");
   // A skipped scenario proves nothing, and a finding observed a documented weakness: both are
   // reported as warned, never as passed.
   const warnedTests = byVerdict("skip", "finding", "guarantee-lost");
   const t = evidence.totals;
-  const result = t.fail > 0 || failedTests.length > 0 ? "FAILED" : t.skip + (t.finding ?? 0) > 0 || warnedTests.length > 0 ? "WARNED" : "PASSED";
+  // A run whose harness broke is FAILED even where no check failed: its passes were observed
+  // through a broken harness and its errors are no verdict, so an auditor reading only `result`
+  // must not take it as passed, or as merely warned.
+  const faulted = suiteFaulted(evidence);
+  // Never green on nothing: a run whose checks probed nothing is FAILED (it exits 1), and a shard
+  // with no check at all (it exits 0; its merge judges the whole) is WARNED, never PASSED.
+  const nothingChecked = t.total > 0 && t.checked === 0;
+  const result =
+    faulted || nothingChecked || t.fail > 0 || failedTests.length > 0 ? "FAILED" : t.total === 0 || t.skip + (t.finding ?? 0) > 0 || warnedTests.length > 0 ? "WARNED" : "PASSED";
   const statement: Statement = {
     _type: STATEMENT_TYPE,
     subject: [...files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } })), { name: MANIFEST_FILE, digest: { sha256: sha256(manifestBytes) } }],
@@ -127,6 +137,10 @@ export async function signReportDir(dir: string, evidence: Evidence, signingKeyF
           annotations: { command: evidence.run.command, options: evidence.run.options, target: evidence.target.kind, versions: evidence.target.versions },
         },
         { name: "evidence.json", digest: { sha256: files.find((f) => f.path === "evidence.json")?.sha256 ?? "" } },
+        // Why a run is FAILED with nothing failed: what broke, and which checks have no verdict.
+        ...(faulted
+          ? [{ name: "harness-faults", annotations: { harnessFaults: distinctFaults(evidence), runErrors: evidence.runErrors, erredTests: byVerdict("error") } }]
+          : []),
       ],
       passedTests: byVerdict("pass"),
       warnedTests,

@@ -1,21 +1,38 @@
 // Diffing two runs' evidence, with real runs on the nginx target: two runs of the same
 // configuration must show no change at all (fresh PKI, ports and run ids must not leak into the
 // diff), and a deliberately broken Ingress must show up as exactly one regression.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText, verdictChangeKind, type ScenarioChange, type Verdict } from "./diff.ts";
 import { totals, type Evidence, type ScenarioEvidence } from "./evidence.ts";
 import type { Manifests } from "../manifests/manifests.ts";
-import { setAnnotation } from "../testing/alter.ts";
+import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
+import { guaranteeOf } from "../profiles/scenario-guarantee.ts";
 import { runConformance } from "../run/run.ts";
 
 const quiet = () => undefined;
 
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** verify-depth 2 on the guide's Ingress, in whichever of the run's manifests hold it. */
+const depth2 = (m: Manifests): Manifests => {
+  const ing = m.ingresses.find((i) => i.metadata?.name === "test-localhost");
+  if (ing) ing.metadata!.annotations![ANNOTATION_PREFIX + "auth-tls-verify-depth"] = "2";
+  return m;
+};
 
 async function run(alterManifests?: (m: Manifests) => Manifests): Promise<{ evidence: Evidence; reportDir: string }> {
-  const reportDir = mkdtempSync(join(tmpdir(), "diff-test-"));
+  const reportDir = tempDir("diff-test-");
   const outcome = await runConformance({ target: "nginx", reportDir, command: "test", log: quiet, alterManifests });
   return { evidence: outcome.evidence, reportDir };
 }
@@ -30,7 +47,7 @@ beforeAll(async () => {
   // One after another, as run.test.ts does: each run starts its own nginx and echo backend.
   A = await run();
   B = await run();
-  C = await run(setAnnotation("test-localhost", "auth-tls-verify-depth", "2"));
+  C = await run(depth2);
 }, 120_000);
 
 describe("real runs", () => {
@@ -270,6 +287,13 @@ describe("synthetic changes on a real run", () => {
       ["skip", "pass", "changed-verdict"],
       ["skip", "fail", "changed-verdict"],
       ["skip", "finding", "changed-verdict"],
+      // A run whose harness was at fault has no verdict for the checks that erred.
+      ["pass", "error", "inconclusive"],
+      ["error", "pass", "inconclusive"],
+      ["fail", "error", "inconclusive"],
+      ["error", "fail", "inconclusive"],
+      ["finding", "error", "inconclusive"],
+      ["error", "skip", "inconclusive"],
     ];
     for (const [before, after, kind] of kinds) expect(verdictChangeKind(before, after), `${before} -> ${after}`).toBe(kind);
   });
@@ -353,6 +377,48 @@ describe("synthetic changes on a real run", () => {
     expect(diffEvidence(A.evidence, b)).toMatchObject({ changes: [], versionChanges: [], regressed: false });
   });
 
+  it("an erred check (a harness fault) is inconclusive: neither a regression nor a fix, and the diff says so", () => {
+    const a = copy();
+    const b = copy();
+    const fault = "harness fault: nginx error.log: 1024 worker_connections are not enough";
+    const err = (e: Evidence, id: string) => {
+      scenario(e, id).verdict = "error";
+      scenario(e, id).mismatches = [fault];
+      e.harnessFaults = [{ source: "nginx error.log", message: "1024 worker_connections are not enough" }];
+      e.runErrors = [fault];
+      e.totals = totals(e.scenarios);
+    };
+    err(b, "MTLS-CLIENT-001"); // pass -> error: not a regression
+    err(a, "MTLS-CLIENT-002"); // error -> pass: not a fix
+    err(a, "MTLS-CLIENT-003");
+    err(b, "MTLS-CLIENT-003"); // error in both: no verdict to compare, not "no change"
+    const d = diffEvidence(a, b);
+    expect(d.changes.map((c) => [c.id, c.before, c.after, c.kind])).toEqual([
+      ["MTLS-CLIENT-001", "pass", "error", "inconclusive"],
+      ["MTLS-CLIENT-002", "error", "pass", "inconclusive"],
+      ["MTLS-CLIENT-003", "error", "error", "inconclusive"],
+    ]);
+    expect(d.regressed).toBe(false);
+    expect(d.inconclusive).toBe(3);
+    const text = formatDiffText(d);
+    expect(text).toContain("INCONCLUSIVE MTLS-CLIENT-001 no-client-cert: pass -> error; no verdict in B: the harness was at fault (neither a regression nor a fix)\n");
+    expect(text).toMatch(/^INCONCLUSIVE MTLS-CLIENT-002 [^:]+: error -> pass; no verdict in A: the harness was at fault \(neither a regression nor a fix\)$/m);
+    expect(text).toContain("A: SUITE FAULT — no verdict on the Ingresses (1 harness fault(s), 2 check(s) erred); its erred checks are inconclusive\n");
+    expect(text).toContain("B: SUITE FAULT — no verdict on the Ingresses (1 harness fault(s), 2 check(s) erred); its erred checks are inconclusive\n");
+    expect(text.trimEnd().split("\n").at(-1)).toBe("3 change(s), 0 regression(s), 3 inconclusive (a harness fault, no verdict on one side)");
+    const md = formatDiffMarkdown(d);
+    expect(md).toContain("**B: SUITE FAULT — no verdict on the Ingresses (1 harness fault(s), 2 check(s) erred); its erred checks are inconclusive**");
+    expect(md).toContain("| INCONCLUSIVE | MTLS-CLIENT-001 | no-client-cert | pass | error |");
+
+    // The guarantee an erred check decides is not shown to hold: inconclusive, not enforced.
+    const only = copy();
+    err(only, "MTLS-CLIENT-001");
+    const g = guaranteeOf(scenario(only, "MTLS-CLIENT-001"));
+    expect(diffEvidence(A.evidence, only).guarantees).toContainEqual({ guarantee: g, before: "enforced", after: "inconclusive", scenarios: ["MTLS-CLIENT-001"] });
+    // A run without faults says nothing of the kind.
+    expect(formatDiffText(diffEvidence(A.evidence, B.evidence))).not.toContain("SUITE FAULT");
+  });
+
   it("Markdown escapes | in cells", () => {
     const b = copy();
     scenario(b, "MTLS-CLIENT-002").name = "a|b";
@@ -364,7 +430,7 @@ describe("synthetic changes on a real run", () => {
 
 describe("diffReportDirs errors", () => {
   it("a directory without evidence.json: the error names the file", async () => {
-    const empty = mkdtempSync(join(tmpdir(), "diff-empty-"));
+    const empty = tempDir("diff-empty-");
     await expect(diffReportDirs(empty, empty)).rejects.toThrow(join(empty, "evidence.json"));
     await expect(diffReportDirs(empty, empty)).rejects.toThrow(/no such file/);
   });
@@ -372,10 +438,10 @@ describe("diffReportDirs errors", () => {
   it("a directory that does not exist, and an evidence.json that is not JSON or not evidence", async () => {
     const missing = join(tmpdir(), "diff-does-not-exist-" + process.pid);
     await expect(diffReportDirs(missing, missing)).rejects.toThrow(join(missing, "evidence.json"));
-    const bad = mkdtempSync(join(tmpdir(), "diff-bad-"));
+    const bad = tempDir("diff-bad-");
     writeFileSync(join(bad, "evidence.json"), "{ not json");
     await expect(diffReportDirs(bad, bad)).rejects.toThrow(new RegExp(`${join(bad, "evidence.json")}: not JSON`));
-    const other = mkdtempSync(join(tmpdir(), "diff-other-"));
+    const other = tempDir("diff-other-");
     writeFileSync(join(other, "evidence.json"), JSON.stringify({ hello: "world" }));
     await expect(diffReportDirs(other, other)).rejects.toThrow(/not an mtls-conformance evidence\.json/);
   });

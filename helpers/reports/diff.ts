@@ -8,6 +8,7 @@ import type { Evidence, ScenarioEvidence } from "./evidence.ts";
 import type { ScenarioVerdict } from "./progress-reporter.ts";
 import type { ObservedSummary } from "../run/run-context.ts";
 import { guaranteeOf } from "../profiles/scenario-guarantee.ts";
+import { faultCounts, SUITE_FAULT_HEADLINE, suiteFaulted } from "./report-html.ts";
 
 export type Verdict = ScenarioVerdict;
 
@@ -18,7 +19,7 @@ export interface ScenarioChange {
   before?: Verdict;
   /** Verdict in B; undefined when the scenario is only in A (removed). */
   after?: Verdict;
-  kind: "regressed" | "fixed" | "changed-verdict" | "changed-behaviour" | "added" | "removed";
+  kind: "regressed" | "fixed" | "changed-verdict" | "changed-behaviour" | "added" | "removed" | "inconclusive";
   /** Observed behaviour that differs, one item each, e.g. `status 400 -> 200`. */
   details: string[];
 }
@@ -29,6 +30,8 @@ export interface RunSide {
   runId: string;
   target: string;
   versions: Record<string, string>;
+  /** Set when that run's harness broke (report-html faultCounts): its erred checks have no verdict. */
+  suiteFault?: string;
 }
 
 export interface EvidenceDiff {
@@ -44,11 +47,17 @@ export interface EvidenceDiff {
   guarantees: GuaranteeChange[];
   /** True when any scenario regressed. */
   regressed: boolean;
+  /**
+   * Scenarios whose verdict changed to or from `error` (the harness was at fault in that run):
+   * no verdict on one side, so neither a regression nor a fix. The diff cannot say what changed
+   * for them until the run is repeated with a working harness.
+   */
+  inconclusive: number;
 }
 
 const NONE = "(none)";
 
-export type GuaranteeState = "enforced" | "lost" | "failing" | "not expressible";
+export type GuaranteeState = "enforced" | "lost" | "failing" | "not expressible" | "inconclusive";
 export interface GuaranteeChange {
   guarantee: string;
   before: GuaranteeState;
@@ -67,9 +76,12 @@ function runLabel(e: Evidence): string {
 /** Per guarantee, over the scenarios both runs have: lost, failing, not expressible, or enforced. */
 function guaranteeStates(e: Evidence, ids: Set<string>): Map<string, { state: GuaranteeState; deciding: string[] }> {
   const by = new Map<string, ScenarioEvidence[]>();
-  for (const s of e.scenarios.filter((x) => ids.has(x.id))) {
+  for (const s of e.scenarios) {
+    if (!ids.has(s.id)) continue;
     const g = s.migration?.guarantee ?? guaranteeOf(s);
-    by.set(g, [...(by.get(g) ?? []), s]);
+    const list = by.get(g);
+    if (list) list.push(s);
+    else by.set(g, [s]);
   }
   const out = new Map<string, { state: GuaranteeState; deciding: string[] }>();
   for (const [g, list] of by) {
@@ -77,6 +89,8 @@ function guaranteeStates(e: Evidence, ids: Set<string>): Map<string, { state: Gu
     const notExpressible = list.filter((s) => s.skipReason?.startsWith("not expressible")).map((s) => s.id);
     if (ofVerdict("guarantee-lost").length) out.set(g, { state: "lost", deciding: ofVerdict("guarantee-lost") });
     else if (ofVerdict("fail").length) out.set(g, { state: "failing", deciding: ofVerdict("fail") });
+    // A check that erred says nothing either way: the guarantee is not shown to hold.
+    else if (ofVerdict("error").length) out.set(g, { state: "inconclusive", deciding: ofVerdict("error") });
     else if (notExpressible.length) out.set(g, { state: "not expressible", deciding: notExpressible });
     else out.set(g, { state: "enforced", deciding: [] });
   }
@@ -92,8 +106,11 @@ function guaranteeStates(e: Evidence, ids: Set<string>): Map<string, { state: Gu
  * fail -> skip, fail -> finding, finding -> skip, skip -> finding) lost nothing that A had proven
  * and is `changed-verdict`, which does not set `regressed`. Added and removed scenarios never set
  * `regressed` either: they mean the catalogue or the selection differs, which the report shows.
+ * A change to or from `error` is `inconclusive`: that run's harness was at fault, so it has no
+ * verdict to compare, neither a regression (pass -> error) nor a fix (error -> pass).
  */
 export function verdictChangeKind(before: Verdict, after: Verdict): ScenarioChange["kind"] {
+  if (before === "error" || after === "error") return "inconclusive";
   if (before === "pass") return "regressed";
   if (before === "finding" && after === "fail") return "regressed";
   if ((before === "fail" || before === "finding") && after === "pass") return "fixed";
@@ -157,7 +174,9 @@ export function behaviourDetails(a: ScenarioEvidence, b: ScenarioEvidence): stri
 }
 
 function side(e: Evidence): RunSide {
-  return { runId: e.run?.id ?? "(unknown)", target: e.target?.kind ?? "(unknown)", versions: { ...(e.target?.versions ?? {}) } };
+  const out: RunSide = { runId: e.run?.id ?? "(unknown)", target: e.target?.kind ?? "(unknown)", versions: { ...(e.target?.versions ?? {}) } };
+  if (e.totals && suiteFaulted(e)) out.suiteFault = faultCounts(e);
+  return out;
 }
 
 export function diffEvidence(a: Evidence, b: Evidence): EvidenceDiff {
@@ -184,7 +203,12 @@ export function diffEvidence(a: Evidence, b: Evidence): EvidenceDiff {
     }
     const details = behaviourDetails(x, y);
     if (x.verdict !== y.verdict) {
-      changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind: verdictChangeKind(x.verdict, y.verdict), details });
+      const kind = verdictChangeKind(x.verdict, y.verdict);
+      if (kind === "inconclusive") details.unshift(`no verdict in ${x.verdict === "error" ? "A" : "B"}: the harness was at fault (neither a regression nor a fix)`);
+      changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind, details });
+    } else if (x.verdict === "error") {
+      // Erred in both: neither run has a verdict, so "no change" would be a claim the diff cannot make.
+      changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind: "inconclusive", details: ["no verdict in A or B: the harness was at fault in both"] });
     } else if (details.length > 0) {
       changes.push({ id: x.id, name: y.name, before: x.verdict, after: y.verdict, kind: "changed-behaviour", details });
     }
@@ -203,7 +227,15 @@ export function diffEvidence(a: Evidence, b: Evidence): EvidenceDiff {
   }
   sa.label = runLabel(a);
   sb.label = runLabel(b);
-  return { a: sa, b: sb, versionChanges, changes, guarantees, regressed: changes.some((c) => c.kind === "regressed") };
+  return {
+    a: sa,
+    b: sb,
+    versionChanges,
+    changes,
+    guarantees,
+    regressed: changes.some((c) => c.kind === "regressed"),
+    inconclusive: changes.filter((c) => c.kind === "inconclusive").length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,12 +252,18 @@ const guaranteeText = (d: EvidenceDiff, g: GuaranteeChange) =>
 function summaryLine(d: EvidenceDiff): string {
   if (d.changes.length === 0) return "no change";
   const r = d.changes.filter((c) => c.kind === "regressed").length;
-  return `${d.changes.length} change(s), ${r} regression(s)`;
+  // Said so: a diff of a run whose harness broke is not a clean bill for the checks that erred.
+  const inconclusive = d.inconclusive ? `, ${d.inconclusive} inconclusive (a harness fault, no verdict on one side)` : "";
+  return `${d.changes.length} change(s), ${r} regression(s)${inconclusive}`;
 }
+
+/** A line per run whose harness broke: the diff cannot judge its erred checks. */
+const faultLines = (d: EvidenceDiff) =>
+  (["a", "b"] as const).filter((k) => d[k].suiteFault).map((k) => `${k.toUpperCase()}: ${SUITE_FAULT_HEADLINE} (${d[k].suiteFault}); its erred checks are inconclusive`);
 
 /** Plain text: header, version changes, one line per scenario change, a summary line. */
 export function formatDiffText(d: EvidenceDiff): string {
-  const lines = [`A ${runText(d.a)} -> B ${runText(d.b)}`];
+  const lines = [`A ${runText(d.a)} -> B ${runText(d.b)}`, ...faultLines(d)];
   for (const v of d.versionChanges) lines.push(`version ${v.key}: ${v.before ?? NONE} -> ${v.after ?? NONE}`);
   for (const g of d.guarantees) lines.push(guaranteeText(d, g));
   for (const c of d.changes) {
@@ -257,6 +295,7 @@ export function formatDiffMarkdown(d: EvidenceDiff): string {
     ),
     "",
   );
+  for (const line of faultLines(d)) out.push(`**${cell(line)}**`, "");
   if (d.versionChanges.length) {
     out.push("### Version changes", "", ...table(["key", "A", "B"], d.versionChanges.map((v) => [v.key, v.before ?? NONE, v.after ?? NONE])), "");
   }

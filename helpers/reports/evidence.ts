@@ -84,7 +84,16 @@ export interface IngressEvidence {
 export interface Evidence {
   schemaVersion: string;
   tool: { name: string; version: string; node: string };
-  run: { id: string; startedAt: string; finishedAt: string; command: string; options: Record<string, unknown>; timingsMs: Record<string, number> };
+  run: {
+    id: string;
+    startedAt: string;
+    finishedAt: string;
+    command: string;
+    options: Record<string, unknown>;
+    timingsMs: Record<string, number>;
+    /** Where the wall time went: named stretches in ms since the process started (npm run bench reads them). */
+    spans?: Array<{ name: string; startMs: number; endMs: number }>;
+  };
   target: Record<string, unknown> & { kind: string; description: string; selection: string; versions: Record<string, string> };
   /** What was under test: the catalogue's own objects, or the user's (with --manifests, a live endpoint's declaration, an audited cluster). */
   subject: { origin: "catalogue" | "manifests" | "endpoint" | "audit"; source: string; changes: string[] };
@@ -155,9 +164,11 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       ...(c.static ? { static: true } : {}),
     };
     if (!r) {
+      // No result because the suite broke (a file that did not load, a fault of the harness): an
+      // error, no verdict on the Ingress; without a reason known, a failure all the same.
       return {
         ...base,
-        verdict: "fail" as const,
+        verdict: runErrors.length ? ("error" as const) : ("fail" as const),
         mismatches: [`not run: ${runErrors[0] ?? "no result was reported for this check"}`],
         durationMs: 0,
       };
@@ -205,6 +216,24 @@ export function totals(scenarios: ScenarioEvidence[]): Evidence["totals"] {
  */
 export function suiteFaulted(evidence: Pick<Evidence, "runErrors" | "harnessFaults" | "totals">): boolean {
   return (evidence.runErrors?.length ?? 0) > 0 || (evidence.harnessFaults?.length ?? 0) > 0 || (evidence.totals.error ?? 0) > 0;
+}
+
+/**
+ * The run's harness faults, one per source and message with how often and from when (a log may
+ * repeat one warning thousands of times), in order of first appearance.
+ */
+export function distinctFaults(ev: Evidence): Array<HarnessFault & { count: number }> {
+  const by = new Map<string, HarnessFault & { count: number }>();
+  for (const f of ev.harnessFaults ?? []) {
+    const key = `${f.source}\u0000${f.message}`;
+    const seen = by.get(key);
+    if (!seen) by.set(key, { ...f, count: 1 });
+    else {
+      seen.count++;
+      if (f.at && (!seen.at || f.at < seen.at)) seen.at = f.at;
+    }
+  }
+  return [...by.values()];
 }
 
 /** Ingresses with auth-tls that the controller serves but for which no probe ran. */

@@ -32,9 +32,17 @@ export function xmlAttr(value: unknown): string {
     .replace(/\r/g, "&#xD;");
 }
 
-/** A CDATA section holding `value` verbatim; `]]>` is split across two sections. */
-export function xmlCdata(value: unknown): string {
-  return `<![CDATA[${String(value ?? "").replace(NOT_XML, REPLACEMENT).replace(/]]>/g, "]]]]><![CDATA[>")}]]>`;
+/**
+ * Element text, escaped rather than in CDATA: a parser turns a literal CR into LF (in CDATA too),
+ * and a response body's CRLF is evidence, so CR is written as a reference.
+ */
+export function xmlText(value: unknown): string {
+  return String(value ?? "")
+    .replace(NOT_XML, REPLACEMENT)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\r/g, "&#xD;");
 }
 
 type Property = [name: string, value: string];
@@ -90,13 +98,13 @@ function testcaseXml(evidence: Evidence, group: string, s: ScenarioEvidence): st
   let body = propertiesXml(caseProperties(s), "      ");
   if (s.verdict === "fail") {
     const text = s.mismatches.join("\n") || "failed";
-    body += `      <failure message="${xmlAttr(`${s.id} ${s.name}: ${s.must}\n${text}`)}" type="mismatch">${xmlCdata(text)}</failure>\n`;
+    body += `      <failure message="${xmlAttr(`${s.id} ${s.name}: ${s.must}\n${text}`)}" type="mismatch">${xmlText(text)}</failure>\n`;
   } else if (s.verdict === "error") {
     // Not a failure of the Ingress: the suite broke while this check ran (the run exits 3).
     const text = faultText(evidence, s);
-    body += `      <error message="${xmlAttr(`${s.id} ${s.name}: no verdict, the harness was at fault\n${text}`)}" type="harness-fault">${xmlCdata(text)}</error>\n`;
+    body += `      <error message="${xmlAttr(`${s.id} ${s.name}: no verdict, the harness was at fault\n${text}`)}" type="harness-fault">${xmlText(text)}</error>\n`;
   } else if (s.verdict === "skip") {
-    body += `      <skipped/>\n      <system-out>${xmlCdata(`skipped: ${s.skipReason ?? "no reason given"}`)}</system-out>\n`;
+    body += `      <skipped/>\n      <system-out>${xmlText(`skipped: ${s.skipReason ?? "no reason given"}`)}</system-out>\n`;
   }
   return `    <testcase classname="${xmlAttr(group)}" name="${xmlAttr(name)}" time="${time}"${body ? `>\n${body}    </testcase>` : "/>"}\n`;
 }

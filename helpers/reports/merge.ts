@@ -7,12 +7,14 @@
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { controls as CONTROLS } from "../../fixtures/controls.ts";
 import { digestOf, inputDigest, shardLabel, type ShardRecord, type ShardUnit } from "../run/shard.ts";
 import { ConfigError } from "../support/errors.ts";
 import { checkWritableDir } from "../support/writable-dir.ts";
 import type { HarnessFault } from "../targets/target.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir, verifyReportDir } from "./attestation.ts";
-import { controlEvidence, findings, ingressEvidence, totals, uncheckedIngresses, type Evidence, type IngressEvidence, type ScenarioEvidence } from "./evidence.ts";
+import { HARNESS_FAULT_EXIT } from "../run/harness-faults.ts";
+import { controlEvidence, findings, ingressEvidence, suiteFaulted, totals, uncheckedIngresses, type Evidence, type IngressEvidence, type ScenarioEvidence } from "./evidence.ts";
 import { writeReports } from "./write-reports.ts";
 
 /** A shard's evidence.json: run.shard names its slice (harnessFaults where the run recorded any). */
@@ -155,8 +157,9 @@ function mergedEvidence(shards: LoadedShard[], out: { reportDir: string; command
   const record = first!.record;
   // Scenario and Ingress order: by unit (units sorted by id), each shard's own order within one.
   const unitIds = shards.flatMap((s) => s.record.units).map((u) => u.id).sort();
+  const position = new Map(unitIds.map((id, i) => [id, i]));
   const unitOf = new Map<string, number>();
-  for (const s of shards) for (const u of s.record.units) for (const m of u.members) unitOf.set(m, unitIds.indexOf(u.id));
+  for (const s of shards) for (const u of s.record.units) for (const m of u.members) unitOf.set(m, position.get(u.id)!);
   const rank = (...keys: Array<string | undefined>) => keys.map((k) => (k === undefined ? undefined : unitOf.get(k))).find((r) => r !== undefined) ?? unitIds.length;
   const scenarios: ScenarioEvidence[] = shards
     .flatMap((s) => s.evidence.scenarios)
@@ -176,7 +179,8 @@ function mergedEvidence(shards: LoadedShard[], out: { reportDir: string; command
       const { totals: _t, checked: _c, ...plan } = p;
       return plan;
     });
-  const coverage = new Map<string, { id: string; title: string; scenarios: string[] }>();
+  // Controls in the order a run lists them (the project's control list), whichever shard has them.
+  const coverage = new Map<string, { id: string; title: string; scenarios: string[] }>(CONTROLS.map((c) => [c.id, { ...c, scenarios: [] }]));
   for (const c of shards.flatMap((s) => s.evidence.controls)) {
     const seen = coverage.get(c.id) ?? { id: c.id, title: c.title, scenarios: [] };
     seen.scenarios = unique([...seen.scenarios, ...c.scenarios]);
@@ -299,13 +303,15 @@ export async function mergeShards(options: MergeOptions): Promise<MergeOutcome> 
   if (nothingChecked) log(`NOTHING WAS CHECKED in any shard: no probe ran (${sum.skip} skipped of ${sum.total}); the merged run proves nothing and fails`);
   else for (const id of unchecked) log(`nothing was checked for Ingress ${id}: every check of it was skipped`);
   log(`${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""}${lost ? `, ${lost} guarantee(s) lost` : ""}${sum.error ? `, ${sum.error} error(s)` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${evidence.target.kind}, ${shards.length} shards)`);
+  // A shard's runErrors already hold a line per harness fault.
   for (const e of evidence.runErrors) log(`error: ${e}`);
-  for (const f of evidence.harnessFaults ?? []) log(`harness fault: ${f.source}: ${f.message}`);
   log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md; each shard as signed under ${join(reportDir, "shards")}/)`);
   log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this merge; public half in ${PUBLIC_KEY_FILE})` : ""));
   for (const p of junitPaths) log(`junit:    ${p}`);
 
-  const broke = evidence.runErrors.length > 0 || (evidence.harnessFaults?.length ?? 0) > 0 || (sum.error ?? 0) > 0;
+  // A shard whose suite broke leaves the whole without a verdict, as a run's own fault does.
+  const broke = suiteFaulted(evidence);
+  if (broke) log(`SUITE FAULT in a shard: the harness itself was at fault; no verdict on the whole (exit ${HARNESS_FAULT_EXIT})`);
   const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding + (strict ? 0 : lost) < sum.total || nothingChecked || unchecked.length > 0;
-  return { exitCode: broke ? 3 : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json") };
+  return { exitCode: broke ? HARNESS_FAULT_EXIT : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json") };
 }

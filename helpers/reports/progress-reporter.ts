@@ -32,6 +32,9 @@ export class ProgressReporter implements Reporter {
   readonly results = new Map<string, CollectedResult>();
   /** Errors outside any scenario (a suite that failed to load...). */
   readonly runErrors: string[] = [];
+  /** When each suite file ran (ms since the process started), for the run's spans. */
+  readonly moduleSpans: Array<{ name: string; startMs: number; endMs: number }> = [];
+  private readonly moduleStarts = new Map<string, number>();
   private readonly write: (line: string) => void;
   /** How many checks the run has (known once they are planned). */
   total: number;
@@ -90,6 +93,15 @@ export class ProgressReporter implements Reporter {
     if (verdict === "skip") this.write(`        skipped: ${skipReason}`);
     if (verdict === "finding" && record?.findingStatement) this.write(`        finding: ${record.findingStatement}`);
     if (verdict === "guarantee-lost" && record?.guaranteeStatement) this.write(`        guarantee lost: ${record.guaranteeStatement}`);
+  }
+
+  onTestModuleStart(testModule: TestModule): void {
+    this.moduleStarts.set(testModule.moduleId, performance.now());
+  }
+
+  onTestModuleEnd(testModule: TestModule): void {
+    const name = /([^/]+)\.conformance\.ts$/.exec(testModule.moduleId)?.[1] ?? testModule.moduleId;
+    this.moduleSpans.push({ name, startMs: this.moduleStarts.get(testModule.moduleId) ?? performance.now(), endMs: performance.now() });
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {

@@ -1,16 +1,16 @@
 // The HTML report and the Markdown step summary, rendered from the evidence of real runs on the
 // nginx target (one that passes, one with a deliberately broken Ingress, and the whole catalogue,
-// whose finding scenarios observe documented weaknesses), checked as text and in a real headless
-// Chromium opened from file://.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+// whose finding scenarios observe documented weaknesses, and a copy of the broken one in which the
+// harness was at fault), checked as text and in a real headless Chromium opened from file://.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { controlEvidence, findings, totals, type Evidence } from "./evidence.ts";
 import type { Manifests } from "../manifests/manifests.ts";
-import { certificateValidity, diagnosticArtifacts, escapeHtml, overallVerdict, renderReportHtml } from "./report-html.ts";
+import { certificateValidity, diagnosticArtifacts, escapeHtml, overallVerdict, renderReportHtml, verdictLabel } from "./report-html.ts";
 import { renderSummaryMarkdown } from "./report-summary.ts";
 import { ROOT, runConformance } from "../run/run.ts";
 
@@ -22,15 +22,25 @@ interface Run {
   reportDir: string;
 }
 
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 async function run(only?: string, alterManifests?: (m: Manifests) => Manifests): Promise<Run> {
-  const reportDir = mkdtempSync(join(tmpdir(), "report-html-test-"));
+  const reportDir = tempDir("report-html-test-");
   const outcome = await runConformance({ target: "nginx", reportDir, only, command: `mtls-conformance run --target nginx --report-dir ${reportDir}`, log: () => undefined, alterManifests });
   return { evidence: outcome.evidence, reportDir };
 }
 
 const depth2 = (m: Manifests): Manifests => {
-  const ing = m.ingresses.find((i) => i.metadata?.name === "test-localhost")!;
-  ing.metadata!.annotations![ANNOTATION_PREFIX + "auth-tls-verify-depth"] = "2";
+  const ing = m.ingresses.find((i) => i.metadata?.name === "test-localhost");
+  if (ing) ing.metadata!.annotations![ANNOTATION_PREFIX + "auth-tls-verify-depth"] = "2";
   return m;
 };
 
@@ -51,6 +61,27 @@ function withFinding(ev: Evidence, id = FINDING_ID): Evidence {
   expect(copy.totals).toEqual(totals(copy.scenarios));
   copy.controls = controlEvidence(copy.controls, copy.scenarios);
   copy.findings = findings(copy.scenarios);
+  return copy;
+}
+
+const FAULT = { source: "nginx error.log", message: "1024 worker_connections are not enough while connecting to upstream", at: "2026-12-02T19:40:01Z" };
+const FAULT_LINE = `harness fault: ${FAULT.source}: ${FAULT.message} (3 times, first at ${FAULT.at})`;
+const OTHER_ERROR = "suites/crl.conformance.ts: Error: the suite did not load";
+
+/**
+ * A copy of the failing run in which the harness was at fault, as the run records it: the fault
+ * (seen three times), a line for it and another error in runErrors, and MTLS-CLIENT-010 erred
+ * instead of failed, its first mismatch naming the fault.
+ */
+function withHarnessFault(ev: Evidence): Evidence {
+  const copy = structuredClone(ev);
+  const s = copy.scenarios.find((x) => x.id === "MTLS-CLIENT-010")!;
+  s.verdict = "error";
+  s.mismatches = [`${FAULT_LINE}: this failure is not evidence against the Ingress (the suite broke; run it again)`, ...s.mismatches];
+  copy.harnessFaults = [FAULT, { ...FAULT, at: "2026-12-02T19:40:02Z" }, FAULT];
+  copy.runErrors = [FAULT_LINE, OTHER_ERROR];
+  copy.totals = totals(copy.scenarios);
+  copy.controls = controlEvidence(copy.controls, copy.scenarios);
   return copy;
 }
 
@@ -394,6 +425,70 @@ describe("renderReportHtml", () => {
   });
 });
 
+describe("a run whose harness broke (verdict error)", () => {
+  it("report.html: SUITE FAULT instead of a verdict, the faults first, erred checks apart from failures and badged ERROR", () => {
+    const ev = withHarnessFault(failing.evidence);
+    expect(ev.totals).toMatchObject({ pass: 1, fail: 0, error: 1, total: 2 });
+    expect(overallVerdict(ev)).toBe("suite-fault");
+    const html = renderReportHtml(ev);
+    expect(html).toMatch(/<title>SUITE FAULT · mTLS conformance /);
+    expect(html).toContain('<div id="verdict" class="verdict suite-fault" data-verdict="suite-fault">SUITE FAULT</div>');
+    const banner = html.split('<p id="suite-fault"')[1]!.split("</p>")[0]!;
+    expect(banner).toContain("SUITE FAULT — no verdict on the Ingresses");
+    expect(banner).toContain("exit 3");
+    expect(banner).toContain("1 harness fault(s), 1 run error(s), 1 check(s) erred");
+    expect(html).toContain(`<div class="stat error"><span class="n">1</span><span class="l">erred</span></div>`);
+
+    // The faults come before anything else; the fault once (with how often), the other error, the erred check.
+    const ids = [...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.slice(0, 3)).toEqual(["faults", "overview", "failures"]);
+    const faults = section(html, "faults");
+    expect([...faults.matchAll(/<li class="fault" data-source="([^"]+)"/g)].map((m) => m[1])).toEqual([FAULT.source]);
+    expect(faults).toContain(escapeHtml(FAULT.message));
+    expect(faults).toContain("(3 times)");
+    expect(faults).toContain(`first at <time datetime="${FAULT.at}">`);
+    // The other run error is listed; the run's line for the fault is not listed again beside it.
+    const runErrors = faults.split('<div class="run-errors">')[1]!.split("</div>")[0]!;
+    expect(runErrors).toContain(escapeHtml(OTHER_ERROR));
+    expect(runErrors).not.toContain(escapeHtml(FAULT.message));
+    expect([...faults.matchAll(/<li class="error-item" data-scenario-id="([^"]+)"/g)].map((m) => m[1])).toEqual(["MTLS-CLIENT-010"]);
+    // Not a failure of the Ingress.
+    expect(section(html, "failures")).toContain("No failures.");
+
+    const row = html.split('<tr class="scenario error" id="scenario-MTLS-CLIENT-010"')[1]!.split("</tr>\n")[0]!;
+    expect(row).toContain('<span class="badge error">ERROR</span>');
+    expect(row).toContain("no verdict, the harness was at fault while this check ran");
+    expect(row).toContain(escapeHtml(FAULT_LINE));
+    expect(html).toMatch(/\.badge\.error\{background:var\(--error-bg\);color:var\(--error\)/);
+    // A control evidenced by the erred check is not shown to hold.
+    for (const c of ev.controls.filter((x) => x.scenarios.includes("MTLS-CLIENT-010"))) expect(html).toContain(`<tr class="control error"><td><code>${c.id}</code></td>`);
+  });
+
+  it("a run error alone (a suite that did not load) is a suite fault too; without any, the verdict is as before", () => {
+    const ev = structuredClone(passing.evidence);
+    ev.runErrors = [OTHER_ERROR];
+    expect(overallVerdict(ev)).toBe("suite-fault");
+    expect(verdictLabel("suite-fault")).toBe("SUITE FAULT");
+    expect(overallVerdict(passing.evidence)).toBe("pass");
+  });
+
+  it("summary.md: the first line says the suite broke, the faults follow, erred checks are tabled apart from failures", () => {
+    const ev = withHarnessFault(failing.evidence);
+    const md = renderSummaryMarkdown(ev);
+    expect(md.split("\n")[0]).toBe("## mTLS conformance: SUITE FAULT — no verdict on the Ingresses (the harness broke; exit 3) (1 passed, 0 failed, 1 erred, 0 skipped of 2) on nginx");
+    expect(md).toContain("- ⛔ harness fault, nginx error.log first at 2026-12-02T19:40:01Z (3 times): 1024 worker\\_connections are not enough while connecting to upstream");
+    expect(md).toContain(`- ⛔ run error: ${OTHER_ERROR}`);
+    expect(md).toMatch(/### Failures\n\nNo failures\./);
+    const errors = tableRows(md, "Errors (no verdict: the harness was at fault)");
+    expect(errors.map((r) => cells(r)[0])).toEqual(["MTLS-CLIENT-010"]);
+    expect(cells(errors[0]!)[2]).toContain("this failure is not evidence against the Ingress");
+    expect(tableRows(md, "Scenarios").map((r) => cells(r).slice(0, 2))).toEqual([
+      ["MTLS-CLIENT-009", "✅"],
+      ["MTLS-CLIENT-010", "⛔"],
+    ]);
+  });
+});
+
 describe("renderSummaryMarkdown", () => {
   it("starts with the verdict line and says there are no failures on a passing run", () => {
     const ev = passing.evidence;
@@ -472,15 +567,21 @@ describe("the report in a real browser", () => {
   let findingRun: Run | undefined;
   /** The passing run with one synthetic finding, rendered into a directory of its own. */
   const withFindingRun = (): Run =>
-    (findingRun ??= { evidence: withFinding(passing.evidence), reportDir: mkdtempSync(join(tmpdir(), "report-html-finding-")) });
+    (findingRun ??= { evidence: withFinding(passing.evidence), reportDir: tempDir("report-html-finding-") });
+
+  let faultRun: Run | undefined;
+  /** The failing run in which the harness was at fault (withHarnessFault), in a directory of its own. */
+  const withFaultRun = (): Run => (faultRun ??= { evidence: withHarnessFault(failing.evidence), reportDir: tempDir("report-html-fault-") });
 
   it.for([
     ["passing", () => passing],
     ["failing", () => failing],
     ["finding", withFindingRun],
     ["full", () => full],
-  ] as const)("the %s run's report.html opens from file:// in headless Chromium, fetches nothing and shows every section", async ([label, get], ctx) => {
-    if (!existsSync(CHROMIUM)) ctx.skip("chromium not installed: apt-get install chromium");
+    ["harness fault", withFaultRun],
+  ] as const)("the %s run's report.html opens from file:// in headless Chromium, fetches nothing and shows every section", async ([label, get]) => {
+    // Never skipped: a report nobody opened in a browser is not known to work.
+    expect(existsSync(CHROMIUM), "chromium is needed: apt-get install chromium").toBe(true);
     const { evidence, reportDir } = get();
     const htmlPath = join(reportDir, "report.html");
     writeFileSync(htmlPath, renderReportHtml(evidence));
@@ -499,12 +600,20 @@ describe("the report in a real browser", () => {
 
       const verdict = page.locator("#verdict");
       expect(await verdict.isVisible()).toBe(true);
-      const expected = evidence.totals.fail === 0 ? "pass" : "fail";
-      expect((await verdict.textContent())?.trim()).toBe(expected.toUpperCase());
+      const expected = { passing: "pass", failing: "fail", finding: "pass", full: "pass", "harness fault": "suite-fault" }[label];
+      expect((await verdict.textContent())?.trim()).toBe(expected === "suite-fault" ? "SUITE FAULT" : expected.toUpperCase());
       expect(await verdict.getAttribute("data-verdict")).toBe(expected);
-      // Green for PASS, red for FAIL.
+      // Green for PASS, red for FAIL, purple when the suite broke.
       const bg = await verdict.evaluate((el) => getComputedStyle(el).backgroundColor);
-      expect(bg).toBe(expected === "pass" ? "rgb(26, 127, 55)" : "rgb(207, 34, 46)");
+      expect(bg).toBe({ pass: "rgb(26, 127, 55)", fail: "rgb(207, 34, 46)", "suite-fault": "rgb(130, 80, 223)" }[expected]);
+      const erred = evidence.scenarios.filter((s) => s.verdict === "error").map((s) => s.id);
+      if (erred.length) {
+        // The faults first on the page, the erred checks in them, in purple, not among the failures.
+        expect(await page.locator("main > section").first().getAttribute("id")).toBe("faults");
+        expect(await page.locator("#suite-fault").innerText()).toContain("SUITE FAULT — no verdict on the Ingresses");
+        expect(await page.locator("#faults .error-item").evaluateAll((els) => els.map((el) => el.getAttribute("data-scenario-id")))).toEqual(erred);
+        expect(await page.locator("#scenarios tr.scenario.error .badge.error").evaluateAll((els) => els.map((el) => getComputedStyle(el).color))).toEqual(erred.map(() => "rgb(130, 80, 223)"));
+      } else expect(await page.locator("#faults").count()).toBe(0);
 
       const failures = page.locator("#failures");
       expect(await failures.isVisible()).toBe(true);

@@ -2,9 +2,9 @@
 // nothing fetched), readable from file:// and printable. Every string that comes from the
 // evidence is escaped: it holds response bodies and headers from the system under test.
 // Past ~1,000 checks report-pages.ts splits it into an index and pages built from the same pieces.
-import { suiteFaulted, uncheckedIngresses, type CertificateEvidence, type Evidence, type IngressEvidence, type ScenarioEvidence } from "./evidence.ts";
+import { distinctFaults, suiteFaulted, uncheckedIngresses, type CertificateEvidence, type Evidence, type IngressEvidence, type ScenarioEvidence } from "./evidence.ts";
 
-export { suiteFaulted, uncheckedIngresses };
+export { distinctFaults, suiteFaulted, uncheckedIngresses };
 
 const DAY_MS = 86_400_000;
 /** A certificate whose notAfter is this close (or already past) is flagged. */
@@ -54,7 +54,7 @@ export const SUITE_FAULT_HEADLINE = "SUITE FAULT — no verdict on the Ingresses
 
 /** `N harness fault(s), M check(s) erred`: what broke, counted. */
 export function faultCounts(ev: Evidence): string {
-  const faults = ev.harnessFaults?.length ?? 0;
+  const faults = distinctFaults(ev).length;
   const errors = ev.totals.error ?? 0;
   const others = otherRunErrors(ev).length;
   return [
@@ -307,12 +307,15 @@ ${body}
  */
 export function renderFaults(ev: Evidence, erred: ScenarioEvidence[] | string = ev.scenarios.filter((s) => s.verdict === "error"), base = ""): string {
   if (!suiteFaulted(ev)) return "";
-  const faults = ev.harnessFaults ?? [];
+  const faults = distinctFaults(ev);
   const others = otherRunErrors(ev);
   const diagnostics = diagnosticArtifacts(ev);
   const faultList = faults.length
     ? `<ol class="fault-list">${faults
-        .map((f) => `<li class="fault" data-source="${e(f.source)}"><span class="k">${e(f.source)}</span>${f.at ? ` ${time(f.at)}` : ""}<pre class="wrap">${e(f.message)}</pre></li>`)
+        .map(
+          (f) =>
+            `<li class="fault" data-source="${e(f.source)}"><span class="k">${e(f.source)}</span>${f.at ? ` ${f.count > 1 ? "first at " : ""}${time(f.at)}` : ""}${f.count > 1 ? ` <span class="muted">(${e(f.count)} times)</span>` : ""}<pre class="wrap">${e(f.message)}</pre></li>`,
+        )
         .join("")}</ol>`
     : "";
   const runErrors = others.length
@@ -559,7 +562,7 @@ export function renderCertificates(ev: Evidence, now: Date): string {
 function renderControls(ev: Evidence): string {
   const rows = ev.controls
     .map(
-      (c) => `<tr class="control ${e(c.verdict)}"><td><code>${e(c.id)}</code></td><td>${e(c.title)}</td><td class="ids">${c.scenarios.map(scenarioLink).join(" ")}</td><td>${badge(c.verdict)}</td></tr>`,
+      (c) => `<tr class="control ${e(c.verdict)}"><td><code>${e(c.id)}</code></td><td>${e(c.title)}</td><td class="ids">${c.scenarios.map((id) => scenarioLink(id)).join(" ")}</td><td>${badge(c.verdict)}</td></tr>`,
     )
     .join("\n");
   return `<section id="controls" class="card"><h2>Control coverage</h2>
@@ -675,12 +678,12 @@ export function renderAppendix(ev: Evidence): string {
     rows.push(["target details", keyValueTable(detailRows, "kv inner")]);
   }
   const artifacts = Object.values(ev.artifacts);
-  if (artifacts.length) rows.push(["artifacts", artifacts.map(artifactLink).join(" · ")]);
+  if (artifacts.length) rows.push(["artifacts", artifacts.map((a) => artifactLink(a)).join(" · ")]);
   return `<section id="appendix" class="card"><h2>Configuration and artifacts</h2>${keyValueTable(rows)}</section>`;
 }
 
 export const CSS = `
-:root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--finding:#bc4c00;--finding-bg:#fff1e5;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+:root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--skip:#9a6700;--skip-bg:#fff8c5;--finding:#bc4c00;--finding-bg:#fff1e5;--error:#8250df;--error-bg:#fbefff;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -695,20 +698,21 @@ h3{margin:16px 0 8px;font-size:15px}
 .muted{color:var(--muted);font-weight:normal}
 .count{display:inline-block;min-width:1.8em;padding:0 6px;border-radius:10px;background:var(--bg);border:1px solid var(--line);font-size:12px;text-align:center;vertical-align:middle;color:var(--muted)}
 header.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:16px;padding:20px max(20px,calc((100% - 1240px)/2));background:var(--card);border-bottom:4px solid var(--line);margin-bottom:20px}
-header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-color:var(--fail)}header.top.pass.has-findings{border-bottom-color:var(--finding)}
+header.top.pass{border-bottom-color:var(--pass)}header.top.fail{border-bottom-color:var(--fail)}header.top.pass.has-findings{border-bottom-color:var(--finding)}header.top.suite-fault{border-bottom-color:var(--error)}
 .kicker{margin:0;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.06em}
 .sub{margin:0;color:var(--muted)}
 .summary{display:flex;align-items:center;gap:18px;flex-wrap:wrap}
 .verdict{font-size:34px;font-weight:800;letter-spacing:.08em;padding:8px 26px;border-radius:10px;color:#fff}
-.verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+.verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}.verdict.suite-fault{background:var(--error)}
 p.nothing{margin:8px 0 0;padding:8px 12px;border-radius:6px;background:var(--fail);color:#fff;font-weight:600;grid-column:1/-1}
+p.nothing.suite-fault{background:var(--error);flex-basis:100%}p.nothing a{color:#fff;text-decoration:underline}
 details.basis{margin:4px 0 0;font-size:12px;color:var(--muted)}details.basis ul{margin:4px 0 0 16px;padding:0}
 .findings-badge{align-self:center;padding:6px 14px;border-radius:16px;background:var(--finding);color:#fff;font-size:15px;font-weight:700;letter-spacing:.03em;white-space:nowrap}
 a.findings-badge:hover{text-decoration:none;filter:brightness(1.1)}
 .stats{display:flex;gap:8px}
 .stat{display:flex;flex-direction:column;align-items:center;min-width:64px;padding:6px 10px;border-radius:8px;border:1px solid var(--line);background:var(--bg)}
 .stat .n{font-size:22px;font-weight:700}.stat .l{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em}
-.stat.pass .n{color:var(--pass)}.stat.fail .n{color:var(--fail)}.stat.skip .n{color:var(--skip)}.stat.finding .n{color:var(--finding)}
+.stat.pass .n{color:var(--pass)}.stat.fail .n{color:var(--fail)}.stat.skip .n{color:var(--skip)}.stat.finding .n{color:var(--finding)}.stat.error .n{color:var(--error)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;margin-bottom:20px}
 .grid2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:20px;margin-bottom:0}
 .grid2>.card{margin-bottom:20px}
@@ -723,7 +727,7 @@ ul.plain{list-style:none;margin:0;padding:0}ul.plain li{margin:0 0 2px}
 .desc{font-weight:600}
 .bad-text{color:var(--fail)}.ok-text{color:var(--pass);font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:12px;font-size:11px;font-weight:700;letter-spacing:.04em;white-space:nowrap;border:1px solid transparent}
-.badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}.badge.finding{background:var(--finding-bg);color:var(--finding);border-color:#ffc799}
+.badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}.badge.finding{background:var(--finding-bg);color:var(--finding);border-color:#ffc799}.badge.error{background:var(--error-bg);color:var(--error);border-color:#d8b9ff}
 #failures.has-failures{border-left:5px solid var(--fail)}#failures.no-failures{border-left:5px solid var(--pass)}
 #findings.has-findings{border-left:5px solid var(--finding)}#findings.no-findings{border-left:5px solid var(--pass)}
 .finding-list{margin:0;padding-left:20px}
@@ -742,6 +746,15 @@ code.finding-id{font-weight:normal;color:var(--muted)}
 .mismatches code{color:var(--fail);white-space:pre-wrap}
 .diag{margin:4px 0 0;font-size:13px}
 .run-errors pre{margin:0}
+#faults{border-left:5px solid var(--error)}
+.fault-list,.error-list{margin:0 0 10px;padding-left:20px}
+.fault{margin-bottom:8px}.fault pre{margin:4px 0 0;border-color:#d8b9ff;background:var(--error-bg)}
+.error-item{margin-bottom:14px}.error-item h3{margin:4px 0}.error-item .name{font-weight:normal;color:var(--muted)}
+.error-item .mismatches li,.error-item .mismatches code{color:var(--error)}
+nav.pages{margin:0 0 16px;font-size:13px}nav.pages a,nav.pages span{margin-right:8px}
+table.ingresses{font-size:13px}table.ingresses td.n{text-align:right;white-space:nowrap}
+table.ingresses tr.fail>td:first-child{box-shadow:inset 4px 0 0 var(--fail)}table.ingresses tr.error>td:first-child{box-shadow:inset 4px 0 0 var(--error)}
+table.ingresses tr.finding>td:first-child{box-shadow:inset 4px 0 0 var(--finding)}table.ingresses tr.unchecked>td:first-child{box-shadow:inset 4px 0 0 var(--skip)}
 .hint{color:var(--muted);margin:0 0 10px;font-size:13px}
 h3.suite{margin:18px 0 6px;padding:4px 8px;background:var(--bg);border-radius:6px;font-size:14px}
 table.matrix{table-layout:fixed}
@@ -751,6 +764,9 @@ tr.scenario.fail>td:first-child{box-shadow:inset 4px 0 0 var(--fail)}
 tr.scenario.skip>td:first-child{box-shadow:inset 4px 0 0 var(--skip)}
 tr.scenario.pass>td:first-child{box-shadow:inset 4px 0 0 var(--pass)}
 tr.scenario.finding>td:first-child{box-shadow:inset 4px 0 0 var(--finding)}
+tr.scenario.error>td:first-child{box-shadow:inset 4px 0 0 var(--error)}
+.scn .error-note{font-size:12px;color:var(--error);margin:4px 0;font-weight:600}.scn .error-note .k{color:var(--error)}
+tr.scenario.error .mismatches li,tr.scenario.error .mismatches code{color:var(--error)}
 .scn .id{font-family:var(--mono);font-weight:700;font-size:13px}
 .scn .name{color:var(--muted);font-size:13px}
 .scn .must{font-size:13px;margin:4px 0}
@@ -797,20 +813,29 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:10px}
   main{max-width:none;padding:0}
   header.top{padding:0 0 10px;margin-bottom:12px}
   .card{border:none;border-radius:0;padding:0;margin-bottom:16px;break-inside:auto}
-  #failures.has-failures,#failures.no-failures,#findings.has-findings,#findings.no-findings{border-left:none}
-  tr,.failure,.finding-item,.policy{break-inside:avoid}
+  #failures.has-failures,#failures.no-failures,#findings.has-findings,#findings.no-findings,#faults{border-left:none}
+  tr,.failure,.error-item,.fault,.finding-item,.policy{break-inside:avoid}
+  nav.pages{display:none}
   thead{display:table-header-group}
   h2,h3{break-after:avoid}
   a{color:inherit}
 }
 `;
 
-/** The run's evidence as one self-contained HTML page. */
-export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions = {}): string {
+/** The instant certificate validity is judged against: options.now, else the run's end. */
+export function reportNow(evidence: Evidence, options: ReportHtmlOptions = {}): Date {
   const finished = new Date(evidence.run.finishedAt);
-  const now = options.now ?? (Number.isNaN(finished.getTime()) ? new Date() : finished);
-  const verdict = overallVerdict(evidence);
+  return options.now ?? (Number.isNaN(finished.getTime()) ? new Date() : finished);
+}
+
+/** `PASS · mTLS conformance <run> (n/N passed, …)`: the title of every page of the report. */
+export function pageTitle(evidence: Evidence, suffix = ""): string {
   const t = evidence.totals;
+  return `${verdictLabel(overallVerdict(evidence))}${suffix} · mTLS conformance ${evidence.run.id} (${t.pass}/${t.total} passed${t.error ? `, ${t.error} erred` : ""}${findingCount(evidence) > 0 ? `, ${findingsLabel(findingCount(evidence))}` : ""}, ${evidence.target.kind})`;
+}
+
+/** A whole self-contained page: inline CSS, a CSP that lets nothing load, no scripts. */
+export function htmlPage(title: string, header: string, main: string, evidence: Evidence): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -818,26 +843,38 @@ export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="referrer" content="no-referrer">
-<title>${e(verdictLabel(verdict))} · mTLS conformance ${e(evidence.run.id)} (${e(t.pass)}/${e(t.total)} passed${findingCount(evidence) > 0 ? `, ${e(findingsLabel(findingCount(evidence)))}` : ""}, ${e(evidence.target.kind)})</title>
+<title>${e(title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
-${renderHeader(evidence)}
+${header}
 <main>
-${renderRunAndTarget(evidence)}
-${renderFailures(evidence)}
-${renderFindingScenarios(evidence)}
-${renderScenarios(evidence)}
-${renderBrowserScreenshots(evidence)}
-${renderCertificates(evidence, now)}
-${renderControls(evidence)}
-${renderClaims(evidence)}
-${renderPolicies(evidence)}
-${renderReproduce(evidence)}
-${renderAppendix(evidence)}
+${main}
 <footer>${e(evidence.tool.name)} ${e(evidence.tool.version)} · evidence schema ${e(evidence.schemaVersion)} · run ${e(evidence.run.id)}</footer>
 </main>
 </body>
 </html>
 `;
+}
+
+/** The run's evidence as one self-contained HTML page. */
+export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions = {}): string {
+  const now = reportNow(evidence, options);
+  const main = [
+    renderFaults(evidence),
+    renderRunAndTarget(evidence),
+    renderFailures(evidence),
+    renderFindingScenarios(evidence),
+    renderScenarios(evidence),
+    renderBrowserScreenshots(evidence),
+    renderCertificates(evidence, now),
+    renderControls(evidence),
+    renderClaims(evidence),
+    renderPolicies(evidence),
+    renderReproduce(evidence),
+    renderAppendix(evidence),
+  ]
+    .filter(Boolean)
+    .join("\n");
+  return htmlPage(pageTitle(evidence), renderHeader(evidence), main, evidence);
 }

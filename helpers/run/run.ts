@@ -143,6 +143,13 @@ interface RunPlan {
 }
 
 /** What one group's target was, for the evidence. */
+/** A stretch of the run's wall time, in ms since the process started (performance.timeOrigin). */
+export interface Span {
+  name: string;
+  startMs: number;
+  endMs: number;
+}
+
 interface TargetRecord extends Record<string, unknown> {
   suites: string[];
   kind: string;
@@ -241,10 +248,14 @@ function userShard(user: UserObjects, options: RunOptions): { user: UserObjects;
 async function concludeEmptyShard(run: RunState, subject: RunSubject): Promise<RunOutcome> {
   const { log, reportDir, timings, options, plan } = run;
   const shard = plan.shard!;
-  const why = shard.units.length ? `--only leaves no check in its ${shard.units.length} unit(s)` : `the input has ${shard.unitCount} unit(s) for ${shard.count} shards`;
+  const why = !shard.units.length ? `the input has ${shard.unitCount} unit(s) for ${shard.count} shards` : options.only ? `--only leaves no check in its ${shard.units.length} unit(s)` : `its ${shard.units.length} unit(s) have no check`;
   const note = `shard ${shardLabel(shard)} has nothing to check (${why}); \`mtls-conformance merge\` judges the whole run`;
   subject.changes.push(note);
-  run.targets.push({ suites: [], kind: plan.choice.target.kind, description: "not started: this shard has nothing to check", versions: {} });
+  // With --manifests the objects began deploying before --only left nothing: stopped before signing, as a run's target is.
+  const early = await run.early?.catch(() => undefined);
+  run.early = undefined;
+  await early?.started?.stop();
+  run.targets.push({ suites: [], kind: plan.choice.target.kind, description: early?.started ? `stopped unused: ${early.started.description}` : "not started: this shard has nothing to check", versions: early?.started?.versions ?? {} });
   await run.pkiWritten;
   run.lap("totalMs", run.t0);
   const evidence = assembleEvidence({ ...run, scenarioResults: [], runErrors: run.reporter.runErrors, subject });
@@ -413,6 +424,9 @@ interface RunState {
   t0: number;
   timings: Record<string, number>;
   lap(name: string, since: number): void;
+  /** Where the wall time went (ms since the process started): the evidence's run.spans, read by npm run bench. */
+  spans: Span[];
+  span(name: string, since: number): void;
   reportDir: string;
   workDir: string;
   namespace: string;
@@ -428,6 +442,8 @@ interface RunState {
   targets: TargetRecord[];
   /** The targets running now, stopped on the way out whatever happens. */
   started: StartedTarget[];
+  /** When the early deployment started. */
+  earlyAt?: number;
   /** A deployment started while the checks were still being made (--manifests). */
   early?: Promise<{ started?: StartedTarget; deployError?: string }>;
   pkiWritten: Promise<unknown>;
@@ -458,6 +474,7 @@ async function openRun(options: RunOptions): Promise<RunState> {
   await checkWritableDir(reportDir, "--report-dir");
   if (options.keysDir) await checkWritableDir(resolve(options.keysDir), "--keys-dir");
   const plan = await planRun(options);
+  const tPlanned = performance.now();
   log(`target: ${plan.choice.target.kind} (${plan.choice.why})`);
 
   await mkdir(reportDir, { recursive: true });
@@ -477,7 +494,13 @@ async function openRun(options: RunOptions): Promise<RunState> {
     startedAt,
     t0,
     timings,
-    lap: (name, since) => (timings[name] = (timings[name] ?? 0) + Math.round(performance.now() - since)),
+    lap: (name, since) => {
+      timings[name] = (timings[name] ?? 0) + Math.round(performance.now() - since);
+      // Deploys have a span each (runGroup); the total is the whole.
+      if (name !== "totalMs" && name !== "deployMs") run.span(name.replace(/Ms$/, ""), since);
+    },
+    spans: [{ name: "startup", startMs: 0, endMs: Math.round(t0) }, { name: "plan", startMs: Math.round(t0), endMs: Math.round(tPlanned) }],
+    span: (name, since) => void run.spans.push({ name, startMs: Math.round(since), endMs: Math.round(performance.now()) }),
     reportDir,
     workDir,
     namespace: options.namespace ?? plan.choice.target.defaultNamespace ?? "default",
@@ -485,7 +508,7 @@ async function openRun(options: RunOptions): Promise<RunState> {
     reporter,
     // Vitest takes a while to load and start: let it do so while the subject is built; the suites
     // wait for their context on the control server.
-    vitest: startSuiteRunner(plan.suites, reporter, concurrency, control.url, options.testTimeoutMs, plan.ownDeployment),
+    vitest: startSuiteRunner(plan.suites, reporter, concurrency, control.url, options.testTimeoutMs, plan.ownDeployment, (since) => run.span("vitest ready", since)),
     control,
     artifacts: { pki: "pki/" },
     targets: [],
@@ -515,6 +538,7 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
   const begun = await buildSubject(run.plan, run.options, run.namespace, run.log);
   if (begun.manifests) {
     const hosts = [...new Set(begun.manifests.ingresses.flatMap((i) => (i.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h)))];
+    run.earlyAt = performance.now();
     run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
@@ -557,9 +581,12 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   const hostsOf = (d?: Deployment) => [...new Set(group.checks.filter((c) => !d || d.suites.includes(c.suite)).map((c) => c.host).filter(Boolean))];
   const ctx = { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget };
   const startedAll = await Promise.all(
-    deployments.map((d, i) =>
-      i === 0 && run.early ? run.early : startTarget(plan, { manifests: d?.manifests ?? group.manifests, hosts: hostsOf(d), foreignCaPem: subject.foreignCaPem, instance: d?.name || undefined }, ctx),
-    ),
+    deployments.map(async (d, i) => {
+      const t = performance.now();
+      const started = await (i === 0 && run.early ? run.early : startTarget(plan, { manifests: d?.manifests ?? group.manifests, hosts: hostsOf(d), foreignCaPem: subject.foreignCaPem, instance: d?.name || undefined }, ctx));
+      run.span(`deploy${d?.name ? ` ${d.name}` : ""}`, i === 0 && run.early ? run.earlyAt ?? t : t);
+      return started;
+    }),
   );
   run.early = undefined;
   run.started = startedAll.flatMap((x) => (x.started ? [x.started] : []));
@@ -582,6 +609,7 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   const stagedContext = stagedDeployment?.name ? context.bySuite[stagedDeployment.suites[0]!]! : context;
   await executeChecks(run, context, group, { target: startedAll[Math.max(stagedAt, 0)]!.started, manifests: stagedDeployment?.manifests ?? group.manifests, context: stagedContext }, subject);
   run.lap("suitesMs", tSuites);
+  for (const m of run.reporter.moduleSpans.splice(0)) run.spans.push({ name: `suite ${m.name}`, startMs: Math.round(m.startMs), endMs: Math.round(m.endMs) });
   await decideAfterProbes(run, subject, group);
   for (const c of group.checks.filter((x) => x.suite === BROWSER_SUITE)) if (existsSync(join(reportDir, "browser", `${c.name}.png`))) artifacts[`browser/${c.name}.png`] = `browser/${c.name}.png`;
 
@@ -667,7 +695,7 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   return { exitCode: broke ? HARNESS_FAULT_EXIT : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
 }
 
-function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options" | "namespace" | "timings" | "plan" | "targets" | "artifacts" | "reportDir"> & {
+function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options" | "namespace" | "timings" | "spans" | "plan" | "targets" | "artifacts" | "reportDir" | "faults"> & {
   subject: RunSubject;
   scenarioResults: ReturnType<typeof scenarioEvidence>;
   runErrors: string[];
@@ -700,6 +728,7 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
         ...targetOptions,
       },
       timingsMs: input.timings,
+      spans: input.spans,
       // --shard: which slice this is, and what identifies the whole input (mtls-conformance merge checks it).
       ...(plan.shard ? { shard: plan.shard } : {}),
     },
@@ -726,6 +755,7 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
       : {}),
     artifacts: input.artifacts,
     runErrors: input.runErrors,
+    ...(input.faults.length ? { harnessFaults: input.faults } : {}),
     totals: totals(scenarioResults),
   };
 }
@@ -737,9 +767,11 @@ interface StartedSuiteRunner {
   done: Promise<void>;
 }
 
-function startSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, controlUrl: string, testTimeoutMs?: number, ownDeployment?: string[]): StartedSuiteRunner {
+function startSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, controlUrl: string, testTimeoutMs?: number, ownDeployment?: string[], ready?: (since: number) => void): StartedSuiteRunner {
+  const t = performance.now();
   const instance = createSuiteRunner(suites, reporter, concurrency, testTimeoutMs, ownDeployment).then((v) => {
     v.provide("mtlsControl", controlUrl);
+    ready?.(t);
     return v;
   });
   const done = instance.then((v) => v.start()).then(() => undefined);

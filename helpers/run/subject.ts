@@ -13,7 +13,7 @@ import type { Check } from "../checks/check.ts";
 import { checksFromCatalogue, decideLint, type ProfileChoice } from "../checks/from-catalogue.ts";
 import { completeChecks, planChecks, type IngressPlan } from "../checks/generate.ts";
 import { lintObjects } from "../checks/lint.ts";
-import { GUIDE_COMMAND_RULES, runGuideCommands } from "../checks/guide-commands.ts";
+import { GUIDE_COMMAND_RULES, runGuideCommands, startGuideOpenssl, takeStartedGuideOpenssl } from "../checks/guide-commands.ts";
 import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
 import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
@@ -129,18 +129,24 @@ export async function catalogueSubject(input: {
     return input.alterManifests ? input.alterManifests(structuredClone(built)) : built;
   };
   const groups = split.map((g): SubjectGroup => {
+    const whole = manifestsFor(g.scenarios);
     const own = (input.ownDeployment ?? []).filter((suite) => g.scenarios.some((s) => s.suite === suite));
     const rest = [...new Set(g.scenarios.map((s) => s.suite))].filter((suite) => !own.includes(suite));
-    const deployments = own.length && rest.length
-      ? [
-          { name: "", suites: rest, manifests: manifestsFor(g.scenarios.filter((s) => rest.includes(s.suite))) },
-          ...own.map((suite) => ({ name: suite, suites: [suite], manifests: manifestsFor(g.scenarios.filter((s) => s.suite === suite)) })),
-        ]
-      : undefined;
+    // Each deployment holds the objects its suites' policies need, taken from the group's (as
+    // altered); anything else in the group's objects goes with the rest of the suites.
+    const names = (suites: string[]) => buildManifests({ namespace, policies: policiesOf(catalogue, g.scenarios.filter((s) => suites.includes(s.suite))), pki, ingressClass: input.ingressClass });
+    const ownNames = own.map((suite) => names([suite]));
+    const deployments =
+      own.length && rest.length
+        ? [
+            { name: "", suites: rest, manifests: subsetOf(whole, names(rest), ownNames) },
+            ...own.map((suite, i) => ({ name: suite, suites: [suite], manifests: subsetOf(whole, ownNames[i]!) })),
+          ]
+        : undefined;
     return {
       name: g.name,
       checks: checksFromCatalogue(catalogue, g.scenarios, namespace, lint, input.successor, pending),
-      manifests: manifestsFor(g.scenarios),
+      manifests: whole,
       ...(deployments ? { deployments } : {}),
       junitFile: input.isolate ? `junit-${g.name}.xml` : "junit.xml",
       manifestsFile: input.isolate ? `manifests-${g.name}.yaml` : "manifests.yaml",
@@ -174,6 +180,19 @@ export async function catalogueSubject(input: {
     writeFiles: (dirs) => writePki(pki, dirs),
     pki,
   };
+}
+
+/**
+ * The objects of `whole` that `names` also holds (by kind, namespace and name), and, where `others`
+ * is given, those that none of the others holds either.
+ */
+function subsetOf(whole: Manifests, names: Manifests, others: Manifests[] = []): Manifests {
+  const key = (o: { kind?: string; metadata?: { namespace?: string; name?: string } }) => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
+  const keys = (m: Manifests) => [...m.secrets, ...m.ingresses, ...m.workloads].map(key);
+  const wanted = new Set(keys(names));
+  const elsewhere = new Set(others.flatMap(keys));
+  const keep = (o: Parameters<typeof key>[0]) => wanted.has(key(o)) || (others.length > 0 && !elsewhere.has(key(o)));
+  return { ...whole, secrets: whole.secrets.filter(keep), ingresses: whole.ingresses.filter(keep), workloads: whole.workloads.filter(keep) };
 }
 
 interface DeclaredInput {
@@ -320,10 +339,13 @@ export async function foundSubject(input: { found: DeclaredObjects; only?: strin
 /** The guide's commands run once per process (RSA-4096 keys and an nginx each time otherwise), in a scratch directory removed afterwards. */
 let guideCommandsOnce: ReturnType<typeof runGuideCommands> | undefined;
 function guideCommandsRun(): ReturnType<typeof runGuideCommands> {
+  // Its openssl commands may have started with the process (bin/mtls-conformance.ts), their keys
+  // offered to the run's PKI; if not, they start now, before the PKI takes its keys.
+  const early = startGuideOpenssl() && takeStartedGuideOpenssl();
   guideCommandsOnce ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), "guide-commands-"));
+    const dir = early?.root ?? (await mkdtemp(join(tmpdir(), "guide-commands-")));
     try {
-      return await runGuideCommands(dir);
+      return await runGuideCommands(dir, early);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,9 @@
 //   compared with the directive lines found in the rendered `server { ... }` block of the host;
 // - certificate fingerprints computed by the PKI builder, compared with the PEM files written;
 // - the real nginx binary (`nginx -t`), which must accept the rendered configuration
-//   and must reject verify-depth -1 as the reference says the controller's reload does.
+//   and must reject verify-depth -1 as the reference says the controller's reload does;
+// - around the servers, the directives of the controller's nginx.tmpl with its config.go defaults
+//   and the sizes its nginx.go computes, worked out by hand (kubernetes/ingress-nginx@controller-v1.15.1).
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";

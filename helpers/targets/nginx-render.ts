@@ -2,8 +2,9 @@
 // renders for its auth-tls annotations (facts: shared/reference/ingress-nginx-auth-tls.md). Which
 // Ingress governs a host, which ones the controller rejects or denies, is the policy model's
 // reading of the controller (helpers/model/hosts.ts): the renderer only writes it out.
-// Only the parts that decide client-certificate behaviour are emulated; Lua balancing,
-// snippets and the rest of the controller's template are not.
+// Only the parts that decide client-certificate behaviour are emulated, with the controller's
+// connection limits, upstream keep-alive and name hash sizes (what decides how much it carries);
+// Lua balancing, snippets and the rest of the controller's template are not.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -2,13 +2,14 @@
 // and the probe compared with curl credential by credential.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
-import { buildManifests } from "../manifests/manifests.ts";
+import { buildManifests, type Manifests } from "../manifests/manifests.ts";
 import { writePki } from "../pki/pki-files.ts";
 import { buildPki, chainPem, CREDENTIAL_NAMES, type Pki } from "../pki/pki.ts";
 import { probe } from "../probe/probe.ts";
@@ -20,11 +21,12 @@ let pki: Pki;
 let target: StartedTarget;
 let pkiDir: string;
 let reportDir: string;
+let base: string;
 const HOST = "test.localdev.me";
 
 beforeAll(async () => {
   pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
-  const base = mkdtempSync(join(tmpdir(), "nginx-target-test-"));
+  base = mkdtempSync(join(tmpdir(), "nginx-target-test-"));
   pkiDir = join(base, "pki");
   reportDir = join(base, "report");
   await writePki(pki, { certDir: pkiDir, keyDir: pkiDir });
@@ -34,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await target?.stop();
+  if (base) rmSync(base, { recursive: true, force: true });
 });
 
 /**
@@ -175,6 +178,7 @@ describe("lifecycle", () => {
   it("stop() closes the port and removes its files; a second stop() is harmless", async () => {
     const manifests = buildManifests({ namespace: "default", policies: catalogue.policies.slice(0, 1), pki });
     const base = mkdtempSync(join(tmpdir(), "nginx-stop-"));
+    onTestFinished(() => rmSync(base, { recursive: true, force: true }));
     const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: () => undefined });
     const { port } = t.endpointFor(HOST);
     const prefix = String((t.details as { listen: string }).listen);
@@ -214,6 +218,7 @@ describe("update (the lifecycle suite's state changes)", () => {
     const policies = catalogue.policies.slice(0, 1);
     const manifests = buildManifests({ namespace: "default", policies, pki });
     const base = mkdtempSync(join(tmpdir(), "nginx-update-"));
+    onTestFinished(() => rmSync(base, { recursive: true, force: true }));
     const lines: string[] = [];
     const t = await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: (l) => lines.push(l) });
     try {
@@ -233,6 +238,10 @@ describe("update (the lifecycle suite's state changes)", () => {
       expect(lines.join("\n")).toMatch(/the reload fails \(.*ssl_verify_depth.*\); the previous configuration keeps serving/);
       expect((await ask()).status).toBe(200);
       expect((t.details.refusedReloads as string[]).length).toBe(1);
+      // nginx logged the refusal as an [emerg]: expected behaviour, not a fault of the harness.
+      await t.collectDiagnostics();
+      expect(readFileSync(join(base, "r", "nginx", "error.log"), "utf8")).toMatch(/\[emerg\] .*ssl_verify_depth/);
+      expect(await t.health!()).toEqual([]);
 
       // Fixed: everything held applies again (verify on).
       await t.update!(manifests);
@@ -250,3 +259,107 @@ describe("update (the lifecycle suite's state changes)", () => {
   });
 });
 
+
+/** A temporary directory removed when the test ends, after the targets it holds are stopped. */
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Stops the target when the test ends, before its directory is removed. */
+const toStop: StartedTarget[] = [];
+function track(t: StartedTarget): StartedTarget {
+  toStop.push(t);
+  return t;
+}
+afterEach(async () => {
+  for (const t of toStop.splice(0)) await t.stop();
+});
+
+/** Client sockets of this machine connected to 127.0.0.1:port (/proc/net/tcp, state 01). */
+function establishedTo(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[2] === `0100007F:${hex}` && f[3] === "01").length;
+}
+
+describe.skipIf(process.platform !== "linux")("the reload check's own connections", () => {
+  it("update() leaves no connection open to the port-80 listener", async () => {
+    const manifests = buildManifests({ namespace: "default", policies: catalogue.policies.slice(0, 1), pki });
+    const base = scratch("nginx-reload-sockets-");
+    const t = track(await new NginxTarget().start({ manifests, workDir: base, reportDir: join(base, "r"), log: () => undefined }));
+    const { port } = t.httpEndpointFor!(HOST)!;
+    for (let i = 0; i < 3; i++) await t.update!(manifests);
+    expect(establishedTo(port)).toBe(0);
+  });
+});
+
+/** An Ingress without tls: or auth-tls, served on port 80 as is. */
+function plainManifests(host: string): Manifests {
+  const ingress = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name: "plain", namespace: "default" },
+    spec: { ingressClassName: "nginx", rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "plain", port: { number: 80 } } } }] } }] },
+  };
+  return { namespace: "default", namespaces: ["default"], secrets: [], ingresses: [ingress], workloads: [], backends: [], hostCertificates: {} };
+}
+
+function get(address: string, port: number, host: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: address, port, path: "/", headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end();
+  });
+}
+
+describe("health(): the data plane's own account of the harness", () => {
+  it("a data plane run short of worker_connections (workerConnections, tests only) is reported with when it happened", async () => {
+    const host = "plain.test.localdev.me";
+    const base = scratch("nginx-short-");
+    const t = track(await new NginxTarget({ workerConnections: 16 }).start({ manifests: plainManifests(host), workDir: base, reportDir: join(base, "r"), log: () => undefined }));
+    const { address, port } = t.httpEndpointFor!(host)!;
+    expect(await get(address, port, host)).toBe(200);
+    expect(await t.health!()).toEqual([]);
+
+    const startMs = Date.now();
+    // 16 connections per worker, two of them its listening sockets, two per proxied request.
+    const answers = await Promise.all(Array.from({ length: 96 }, () => get(address, port, host)));
+    const endMs = Date.now();
+    // nginx closed connections it had accepted: the clients saw them fail.
+    expect(answers.filter((a) => a !== 200).length).toBeGreaterThan(0);
+    await t.collectDiagnostics();
+    const logged = readFileSync(join(base, "r", "nginx", "error.log"), "utf8").split("\n").filter((l) => l.includes("16 worker_connections are not enough"));
+    expect(logged.length).toBeGreaterThan(0);
+
+    const faults = await t.health!();
+    expect(faults.length).toBe(logged.length);
+    for (const f of faults) {
+      expect(f).toMatchObject({ source: "nginx error.log", message: expect.stringMatching(/^\[(warn|alert)\] \d+#\d+: 16 worker_connections are not enough/) });
+      expect(Date.parse(f.at!)).toBeGreaterThanOrEqual(Math.floor(startMs / 1000) * 1000);
+      expect(Date.parse(f.at!)).toBeLessThanOrEqual(endMs);
+    }
+  });
+
+  it("after stop(), health() reads the log saved in the report (an instance's own directory)", async () => {
+    const base = scratch("nginx-stopped-health-");
+    const t = track(await new NginxTarget({ workerConnections: 8 }).start({ manifests: plainManifests("plain.test.localdev.me"), workDir: base, reportDir: join(base, "r"), log: () => undefined, instance: "lifecycle" }));
+    const { address, port } = t.httpEndpointFor!("plain.test.localdev.me")!;
+    await Promise.all(Array.from({ length: 48 }, () => get(address, port, "plain.test.localdev.me")));
+    const before = await t.health!();
+    expect(before.length).toBeGreaterThan(0);
+    await t.stop();
+    expect(existsSync(join(base, "r", "nginx-lifecycle", "error.log"))).toBe(true);
+    expect(existsSync(join(base, "r", "nginx"))).toBe(false);
+    // The saved log holds what was reported, and whatever the shutdown added.
+    expect((await t.health!()).slice(0, before.length)).toEqual(before);
+  });
+});

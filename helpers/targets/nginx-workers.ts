@@ -33,21 +33,18 @@ export async function workerProcesses(masterPid: number): Promise<WorkerProcess[
 export const accepting = (workers: WorkerProcess[]): WorkerProcess[] => workers.filter((w) => !w.title.includes("shutting down"));
 
 /**
- * Waits until none of `old` is still a worker of the master (exited), or, after `graceMs`, until
- * each is at least shutting down (a long connection may keep one alive; its sockets are closed).
- * Returns false if neither happened before `timeoutMs`.
+ * Waits until none of `old` accepts connections any more: each has exited or is shutting down
+ * (its title changes in the same step, with no event in between, as it closes its listening
+ * sockets: ngx_process_cycle.c above). Returns false if that did not happen before `timeoutMs`.
  */
-export async function waitForOldWorkers(masterPid: number, old: number[], options: { graceMs?: number; timeoutMs?: number } = {}): Promise<boolean> {
+export async function waitForOldWorkers(masterPid: number, old: number[], options: { timeoutMs?: number } = {}): Promise<boolean> {
   const start = Date.now();
-  const graceMs = options.graceMs ?? 2000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const oldSet = new Set(old);
   for (;;) {
     const now = (await workerProcesses(masterPid)) ?? [];
-    const remaining = now.filter((w) => oldSet.has(w.pid));
-    if (remaining.length === 0) return true;
-    if (Date.now() - start > graceMs && accepting(remaining).length === 0) return true;
+    if (accepting(now.filter((w) => oldSet.has(w.pid))).length === 0) return true;
     if (Date.now() - start > timeoutMs) return false;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -91,3 +91,43 @@ export async function writeIngressZoo(dir: string, count = 100): Promise<Zoo> {
   }
   return { dir, ingresses: count, sharedHosts, deniedIngresses };
 }
+
+/**
+ * A large platform's cluster as the scale benchmark has it: `namespaces` namespaces, each with one
+ * CA Secret and ten auth-tls Ingresses of their own hosts cycling through six declarations (on with
+ * pass-certificate, optional with depth 2, match-cn with depth 3, an error page, optional_no_ca,
+ * on with depth 2). Ten Ingresses per namespace: 100 namespaces are 1,000 Ingresses.
+ */
+export async function writeTenantZoo(dir: string, namespaces: number): Promise<Zoo> {
+  mkdirSync(dir, { recursive: true });
+  const kinds: Array<Record<string, string>> = [
+    { "auth-tls-verify-client": "on", "auth-tls-pass-certificate-to-upstream": "true" },
+    { "auth-tls-verify-client": "optional", "auth-tls-verify-depth": "2" },
+    { "auth-tls-verify-client": "on", "auth-tls-verify-depth": "3", "auth-tls-match-cn": "CN=client-[a-z]+$" },
+    { "auth-tls-verify-client": "on", "auth-tls-error-page": "https://login.tenants.test/denied" },
+    { "auth-tls-verify-client": "optional_no_ca" },
+    { "auth-tls-verify-client": "on", "auth-tls-verify-depth": "2" },
+  ];
+  let count = 0;
+  for (let n = 0; n < namespaces; n++) {
+    const ns = `tenant-${String(n).padStart(3, "0")}`;
+    const docs: object[] = [{ apiVersion: "v1", kind: "Secret", metadata: { name: "client-ca", namespace: ns }, type: "Opaque", stringData: { "ca.crt": await caCertificate(`${ns} client CA`) } }];
+    for (let i = 0; i < 10; i++, count++) {
+      const name = `app-${i}`;
+      const host = `${name}.${ns}.tenants.test`;
+      const annotations = Object.fromEntries([["auth-tls-secret", `${ns}/client-ca`], ...Object.entries(kinds[i % kinds.length]!)].map(([k, v]) => [P + k, v]));
+      docs.push({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "Ingress",
+        metadata: { name, namespace: ns, annotations },
+        spec: {
+          ingressClassName: "nginx",
+          tls: [{ hosts: [host], secretName: `${name}-tls` }],
+          rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: 8080 } } } }] } }],
+        },
+      });
+    }
+    writeFileSync(join(dir, `${ns}.yaml`), docs.map((d) => stringify(d)).join("---\n"));
+  }
+  return { dir, ingresses: count, sharedHosts: [], deniedIngresses: [] };
+}
