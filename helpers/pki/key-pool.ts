@@ -2,7 +2,7 @@
 // starts the catalogue's right away, on the libuv thread pool, so they are made while the main
 // thread is still loading modules; buildPki() then takes them from here. Only node:crypto is
 // imported: this must load fast.
-import { createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { webcrypto } from "node:crypto";
 
 export type RsaBits = 2048 | 4096;
 
@@ -28,26 +28,9 @@ export function prestartRsa(sizes: RsaBits[]): void {
   }
 }
 
-/** Offers a key being made elsewhere (the guide's own openssl commands); if it fails, whoever takes it gets a new one. */
-export function offerRsa(bits: RsaBits, key: Promise<CryptoKeyPair>): void {
-  key.catch(() => undefined);
-  started.set(bits, [...(started.get(bits) ?? []), key.catch(() => generateRsa(bits))]);
-}
-
-/** A pre-started or offered key of that size if there is one, else a new generation. Each key is handed out once. */
+/** A pre-started key of that size if there is one, else a new generation. Each key is handed out once. */
 export function takeRsa(bits: RsaBits): Promise<CryptoKeyPair> {
   return started.get(bits)?.shift() ?? generateRsa(bits);
-}
-
-/** An RSA key pair from a PEM private key (what `openssl req -newkey rsa:N -nodes` writes), for signing with SHA-256. */
-export async function importRsaKeyPair(keyPem: string): Promise<CryptoKeyPair> {
-  const key = createPrivateKey(keyPem);
-  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  const [privateKey, publicKey] = await Promise.all([
-    webcrypto.subtle.importKey("pkcs8", key.export({ type: "pkcs8", format: "der" }), alg, true, ["sign"]),
-    webcrypto.subtle.importKey("spki", createPublicKey(key).export({ type: "spki", format: "der" }), alg, true, ["verify"]),
-  ]);
-  return { privateKey, publicKey } as CryptoKeyPair;
 }
 
 /**

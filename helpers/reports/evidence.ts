@@ -6,6 +6,8 @@ import type { Manifests } from "../manifests/manifests.ts";
 import type { IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
 import type { CrossCheckRecord, ObservedSummary } from "../run/run-context.ts";
+import type { ShardRecord } from "../run/shard.ts";
+import type { MergedRecord } from "./merge.ts";
 import type { HarnessFault } from "../targets/target.ts";
 
 // 2: checks generated from Ingresses (group, ingress, basis, static), per-Ingress summaries, the subject, totals.checked.
@@ -93,6 +95,10 @@ export interface Evidence {
     timingsMs: Record<string, number>;
     /** Where the wall time went: named stretches in ms since the process started (npm run bench reads them). */
     spans?: Array<{ name: string; startMs: number; endMs: number }>;
+    /** --shard I/N: which slice of the input this run checked (helpers/run/shard.ts). */
+    shard?: ShardRecord;
+    /** A merged report (mtls-conformance merge): the shards it joins (helpers/reports/merge.ts). */
+    merged?: MergedRecord;
   };
   target: Record<string, unknown> & { kind: string; description: string; selection: string; versions: Record<string, string> };
   /** What was under test: the catalogue's own objects, or the user's (with --manifests, a live endpoint's declaration, an audited cluster). */

@@ -339,8 +339,7 @@ export async function foundSubject(input: { found: DeclaredObjects; only?: strin
 /** The guide's commands run once per process (RSA-4096 keys and an nginx each time otherwise), in a scratch directory removed afterwards. */
 let guideCommandsOnce: ReturnType<typeof runGuideCommands> | undefined;
 function guideCommandsRun(): ReturnType<typeof runGuideCommands> {
-  // Its openssl commands may have started with the process (bin/mtls-conformance.ts), their keys
-  // offered to the run's PKI; if not, they start now, before the PKI takes its keys.
+  // Its openssl commands may have started with the process (bin/mtls-conformance.ts); if not, now.
   const early = startGuideOpenssl() && takeStartedGuideOpenssl();
   guideCommandsOnce ??= (async () => {
     const dir = early?.root ?? (await mkdtemp(join(tmpdir(), "guide-commands-")));

@@ -149,6 +149,9 @@ export function serverNameHashSizes(hostnames: string[]): { bucketSize: number; 
   return { bucketSize: nextPowerOf2(wordSize + wordSize + aligned), maxSize: Math.max(1024, nextPowerOf2(bytes)) };
 }
 
+/** Two workers: what the controller renders on a 2-core machine (WorkerProcesses = NumCPU), and enough to show that every worker serves a reload. */
+export const WORKER_PROCESSES = 2;
+
 export function renderNginxConfig(input: RenderInput): RenderedConfig {
   const { prefix } = input;
   const sslDir = join(prefix, "ssl");
@@ -343,7 +346,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
 daemon off;
 # The controller runs one per CPU (kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/config/config.go:844);
 # two here: more than one, as in a pod, whatever the machine running the suite has.
-worker_processes 2;
+worker_processes ${WORKER_PROCESSES};
 # kubernetes/ingress-nginx@controller-v1.15.1:rootfs/etc/nginx/template/nginx.tmpl:43
 # computed as kubernetes/ingress-nginx@controller-v1.15.1:internal/ingress/controller/nginx.go:537-548
 worker_rlimit_nofile ${maxWorkerOpenFiles(input.nofileHardLimit)};

@@ -16,8 +16,8 @@ import { onCleanup } from "../support/cleanup.ts";
 import { freePort } from "../support/net.ts";
 import { applyToStore } from "../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
-import { nofileHardLimit, renderNginxConfig, type RenderedServer } from "./nginx-render.ts";
-import { waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
+import { nofileHardLimit, renderNginxConfig, WORKER_PROCESSES, type RenderedServer } from "./nginx-render.ts";
+import { accepting, waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
 
 const run = promisify(execFile);
@@ -305,28 +305,33 @@ export class NginxTarget implements Target {
           child!.kill("SIGHUP");
           const deadline = Date.now() + 10_000;
           for (;;) {
-            const seen = await currentGeneration(listenAddress, httpPort).catch(() => 0);
-            if (seen === generation) {
-              // A new worker answers; the old ones would still accept for the 100 ms the master
-              // sleeps before it tells them to quit (nginx-workers.ts). Tell them now: a worker
-              // takes QUIT itself as from its master (nginx.org/en/docs/control.html, "Individual
-              // worker processes can be controlled with signals as well"). The reload is the same;
-              // each lifecycle stage no longer waits out the master's sleep.
-              for (const pid of oldWorkers ?? []) {
+            // The master parses the configuration before it starts workers: new workers mean it
+            // loaded. Until it tells the old ones to quit (after sleeping 100 ms, nginx-workers.ts)
+            // they keep accepting, and the kernel wakes them first; tell them now: a worker takes
+            // QUIT itself as from its master (nginx.org/en/docs/control.html, "Individual worker
+            // processes can be controlled with signals as well"). The reload is the same; a
+            // lifecycle stage just does not wait out the master's sleep.
+            const now = oldWorkers ? await workerProcesses(child!.pid!) : undefined;
+            const fresh = now ? accepting(now).filter((w) => !oldWorkers!.includes(w.pid)) : [];
+            const loaded = fresh.length >= WORKER_PROCESSES;
+            if (oldWorkers && loaded) {
+              for (const pid of oldWorkers) {
                 try {
                   process.kill(pid, "SIGQUIT");
                 } catch {
                   // Already gone.
                 }
               }
-              // Without /proc, the generation is all there is to go on.
-              if (oldWorkers && !(await waitForOldWorkers(child!.pid!, oldWorkers))) {
+              if (!(await waitForOldWorkers(child!.pid!, oldWorkers))) {
                 throw new Error(`nginx's old workers (${oldWorkers.join(", ")}) kept accepting connections 10 s after the reload`);
               }
-              return;
             }
-            const fresh = (await readFile(errorLog, "utf8").catch(() => "")).slice(logSize);
-            const emerg = fresh.split("\n").filter((l) => /\[emerg\]/.test(l));
+            // Only new workers accept now (or, without /proc, whichever answers): the generation confirms it.
+            const seen = !oldWorkers || loaded ? await currentGeneration(listenAddress, httpPort).catch(() => 0) : 0;
+            if (seen === generation) return;
+            if (oldWorkers && loaded) throw new Error(`nginx's new workers answered generation ${seen}, not ${generation}`);
+            const logged = (await readFile(errorLog, "utf8").catch(() => "")).slice(logSize);
+            const emerg = logged.split("\n").filter((l) => /\[emerg\]/.test(l));
             if (emerg.length) {
               for (const l of emerg) refusedLines.add(l);
               // The file on disk (and in the report) stays the configuration that is serving.
@@ -338,7 +343,7 @@ export class NginxTarget implements Target {
               return;
             }
             if (Date.now() > deadline) throw new Error(`nginx did not load the updated configuration (generation ${generation}, serving ${seen}) and logged no reason`);
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, oldWorkers ? 5 : 20));
           }
         },
         settleMs: 0,

@@ -8,7 +8,7 @@ import { parseControllerVersion } from "./controller-manifest.ts";
 import type { ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngine } from "./engine.ts";
 import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";
-import { NginxTarget } from "./nginx-target.ts";
+import { NginxTarget, type NginxTargetOptions } from "./nginx-target.ts";
 import { EndpointTarget, type EndpointTargetOptions } from "./endpoint-target.ts";
 import type { Target } from "./target.ts";
 
@@ -20,6 +20,8 @@ export type TargetOptions = K3sTargetOptions &
     /** --target cluster: audit what is deployed instead of deploying the run's objects. */
     audit?: boolean;
     auditNamespace?: string;
+    /** The nginx target's own options (the project's tests make it run short with workerConnections). */
+    nginx?: NginxTargetOptions;
   };
 
 export interface TargetChoice {
@@ -28,8 +30,8 @@ export interface TargetChoice {
   why: string;
 }
 
-async function nginxChoice(why: string): Promise<TargetChoice> {
-  const nginx = new NginxTarget();
+async function nginxChoice(why: string, options?: NginxTargetOptions): Promise<TargetChoice> {
+  const nginx = new NginxTarget(options);
   let availability = await nginx.check();
   // Only the nginx target needs nginx: install it now, when that is possible (root on Debian).
   if (!availability.available && !process.env.NGINX_BIN && canInstallPackages() && ensureTools(["nginx"]) === 0) {
@@ -54,7 +56,7 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
 
   switch (name) {
     case "nginx":
-      return nginxChoice("requested with --target nginx");
+      return nginxChoice("requested with --target nginx", options.nginx);
     case "endpoint": {
       const endpoint = new EndpointTarget(options);
       endpoint.validate();
@@ -85,14 +87,14 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
     default: {
       const engine = await containerEngine();
       if (traefik && !engine.answers) throw new ConfigError(`--controller traefik needs k3s (or --target cluster/endpoint), and ${engine.detail}`);
-      if (!engine.answers) return nginxChoice(`auto: ${engine.detail}, so the local nginx data plane runs`);
+      if (!engine.answers) return nginxChoice(`auto: ${engine.detail}, so the local nginx data plane runs`, options.nginx);
       const { K3sTarget } = await import("./k3s-target.ts");
       const k3s = new K3sTarget(options);
       const problems = await k3s.preflight().catch((error: Error) => [{ what: "the k3s target's preflight", why: error.message, remedy: "" }]);
       if (problems.length === 0) return { target: k3s, why: `auto: ${engine.detail}, and everything the k3s target needs is at hand` };
       if (traefik) throw new ConfigError((await import("./k3s-preflight.ts")).formatProblems(problems, { controller: "traefik" }));
       const first = problems[0]!;
-      return nginxChoice(`auto: ${engine.detail}, but the k3s target lacks ${problems.length} thing(s) (${first.what}: ${first.why}${problems.length > 1 ? "; --target k3s lists them all" : ""}), so the local nginx data plane runs`);
+      return nginxChoice(`auto: ${engine.detail}, but the k3s target lacks ${problems.length} thing(s) (${first.what}: ${first.why}${problems.length > 1 ? "; --target k3s lists them all" : ""}), so the local nginx data plane runs`, options.nginx);
     }
   }
 }
