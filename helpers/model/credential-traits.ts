@@ -1,54 +1,172 @@
 // The model's view of a concrete credential (a leaf and the chain it sends), derived from the
 // certificates themselves: used for credentials the run did not make (a test client a user
 // gives) and to check that the ones it made have the traits they were made for.
+// A run reads thousands of certificates, many of them (CAs, intermediates) again and again: each
+// is read once (OpenSSL's parser, through node:crypto), names are decoded once per distinct name,
+// and a signature is verified once per certificate and candidate issuer.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate as NodeX509Certificate } from "node:crypto";
 import type { CredentialTraits } from "./outcome.ts";
-import { namesOf, rfc2253Of } from "./distinguished-name.ts";
+import { certificateFields, rfc2253OfName } from "./distinguished-name.ts";
 
 const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const ANY_EKU = "2.5.29.37.0";
 
-export const certSha256 = (cert: x509.X509Certificate): string => createHash("sha256").update(Buffer.from(cert.rawData)).digest("hex");
+/** A certificate as @peculiar/x509 parsed it, or its DER. */
+export type CertificateInput = x509.X509Certificate | Uint8Array | ArrayBuffer;
 
-async function signedBy(cert: x509.X509Certificate, issuer: x509.X509Certificate): Promise<boolean> {
-  if (cert.issuer !== issuer.subject) return false;
+const derOf = (cert: CertificateInput): Uint8Array => (cert instanceof Uint8Array ? cert : new Uint8Array(cert instanceof ArrayBuffer ? cert : cert.rawData));
+
+export const certSha256 = (cert: CertificateInput): string => createHash("sha256").update(derOf(cert)).digest("hex");
+
+/** What traits need of one certificate, read once. */
+interface CertView {
+  der: Uint8Array;
+  sha256: string;
+  subject: string;
+  issuer: string;
+  serial: string;
+  notBefore: number;
+  notAfter: number;
+  /** Extended key usages (OIDs); undefined: the certificate has no such extension. */
+  eku: string[] | undefined;
+  verify(issuer: CertView): Promise<boolean>;
+  /** Verdicts of verify, by issuer. */
+  signedBy: WeakMap<CertView, boolean>;
+  native?: NodeX509Certificate;
+  peculiar?: x509.X509Certificate;
+}
+
+// Keyed by the object handed in (a parsed certificate or its DER buffer) and by content, so the
+// same CA or intermediate is read once however it comes.
+const viewsByObject = new WeakMap<object, CertView>();
+const viewsBySha = new Map<string, CertView>();
+
+/** Serial as @peculiar/x509 prints it: hex of the INTEGER's octets, a sign octet dropped. */
+function serialHex(octets: Uint8Array): string {
+  const s = octets.length > 1 && octets[0] === 0 && octets[1]! > 0x7f ? octets.subarray(1) : octets;
+  return Buffer.from(s).toString("hex");
+}
+
+function viewOf(cert: CertificateInput): CertView {
+  const cached = viewsByObject.get(cert);
+  if (cached) return cached;
+  const der = derOf(cert);
+  const sha256 = createHash("sha256").update(der).digest("hex");
+  let view = viewsBySha.get(sha256);
+  if (!view) {
+    const fields = certificateFields(der);
+    const names = { subject: rfc2253OfName(fields.subject), issuer: rfc2253OfName(fields.issuer) };
+    let native: NodeX509Certificate | undefined;
+    try {
+      native = new NodeX509Certificate(der);
+    } catch {
+      // OpenSSL refuses it: read it with @peculiar/x509 as before.
+    }
+    const base = { der, sha256, ...names, serial: serialHex(fields.serial), signedBy: new WeakMap<CertView, boolean>() };
+    if (native) {
+      const n = native;
+      view = {
+        ...base,
+        native: n,
+        notBefore: n.validFromDate.getTime(),
+        notAfter: n.validToDate.getTime(),
+        eku: n.keyUsage,
+        // OpenSSL's X509_verify: the signature over the TBS with the issuer's public key.
+        verify: async (issuer) => {
+          if (!issuer.native) return verifyPeculiar(der, issuer);
+          try {
+            return n.verify(issuer.native.publicKey);
+          } catch {
+            return false;
+          }
+        },
+      };
+    } else {
+      const p = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
+      view = {
+        ...base,
+        peculiar: p,
+        notBefore: p.notBefore.getTime(),
+        notAfter: p.notAfter.getTime(),
+        eku: p.getExtension(x509.ExtendedKeyUsageExtension)?.usages.map(String),
+        verify: (issuer) => verifyPeculiar(der, issuer),
+      };
+    }
+    if (viewsBySha.size > 50_000) viewsBySha.clear();
+    viewsBySha.set(sha256, view);
+  }
+  viewsByObject.set(cert, view);
+  return view;
+}
+
+async function verifyPeculiar(der: Uint8Array, issuer: CertView): Promise<boolean> {
   try {
-    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+    const cert = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
+    const issuerCert = issuer.peculiar ?? new x509.X509Certificate(issuer.der as Uint8Array<ArrayBuffer>);
+    return await cert.verify({ publicKey: issuerCert.publicKey, signatureOnly: true });
   } catch {
     return false;
   }
 }
 
+/** Whether `issuer` signed `cert`: its subject is the cert's issuer, and the signature verifies with its key. */
+async function signedBy(cert: CertView, issuer: CertView): Promise<boolean> {
+  if (cert.issuer !== issuer.subject) return false;
+  let verdict = cert.signedBy.get(issuer);
+  if (verdict === undefined) {
+    verdict = await cert.verify(issuer);
+    cert.signedBy.set(issuer, verdict);
+  }
+  return verdict;
+}
+
+/** CA certificates by subject: a certificate is checked only against those whose name is its issuer. */
+const caIndexes = new WeakMap<CertificateInput[], Map<string, CertView[]>>();
+function caIndex(cas: CertificateInput[]): Map<string, CertView[]> {
+  let index = caIndexes.get(cas);
+  if (!index) {
+    index = new Map();
+    for (const ca of cas) {
+      const v = viewOf(ca);
+      index.set(v.subject, [...(index.get(v.subject) ?? []), v]);
+    }
+    caIndexes.set(cas, index);
+  }
+  return index;
+}
+
 /**
  * Traits of `leaf` sent with `chain`, against the CA certificates `cas` the model knows (the
  * trust anchors of the hosts under test). A chain that reaches none of them has an anchor of
- * "unknown:<issuer>", which no host trusts.
+ * "unknown:<issuer>", which no host trusts. Certificates are parsed ones or DER.
  */
-export async function traitsOf(leaf: x509.X509Certificate, chain: x509.X509Certificate[], cas: x509.X509Certificate[], now = new Date()): Promise<CredentialTraits> {
-  const eku = leaf.getExtension(x509.ExtendedKeyUsageExtension);
-  const usages = eku?.usages.map(String) ?? [];
+export async function traitsOf(leafInput: CertificateInput, chain: CertificateInput[], cas: CertificateInput[], now = new Date()): Promise<CredentialTraits> {
+  const leaf = viewOf(leafInput);
+  const usages = leaf.eku ?? [];
   const base = {
-    ...namesOf(leaf),
-    serial: leaf.serialNumber.toLowerCase(),
-    validity: leaf.notAfter.getTime() < now.getTime() ? ("expired" as const) : leaf.notBefore.getTime() > now.getTime() ? ("not-yet-valid" as const) : ("valid" as const),
-    clientAuth: !eku || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EKU),
+    subject: leaf.subject,
+    issuer: leaf.issuer,
+    serial: leaf.serial.toLowerCase(),
+    validity: leaf.notAfter < now.getTime() ? ("expired" as const) : leaf.notBefore > now.getTime() ? ("not-yet-valid" as const) : ("valid" as const),
+    clientAuth: !leaf.eku || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EKU),
   };
   if (await signedBy(leaf, leaf)) return { ...base, anchor: "self-signed", intermediates: 0, sendsIntermediates: true };
+  const anchors = caIndex(cas);
   let current = leaf;
   let intermediates = 0;
-  const pool = [...chain];
+  const pool = chain.map(viewOf);
   for (;;) {
-    const anchor = await findAsync(cas, (ca) => signedBy(current, ca));
-    if (anchor) return { ...base, anchor: certSha256(anchor), intermediates, sendsIntermediates: true };
+    const anchor = await findAsync(anchors.get(current.issuer) ?? [], (ca) => signedBy(current, ca));
+    if (anchor) return { ...base, anchor: anchor.sha256, intermediates, sendsIntermediates: true };
     const next = await findAsync(pool, (c) => signedBy(current, c));
     if (!next) break;
     pool.splice(pool.indexOf(next), 1);
     intermediates++;
     current = next;
   }
-  return { ...base, anchor: `unknown:${rfc2253Of(current, "issuer")}`, intermediates, sendsIntermediates: true };
+  return { ...base, anchor: `unknown:${current.issuer}`, intermediates, sendsIntermediates: true };
 }
 
 async function findAsync<T>(items: T[], test: (t: T) => Promise<boolean>): Promise<T | undefined> {

@@ -6,9 +6,9 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { certificatesIn, traitsOf } from "../model/credential-traits.ts";
+import { certificatesIn, traitsOf, type CertificateInput } from "../model/credential-traits.ts";
 import type { CredentialTraits } from "../model/outcome.ts";
-import { CLIENT_AUTH, DAY, generateKeys, HOUR, issue, SERVER_AUTH, type IssuedCert } from "./pki.ts";
+import { CLIENT_AUTH, DAY, generateKeys, HOUR, certificateFacts, issue, SERVER_AUTH, subjectNameOf, subjectOf, type IssuedCert } from "./pki.ts";
 
 export type Validity = "valid" | "expired" | "not-yet-valid";
 
@@ -69,8 +69,16 @@ export function credentialKey(spec: CredentialSpec): string {
   return `${label}-${digest}`.replace(/[^A-Za-z0-9._-]/g, "-");
 }
 
+/** A CA's subject as X509Certificate.subject prints it. */
+function caSubject(entry: CaEntry): string {
+  return "der" in entry.cert ? subjectOf(entry.cert) : entry.cert.cert.subject;
+}
+
 function describe(spec: CredentialSpec, cas: Map<string, CaEntry>): string {
-  const caName = (id: string) => cas.get(id)?.cert.cert.subject ?? id;
+  const caName = (id: string) => {
+    const entry = cas.get(id);
+    return entry ? caSubject(entry) : id;
+  };
   switch (spec.kind) {
     case "given":
       return `the client certificate given for ${spec.id}`;
@@ -181,13 +189,16 @@ export class CredentialFactory {
     if (!ca) {
       const real = this.cas.get(id);
       if (!real) throw new Error(`unknown CA ${id}`);
-      ca = (async () => issue({ name: "impostor-ca", subject: real.cert.cert.subjectName.toJSON(), keys: await generateKeys("p256"), ...this.window(), ca: true }))();
+      // The real CA's name as @peculiar/x509 reads it back (X509Certificate.subjectName.toJSON()).
+      const name = "der" in real.cert ? new x509.Name(subjectNameOf(real.cert) as Uint8Array<ArrayBuffer>).toJSON() : real.cert.cert.subjectName.toJSON();
+      ca = (async () => issue({ name: "impostor-ca", subject: name, keys: await generateKeys("p256"), ...this.window(), ca: true }))();
       this.impostors.set(id, ca);
     }
     return ca;
   }
 
-  private async mintOne(key: string, spec: CredentialSpec): Promise<Omit<MintedCredential, "traits"> & { chain: x509.X509Certificate[] }> {
+  /** A credential and what its traits are read off: the leaf and the chain it sends. */
+  private async mintOne(key: string, spec: CredentialSpec): Promise<Omit<MintedCredential, "traits"> & { leaf: CertificateInput; chain: CertificateInput[] }> {
     const description = describe(spec, this.cas);
     if (spec.kind === "given") {
       const g = this.given.get(spec.id);
@@ -196,7 +207,7 @@ export class CredentialFactory {
       const [leaf, ...chain] = certificatesIn(pem);
       if (!leaf) throw new Error(`${g.certFile}: no certificate`);
       const leafSha256 = createHash("sha256").update(Buffer.from(leaf.rawData)).digest("hex");
-      return { key, description: g.description, leafPem: leaf.toString("pem"), keyPem: readFileSync(g.keyFile, "utf8"), chainPem: pem.trim() + "\n", leafSha256, certificates: [], chain };
+      return { key, description: g.description, leafPem: leaf.toString("pem"), keyPem: readFileSync(g.keyFile, "utf8"), chainPem: pem.trim() + "\n", leafSha256, certificates: [], leaf, chain };
     }
     let leaf: IssuedCert;
     let sent: IssuedCert[] = [];
@@ -214,7 +225,7 @@ export class CredentialFactory {
       sent = spec.omitIntermediates ? [] : [...chain].reverse();
     }
     const chainPem = [leaf, ...sent].map((c) => c.certPem).join("\n") + "\n";
-    return { key, description, leafPem: leaf.certPem, keyPem: leaf.keyPem, chainPem, leafSha256: leaf.sha256, certificates: [leaf, ...sent], chain: sent.map((c) => c.cert) };
+    return { key, description, leafPem: leaf.certPem, keyPem: leaf.keyPem, chainPem, leafSha256: leaf.sha256, certificates: [leaf, ...sent], leaf: leaf.der, chain: sent.map((c) => c.der) };
   }
 
   private readonly revocations = new Map<string, Promise<{ key: string; crlPem: string; minted: Omit<MintedCredential, "traits"> }>>();
@@ -235,11 +246,11 @@ export class CredentialFactory {
           issuer: ca.cert.subjectName,
           thisUpdate: new Date(now - HOUR),
           nextUpdate: new Date(now + 7 * DAY),
-          entries: [{ serialNumber: leaf.cert.serialNumber, revocationDate: new Date(now - HOUR), reason: x509.X509CrlReason.keyCompromise }],
+          entries: [{ serialNumber: certificateFacts(leaf).serialNumber, revocationDate: new Date(now - HOUR), reason: x509.X509CrlReason.keyCompromise }],
           signingAlgorithm: ca.keys.privateKey.algorithm.name === "ECDSA" ? ({ name: "ECDSA", hash: "SHA-256" } as EcdsaParams) : { name: "RSASSA-PKCS1-v1_5" },
           signingKey: ca.keys.privateKey,
         });
-        const minted = { key, description: `signed by ${ca.cert.subject}, listed in its CRL`, leafPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.certPem + "\n", leafSha256: leaf.sha256, certificates: [leaf] };
+        const minted = { key, description: `signed by ${subjectOf(ca)}, listed in its CRL`, leafPem: leaf.certPem, keyPem: leaf.keyPem, chainPem: leaf.certPem + "\n", leafSha256: leaf.sha256, certificates: [leaf] };
         return { key, crlPem: x509.PemConverter.encode(crl.rawData, "X509 CRL"), minted };
       })();
       this.revocations.set(id, r);
@@ -249,20 +260,19 @@ export class CredentialFactory {
 
   /** Makes every requested credential (in parallel) and derives each one's traits from its certificates. */
   async mint(): Promise<Map<string, MintedCredential>> {
-    const anchors = [...this.cas.values()].map((c) => c.cert.cert);
+    const anchors: CertificateInput[] = [...this.cas.values()].map((c) => ("der" in c.cert ? c.cert.der : c.cert.cert));
     const made = await Promise.all(
       [...this.requested].map(async ([key, spec]) => {
         const m = await this.mintOne(key, spec);
-        const leaf = m.certificates[0]?.cert ?? new x509.X509Certificate(m.leafPem);
-        const traits = await traitsOf(leaf, m.chain, anchors, this.now);
-        const { chain: _chain, ...rest } = m;
+        const traits = await traitsOf(m.leaf, m.chain, anchors, this.now);
+        const { leaf: _leaf, chain: _chain, ...rest } = m;
         return [key, { ...rest, traits }] as const;
       }),
     );
     const revoked = await Promise.all(
       [...this.revocations.values()].map(async (r) => {
         const { minted } = await r;
-        const traits = await traitsOf(minted.certificates[0]!.cert, [], anchors, this.now);
+        const traits = await traitsOf(minted.certificates[0]!.der, [], anchors, this.now);
         return [minted.key, { ...minted, traits }] as const;
       }),
     );

@@ -2,7 +2,9 @@
 // scenarios need, generated fresh for every run with @peculiar/x509 (no openssl shell-outs).
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509Certificate } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Validity } from "@peculiar/asn1-x509";
+import { createHash, createPrivateKey, KeyObject, randomBytes, sign as nodeSign, webcrypto, X509Certificate as NodeX509Certificate } from "node:crypto";
 import { ConfigError } from "../support/errors.ts";
 import { takeRsa } from "./key-pool.ts";
 
@@ -41,7 +43,10 @@ export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 export interface IssuedCert {
   /** File-name stem, e.g. `ca`, `client-expired`. */
   name: string;
-  cert: x509.X509Certificate;
+  /** The certificate as @peculiar/x509 reads it; parsed on first use (most are only ever needed as DER or PEM). */
+  readonly cert: x509.X509Certificate;
+  /** The certificate, DER. */
+  der: Uint8Array;
   keys: CryptoKeyPair;
   certPem: string;
   keyPem: string;
@@ -120,8 +125,9 @@ export async function importCa(certPem: string, keyPem: string, what = "the CA k
     alg.name === "ECDSA" ? { name: "ECDSA", namedCurve: alg.namedCurve } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
   const privateKey = await webcrypto.subtle.importKey("pkcs8", der, importParams, true, ["sign"]);
   const publicKey = await cert.publicKey.export(importParams, ["verify"], webcrypto as unknown as Crypto);
-  const sha256 = Buffer.from(await cert.getThumbprint("SHA-256")).toString("hex");
-  return { name: "ca", cert, keys: { privateKey, publicKey } as CryptoKeyPair, certPem: cert.toString("pem"), keyPem: keyPem.trim(), sha256 };
+  const raw = new Uint8Array(cert.rawData);
+  const sha256 = createHash("sha256").update(raw).digest("hex");
+  return issuedCert({ name: "ca", der: raw, keys: { privateKey, publicKey } as CryptoKeyPair, certPem: cert.toString("pem"), keyPem: keyPem.trim(), sha256 }, cert);
 }
 
 export const DAY = 86_400_000;
@@ -149,11 +155,6 @@ function randomSerial(): string {
   return bytes.toString("hex");
 }
 
-async function toPkcs8Pem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey("pkcs8", key);
-  return x509.PemConverter.encode(der, "PRIVATE KEY");
-}
-
 export interface CertSpec {
   name: string;
   /** A string ("CN=a, O=b", certificate order) or JSON name. */
@@ -167,65 +168,226 @@ export interface CertSpec {
   dnsNames?: string[];
 }
 
-// What a key contributes to every certificate made with it, computed once per key.
-const keyParts = new WeakMap<CryptoKey, Promise<{ ski: x509.SubjectKeyIdentifierExtension; pkcs8Pem: string }>>();
-function partsOf(keys: CryptoKeyPair): Promise<{ ski: x509.SubjectKeyIdentifierExtension; pkcs8Pem: string }> {
+// A certificate is assembled from DER parts that @peculiar/x509 encodes, each once: names, the
+// validity window, extensions, per-key parts. Only the outer SEQUENCEs, the serial INTEGER and the
+// signature BIT STRING are written here (X509CertificateGenerator.create serialised and then
+// re-parsed the whole certificate for each of thousands of certificates). pki.test.ts checks the
+// TBSCertificate is byte for byte the one X509CertificateGenerator makes from the same spec.
+
+function derHeader(tag: number, length: number): Uint8Array {
+  if (length < 0x80) return Uint8Array.of(tag, length);
+  const octets: number[] = [];
+  for (let l = length; l > 0; l = Math.floor(l / 256)) octets.unshift(l & 0xff);
+  return Uint8Array.of(tag, 0x80 | octets.length, ...octets);
+}
+
+function der(tag: number, ...parts: Uint8Array[]): Buffer {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([derHeader(tag, length), ...parts]);
+}
+
+const SEQUENCE = 0x30;
+// [0] EXPLICIT INTEGER 2: version v3.
+const VERSION_V3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
+// AlgorithmIdentifiers (RFC 5758 3.2: ECDSA without parameters; RFC 4055 5: RSA with NULL).
+const ECDSA_SHA256 = Buffer.from("300a06082a8648ce3d040302", "hex");
+const RSA_SHA: Record<string, { algorithm: Buffer; hash: string }> = {
+  "SHA-256": { algorithm: Buffer.from("300d06092a864886f70d01010b0500", "hex"), hash: "sha256" },
+  "SHA-384": { algorithm: Buffer.from("300d06092a864886f70d01010c0500", "hex"), hash: "sha384" },
+  "SHA-512": { algorithm: Buffer.from("300d06092a864886f70d01010d0500", "hex"), hash: "sha512" },
+};
+
+/** How a private key signs: the AlgorithmIdentifier, and a signature over the TBS (DER for ECDSA). */
+interface Signer {
+  algorithm: Uint8Array;
+  sign(tbs: Uint8Array): Promise<Buffer>;
+}
+const signers = new WeakMap<CryptoKey, Signer>();
+function signerOf(privateKey: CryptoKey): Signer {
+  let signer = signers.get(privateKey);
+  if (!signer) {
+    const key = KeyObject.from(privateKey);
+    if (privateKey.algorithm.name === "ECDSA") {
+      // As X509CertificateGenerator: ECDSA keys sign with SHA-256 whatever their curve. P-256
+      // signing takes microseconds: done at once rather than queued on the thread pool.
+      signer = { algorithm: ECDSA_SHA256, sign: async (tbs) => nodeSign("sha256", tbs, { key, dsaEncoding: "der" }) };
+    } else {
+      const hash = ((privateKey.algorithm as RsaHashedKeyAlgorithm).hash?.name ?? "SHA-256").toUpperCase();
+      const rsa = RSA_SHA[hash];
+      if (privateKey.algorithm.name !== "RSASSA-PKCS1-v1_5" || !rsa) throw new Error(`cannot sign certificates with a ${privateKey.algorithm.name} ${hash} key`);
+      // RSA signing takes milliseconds: on the thread pool, so both cores sign.
+      signer = {
+        algorithm: rsa.algorithm,
+        sign: (tbs) => new Promise((resolve, reject) => nodeSign(rsa.hash, tbs, key, (error, signature) => (error ? reject(error) : resolve(signature)))),
+      };
+    }
+    signers.set(privateKey, signer);
+  }
+  return signer;
+}
+
+/** What a key pair contributes to every certificate made with it (or signed by it), computed once per key. */
+interface KeyParts {
+  spki: Uint8Array;
+  /** The SubjectKeyIdentifier extension of certificates for this key, and the AuthorityKeyIdentifier one of those it signs. */
+  ski: Uint8Array;
+  aki: Uint8Array;
+  pkcs8Pem: string;
+}
+const keyParts = new WeakMap<CryptoKey, Promise<KeyParts>>();
+function partsOf(keys: CryptoKeyPair): Promise<KeyParts> {
   let parts = keyParts.get(keys.publicKey);
   if (!parts) {
-    parts = Promise.all([x509.SubjectKeyIdentifierExtension.create(keys.publicKey), toPkcs8Pem(keys.privateKey)]).then(([ski, pkcs8Pem]) => ({ ski, pkcs8Pem }));
+    parts = (async () => {
+      const [spki, ski, pkcs8] = await Promise.all([
+        webcrypto.subtle.exportKey("spki", keys.publicKey),
+        x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        webcrypto.subtle.exportKey("pkcs8", keys.privateKey),
+      ]);
+      // AuthorityKeyIdentifierExtension.create(issuer) names the issuer by the same key identifier.
+      const aki = new x509.AuthorityKeyIdentifierExtension(ski.keyId);
+      return { spki: new Uint8Array(spki), ski: new Uint8Array(ski.rawData), aki: new Uint8Array(aki.rawData), pkcs8Pem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") };
+    })();
     keyParts.set(keys.publicKey, parts);
   }
   return parts;
 }
 
+const memo = <T>(make: (key: string) => T) => {
+  const cache = new Map<string, T>();
+  return (key: string): T => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = make(key);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, value);
+    }
+    return value;
+  };
+};
+const nameDer = memo((key) => new Uint8Array(new x509.Name(JSON.parse(key) as string | x509.JsonName).toArrayBuffer()));
+const validityDer = memo((key) => {
+  const [notBefore, notAfter] = key.split("/").map((t) => new Date(Number(t)));
+  return new Uint8Array(AsnConvert.serialize(new Validity({ notBefore: notBefore!, notAfter: notAfter! })));
+});
+const extensionDer = memo((key) => {
+  const [kind, value] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+  if (kind === "bc") return new Uint8Array(new x509.BasicConstraintsExtension(value === "ca", undefined, true).rawData);
+  if (kind === "ku") return new Uint8Array(new x509.KeyUsagesExtension(Number(value), true).rawData);
+  if (kind === "eku") return new Uint8Array(new x509.ExtendedKeyUsageExtension(value.split(","), false).rawData);
+  throw new Error(`internal: extension ${key}`);
+});
+
+// The subject Name (DER) of each certificate made here: what a certificate it signs names as issuer.
+const subjectNames = new WeakMap<IssuedCert, Uint8Array>();
+export function subjectNameOf(cert: IssuedCert): Uint8Array {
+  let name = subjectNames.get(cert);
+  if (!name) {
+    // The issuer's name exactly as encoded in its certificate, so chains match byte for byte.
+    name = new Uint8Array(cert.cert.subjectName.toArrayBuffer());
+    subjectNames.set(cert, name);
+  }
+  return name;
+}
+
+/** What the evidence says of a certificate, in @peculiar/x509's own terms (X509Certificate's fields). */
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** "ECDSA P-256", "RSA 4096". */
+  publicKey: string;
+}
+
+const nameText = memo((key) => new x509.Name(Buffer.from(key, "latin1")).toString());
+const facts = new WeakMap<IssuedCert, CertificateFacts>();
+
+/** The facts of a certificate made here, kept from when it was made; others are read off the parsed certificate. */
+export function certificateFacts(c: IssuedCert): CertificateFacts {
+  const known = facts.get(c);
+  if (known) return known;
+  const alg = c.cert.publicKey.algorithm as RsaHashedKeyAlgorithm & EcKeyAlgorithm;
+  return {
+    subject: c.cert.subject,
+    issuer: c.cert.issuer,
+    serialNumber: c.cert.serialNumber,
+    notBefore: c.cert.notBefore,
+    notAfter: c.cert.notAfter,
+    publicKey: alg.name === "ECDSA" ? `ECDSA ${alg.namedCurve}` : `RSA ${alg.modulusLength}`,
+  };
+}
+
+/** The subject of a certificate as X509Certificate.subject prints it ("CN=a, O=b"), without parsing the certificate when it was made here. */
+export function subjectOf(c: IssuedCert): string {
+  return facts.get(c)?.subject ?? c.cert.subject;
+}
+
+/** An IssuedCert whose parsed form is made only when something asks for it. */
+export function issuedCert(fields: Omit<IssuedCert, "cert">, parsed?: x509.X509Certificate): IssuedCert {
+  let cert = parsed;
+  return {
+    ...fields,
+    get cert() {
+      cert ??= new x509.X509Certificate(fields.der as Uint8Array<ArrayBuffer>);
+      return cert;
+    },
+  };
+}
+
 export async function issue(spec: CertSpec): Promise<IssuedCert> {
   const signerKeys = spec.issuer?.keys ?? spec.keys;
-  const { ski, pkcs8Pem } = await partsOf(spec.keys);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(spec.ca === true, undefined, true),
-    new x509.KeyUsagesExtension(
-      spec.ca
-        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
-        : spec.keys.publicKey.algorithm.name === "ECDSA"
-          ? x509.KeyUsageFlags.digitalSignature
-          : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-      true,
-    ),
-    ski,
-  ];
-  if (spec.issuer) {
-    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(spec.issuer.cert));
-  }
-  if (spec.eku) extensions.push(new x509.ExtendedKeyUsageExtension(spec.eku, false));
+  const signer = signerOf(signerKeys.privateKey);
+  const [own, issuerParts] = await Promise.all([partsOf(spec.keys), spec.issuer ? partsOf(spec.issuer.keys) : undefined]);
+  const subject = nameDer(JSON.stringify(spec.subject));
+  const usage = spec.ca
+    ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+    : spec.keys.publicKey.algorithm.name === "ECDSA"
+      ? x509.KeyUsageFlags.digitalSignature
+      : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
+  const extensions: Uint8Array[] = [extensionDer(spec.ca ? "bc:ca" : "bc:leaf"), extensionDer(`ku:${usage}`), own.ski];
+  if (issuerParts) extensions.push(issuerParts.aki);
+  if (spec.eku) extensions.push(extensionDer(`eku:${spec.eku.join(",")}`));
   if (spec.dnsNames?.length) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension(
-        spec.dnsNames.map((value) => ({ type: "dns" as const, value })),
-        false,
-      ),
-    );
+    extensions.push(new Uint8Array(new x509.SubjectAlternativeNameExtension(spec.dnsNames.map((value) => ({ type: "dns" as const, value })), false).rawData));
   }
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: spec.subject,
-    // The issuer's name exactly as encoded in its certificate, so chains match byte for byte.
-    issuer: spec.issuer ? spec.issuer.cert.subjectName : spec.subject,
-    notBefore: spec.notBefore,
-    notAfter: spec.notAfter,
-    signingAlgorithm: signingAlgorithm(signerKeys.privateKey),
-    publicKey: spec.keys.publicKey,
-    signingKey: signerKeys.privateKey,
-    extensions,
-  });
-  const sha256 = Buffer.from(await cert.getThumbprint("SHA-256")).toString("hex");
-  return {
+  const serial = Buffer.from(randomSerial(), "hex");
+  const issuerName = spec.issuer ? subjectNameOf(spec.issuer) : subject;
+  const tbs = der(
+    SEQUENCE,
+    VERSION_V3,
+    der(0x02, serial),
+    signer.algorithm,
+    issuerName,
+    validityDer(`${spec.notBefore.getTime()}/${spec.notAfter.getTime()}`),
+    subject,
+    own.spki,
+    der(0xa3, der(SEQUENCE, ...extensions)),
+  );
+  const signature = await signer.sign(tbs);
+  const certDer = new Uint8Array(der(SEQUENCE, tbs, signer.algorithm, der(0x03, Uint8Array.of(0), signature)));
+  const issued = issuedCert({
     name: spec.name,
-    cert,
+    der: certDer,
     keys: spec.keys,
-    certPem: cert.toString("pem"),
-    keyPem: pkcs8Pem,
-    sha256,
-  };
+    certPem: x509.PemConverter.encode(certDer as Uint8Array<ArrayBuffer>, "CERTIFICATE"),
+    keyPem: own.pkcs8Pem,
+    sha256: createHash("sha256").update(certDer).digest("hex"),
+  });
+  subjectNames.set(issued, subject);
+  const alg = spec.keys.publicKey.algorithm as RsaHashedKeyAlgorithm & EcKeyAlgorithm;
+  // Times as the certificate holds them: whole seconds.
+  const second = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+  facts.set(issued, {
+    subject: nameText(Buffer.from(subject).toString("latin1")),
+    issuer: nameText(Buffer.from(issuerName).toString("latin1")),
+    serialNumber: serial.toString("hex"),
+    notBefore: second(spec.notBefore),
+    notAfter: second(spec.notAfter),
+    publicKey: alg.name === "ECDSA" ? `ECDSA ${alg.namedCurve}` : `RSA ${alg.modulusLength}`,
+  });
+  return issued;
 }
 
 export const CLIENT_AUTH = [x509.ExtendedKeyUsage.clientAuth];

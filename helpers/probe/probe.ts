@@ -98,18 +98,27 @@ export function asEcho(body: string, headers: Record<string, string>, acceptAny 
 
 // A TLS context per (credential, trusted CA): parsing the PEMs once, not for every probe. Sessions
 // are still never resumed (maxCachedSessions: 0); the context holds keys and trust, no session.
+// Each holds ~65 KiB of OpenSSL's memory, and a run over 1,000 Ingresses presents thousands of
+// credentials: the most recently used ones are kept (checks of one Ingress run together), the
+// rest made again when needed.
+const CONTEXTS_KEPT = 256;
 const NO_CREDENTIAL = {};
-const contexts = new WeakMap<object, Map<string, SecureContext>>();
+const ids = new WeakMap<object, number>();
+const contexts = new Map<string, SecureContext>();
 function secureContextFor(credential: ProbeCredential | undefined, caPem: string | undefined): SecureContext {
-  const byCa = contexts.get(credential ?? NO_CREDENTIAL) ?? new Map<string, SecureContext>();
-  contexts.set(credential ?? NO_CREDENTIAL, byCa);
-  let context = byCa.get(caPem ?? "");
-  if (!context) {
-    context = createSecureContext({ ...(caPem ? { ca: caPem } : {}), ...(credential ? { cert: credential.certChainPem, key: credential.keyPem } : {}) });
-    byCa.set(caPem ?? "", context);
-  }
+  const owner = credential ?? NO_CREDENTIAL;
+  let id = ids.get(owner);
+  if (id === undefined) ids.set(owner, (id = nextId++));
+  const key = `${id}\u0000${caPem ?? ""}`;
+  let context = contexts.get(key);
+  if (context) contexts.delete(key);
+  else context = createSecureContext({ ...(caPem ? { ca: caPem } : {}), ...(credential ? { cert: credential.certChainPem, key: credential.keyPem } : {}) });
+  // Map order is insertion order: re-inserted, it is the most recent; the oldest goes first.
+  contexts.set(key, context);
+  if (contexts.size > CONTEXTS_KEPT) contexts.delete(contexts.keys().next().value!);
   return context;
 }
+let nextId = 0;
 
 export async function probe(req: ProbeRequest): Promise<Observation> {
   const started = performance.now();

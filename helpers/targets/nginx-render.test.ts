@@ -1,5 +1,6 @@
 // Tests for the ingress-nginx auth-tls rendering emulation. Oracles, never the module itself:
-// - hand-written lists of the directives ingress-nginx renders (shared/reference/ingress-nginx-auth-tls.md),
+// - hand-written lists of the directives ingress-nginx renders (kubernetes/ingress-nginx@controller-v1.15.1:
+//   rootfs/etc/nginx/template/nginx.tmpl),
 //   compared with the directive lines found in the rendered `server { ... }` block of the host;
 // - certificate fingerprints computed by the PKI builder, compared with the PEM files written;
 // - the real nginx binary (`nginx -t`), which must accept the rendered configuration

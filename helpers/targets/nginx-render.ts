@@ -1,5 +1,6 @@
 // Renders, from the run's Ingress and Secret objects, the nginx configuration that ingress-nginx
-// renders for its auth-tls annotations (facts: shared/reference/ingress-nginx-auth-tls.md). Which
+// renders for its auth-tls annotations (kubernetes/ingress-nginx@controller-v1.15.1:
+// rootfs/etc/nginx/template/nginx.tmpl, internal/ingress/annotations/authtls/main.go). Which
 // Ingress governs a host, which ones the controller rejects or denies, is the policy model's
 // reading of the controller (helpers/model/hosts.ts): the renderer only writes it out.
 // Only the parts that decide client-certificate behaviour are emulated, with the controller's

@@ -25,7 +25,7 @@ const run = promisify(execFile);
 export const NGINX_INSTALL_HINT =
   "nginx was not found. Install it (Debian/Ubuntu: `apt-get install -y nginx-light`) or set NGINX_BIN to the nginx binary.";
 
-/** The controller release whose behaviour the emulation follows (shared/reference/controller-fidelity.md). */
+/** The controller release whose behaviour the emulation follows (kubernetes/ingress-nginx@controller-v1.15.1). */
 export const EMULATED_CONTROLLER = "ingress-nginx controller-v1.15.1";
 
 const DESCRIPTION =
