@@ -8,8 +8,9 @@ import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
 import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 
+/** A failure as the test error (the reports take each check's MUST from the run). */
 export function formatFailure(c: Check, mismatches: string[]): string {
-  return [`${c.id} ${c.name}: ${c.must}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
+  return [`${c.id} ${c.name}${c.must ? `: ${c.must}` : ""}`, ...mismatches.map((m) => `  - ${m}`)].join("\n");
 }
 
 /** The test's name: the catalogue's "MTLS-X-NNN name", or a generated check's id (which holds its rule). */

@@ -370,6 +370,16 @@ async function executeChecks(
   }
 }
 
+/**
+ * A check as the suites need it to probe and judge: what reports say of it (its MUST, basis,
+ * controls, descriptions) stays in the run, which holds every check; at 13,500 checks that is
+ * tens of MB the worker need not parse and keep.
+ */
+function forTheSuites(c: Check): Check {
+  const { must: _must, basis: _basis, controls: _controls, note: _note, credentialDescription: _description, ingress: _ingress, ...needed } = c;
+  return { ...needed, must: "", controls: [] };
+}
+
 function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: SubjectGroup, target: StartedTarget | undefined, deployError: string | undefined, concurrency: number, suites?: string[]): RunContext {
   const hosts = [...new Set(group.checks.filter((c) => !suites || suites.includes(c.suite)).map((c) => c.host).filter(Boolean))];
   const endpoint = (h: string) => {
@@ -382,7 +392,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
   return {
     runId,
     target: { kind: plan.choice.target.kind, description: target?.description ?? "did not come up" },
-    checks: group.checks,
+    checks: group.checks.map(forTheSuites),
     endpoints: Object.fromEntries(hosts.flatMap((h) => (endpoint(h) ? [[h, endpoint(h)!]] : []))),
     httpEndpoints: target?.httpEndpointFor ? Object.fromEntries(hosts.flatMap((h) => (target.httpEndpointFor!(h) ? [[h, target.httpEndpointFor!(h)!]] : []))) : {},
     trust: subject.trust,
