@@ -1,4 +1,4 @@
 // Suite `admission`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("admission");
+export const define = (): Promise<void> => defineScenarioSuite("admission");

@@ -9,16 +9,13 @@ import { browserUnavailable, makeProfile, SELECTION, visit } from "../helpers/br
 import { CLIENT_P12_PASSWORD, clientP12 } from "../helpers/pki/pki-files.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import type { Observation } from "../helpers/probe/probe.ts";
-import { summarize, type RunCredential, type ScenarioRecord } from "../helpers/run/run-context.ts";
+import { summarize, type RunContext, type RunCredential, type ScenarioRecord } from "../helpers/run/run-context.ts";
 import { formatFailure, runContext, testName } from "./scenario-runner.ts";
-
-const run = await runContext(BROWSER_SUITE);
-const checks = run.checks.filter((c) => c.suite === BROWSER_SUITE);
 
 const pemBlocks = (pem: string) => [...pem.matchAll(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g)].map((m) => ({ type: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ""), "base64") }));
 
 /** The credential as client.p12: its chain and the run's CA, in the format --keys-dir writes. */
-async function p12Of(credential: RunCredential, caPem: string): Promise<Uint8Array> {
+async function p12Of(run: RunContext, credential: RunCredential, caPem: string): Promise<Uint8Array> {
   const [leaf, ...chain] = pemBlocks(credential.certChainPem).filter((b) => b.type === "CERTIFICATE");
   const key = pemBlocks(credential.keyPem).find((b) => b.type === "PRIVATE KEY");
   if (!leaf || !key) throw new Error("the credential has no certificate or no PKCS#8 key");
@@ -27,10 +24,14 @@ async function p12Of(credential: RunCredential, caPem: string): Promise<Uint8Arr
 
 const cnOf = (pem: string) => /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1] ?? "";
 
-describe(BROWSER_SUITE, () => {
+export async function define(): Promise<void> {
+  const run = await runContext(BROWSER_SUITE);
+  const checks = run.checks.filter((c) => c.suite === BROWSER_SUITE);
+  describe(BROWSER_SUITE, () => {
   for (const c of checks) {
     test(testName(c), async ({ task, skip }) => {
       task.meta.mtlsCheckId = c.id;
+      task.meta.mtlsSuite = c.suite;
       if (c.skip) skip(c.skip);
       const unavailable = await browserUnavailable();
       if (unavailable) skip(unavailable);
@@ -46,7 +47,7 @@ describe(BROWSER_SUITE, () => {
         serverCaPem: trust.caPem,
         clientIssuerCn: cnOf(trust.caPem),
         host: c.host,
-        p12: credential ? { bytes: await p12Of(credential, trust.caPem), password: CLIENT_P12_PASSWORD } : undefined,
+        p12: credential ? { bytes: await p12Of(run, credential, trust.caPem), password: CLIENT_P12_PASSWORD } : undefined,
       });
       try {
         const screenshot = `browser/${c.name}.png`;
@@ -90,3 +91,4 @@ describe(BROWSER_SUITE, () => {
     }, 60_000);
   }
 });
+}

@@ -1,4 +1,4 @@
 // Suite `client-auth`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("client-auth");
+export const define = (): Promise<void> => defineScenarioSuite("client-auth");

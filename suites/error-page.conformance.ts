@@ -1,4 +1,4 @@
 // Suite `error-page`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("error-page");
+export const define = (): Promise<void> => defineScenarioSuite("error-page");

@@ -1,4 +1,4 @@
 // Suite `guide-lint`: static checks of the guide's own objects, reported as findings.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("guide-lint");
+export const define = (): Promise<void> => defineScenarioSuite("guide-lint");

@@ -1,4 +1,4 @@
 // Suite `guide`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("guide");
+export const define = (): Promise<void> => defineScenarioSuite("guide");

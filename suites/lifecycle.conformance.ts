@@ -1,4 +1,4 @@
 // Suite `lifecycle`: state changes applied in order (secret created, CA rotated, annotation changed).
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("lifecycle");
+export const define = (): Promise<void> => defineScenarioSuite("lifecycle");

@@ -1,4 +1,4 @@
 // Suite `match-cn`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("match-cn");
+export const define = (): Promise<void> => defineScenarioSuite("match-cn");

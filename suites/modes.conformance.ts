@@ -1,4 +1,4 @@
 // Suite `modes`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("modes");
+export const define = (): Promise<void> => defineScenarioSuite("modes");

@@ -46,17 +46,19 @@ export async function runContext(suite: string): Promise<RunContext> {
 export async function defineScenarioSuite(suite: string): Promise<void> {
   const run = await runContext(suite);
   // Checks decided after the probes (the guide's commands) are recorded by the run itself.
-  const checks = run.checks.filter((c) => c.suite === suite && !c.decidedAfterProbes);
-  const groups = [...new Set(checks.map((c) => c.group))];
+  const byGroup = new Map<string, Check[]>();
+  for (const c of run.checks) if (c.suite === suite && !c.decidedAfterProbes) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
   // A suite file with no test is an error to vitest; a shard or --only may leave a suite empty.
-  if (groups.length === 0) test.skip(`${suite}: no check of this suite in this run`, () => undefined);
-  for (const group of groups) {
-    // The lifecycle suite changes shared state (the deployed objects) step by step: in order, one at a time.
-    const describeGroup = suite === "lifecycle" ? describe : describe.concurrent;
-    describeGroup(group, () => {
+  if (byGroup.size === 0) test.skip(`${suite}: no check of this suite in this run`, () => undefined);
+  // The lifecycle suite changes its deployed objects step by step: its checks run in order, one
+  // at a time. With a data plane of its own it runs beside the other suites; sharing one, alone.
+  const inOrder = suite === "lifecycle";
+  const besideOthers = !inOrder || !!run.bySuite?.[suite];
+  for (const [group, checks] of byGroup) {
+    (besideOthers ? describe.concurrent : describe)(group, () => {
       // A check that changes stages waits for the update and the settle window: its timeout covers
       // both, so a change that never shows is reported as expected vs observed.
-      for (const c of checks.filter((x) => x.group === group)) test(testName(c), (ctx) => runCheck(run, c, ctx), c.stage ? run.stageTimeoutMs : undefined);
+      for (const c of checks) test(testName(c), { concurrent: !inOrder, ...(c.stage ? { timeout: run.stageTimeoutMs } : {}) }, (ctx) => runCheck(run, c, ctx));
     });
   }
 }
@@ -65,6 +67,7 @@ export async function defineScenarioSuite(suite: string): Promise<void> {
 // JUnit is written from the evidence, so tests carry no annotations (each would be a round trip).
 async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext): Promise<void> {
   task.meta.mtlsCheckId = c.id;
+  task.meta.mtlsSuite = c.suite;
   const credential = c.credential ? run.credentials[c.credential] : undefined;
 
   if (c.static) {

@@ -1,4 +1,4 @@
 // Suite `secrets`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("secrets");
+export const define = (): Promise<void> => defineScenarioSuite("secrets");

@@ -1,4 +1,4 @@
 // Suite `spoofing`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("spoofing");
+export const define = (): Promise<void> => defineScenarioSuite("spoofing");

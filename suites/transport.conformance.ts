@@ -1,4 +1,4 @@
 // Suite `transport`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("transport");
+export const define = (): Promise<void> => defineScenarioSuite("transport");

@@ -1,4 +1,4 @@
 // Suite `upstream-headers`: the catalogue entries of this suite, each one probe against the target.
 import { defineScenarioSuite } from "./scenario-runner.ts";
 
-await defineScenarioSuite("upstream-headers");
+export const define = (): Promise<void> => defineScenarioSuite("upstream-headers");

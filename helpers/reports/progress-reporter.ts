@@ -32,9 +32,8 @@ export class ProgressReporter implements Reporter {
   readonly results = new Map<string, CollectedResult>();
   /** Errors outside any scenario (a suite that failed to load...). */
   readonly runErrors: string[] = [];
-  /** When each suite file ran (ms since the process started), for the run's spans. */
-  readonly moduleSpans: Array<{ name: string; startMs: number; endMs: number }> = [];
-  private readonly moduleStarts = new Map<string, number>();
+  /** When each suite's checks ran (ms since the process started, as their results arrived), for the run's spans. */
+  readonly suiteSpans = new Map<string, { startMs: number; endMs: number }>();
   private readonly write: (line: string) => void;
   /** How many checks the run has (known once they are planned). */
   total: number;
@@ -58,6 +57,12 @@ export class ProgressReporter implements Reporter {
     const durationMs = record?.durationMs ?? Math.round(testCase.diagnostic()?.duration ?? 0);
     const skipReason = result.state === "skipped" ? result.note ?? "skipped" : undefined;
     this.collect(testCase.name, { id, verdict, record, errors, durationMs, skipReason });
+    const suite = testCase.meta().mtlsSuite;
+    if (suite) {
+      const now = performance.now();
+      const span = this.suiteSpans.get(suite) ?? { startMs: now - durationMs, endMs: now };
+      this.suiteSpans.set(suite, { startMs: Math.min(span.startMs, now - durationMs), endMs: Math.max(span.endMs, now) });
+    }
   }
 
   /** A check the run decided itself, outside the suites (decidedAfterProbes): static or skipped. */
@@ -93,15 +98,6 @@ export class ProgressReporter implements Reporter {
     if (verdict === "skip") this.write(`        skipped: ${skipReason}`);
     if (verdict === "finding" && record?.findingStatement) this.write(`        finding: ${record.findingStatement}`);
     if (verdict === "guarantee-lost" && record?.guaranteeStatement) this.write(`        guarantee lost: ${record.guaranteeStatement}`);
-  }
-
-  onTestModuleStart(testModule: TestModule): void {
-    this.moduleStarts.set(testModule.moduleId, performance.now());
-  }
-
-  onTestModuleEnd(testModule: TestModule): void {
-    const name = /([^/]+)\.conformance\.ts$/.exec(testModule.moduleId)?.[1] ?? testModule.moduleId;
-    this.moduleSpans.push({ name, startMs: this.moduleStarts.get(testModule.moduleId) ?? performance.now(), endMs: performance.now() });
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {

@@ -123,6 +123,8 @@ declare module "vitest" {
     mtls?: ScenarioRecord;
     /** The check a test runs, set first thing so skips and failures are attributed. */
     mtlsCheckId?: string;
+    /** Its suite, for the run's spans. */
+    mtlsSuite?: string;
   }
 }
 

@@ -36,7 +36,7 @@ import { loadUserManifests, type UserObjects } from "../manifests/user-manifests
 import { ProgressReporter } from "../reports/progress-reporter.ts";
 import { writeReports } from "../reports/write-reports.ts";
 import type { RunContext } from "./run-context.ts";
-import type { TestSpecification, Vitest } from "vitest/node";
+import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
 import type { HarnessFault, StartedTarget } from "../targets/target.ts";
 import { applyHarnessFaults, faultLines, HARNESS_FAULT_EXIT } from "./harness-faults.ts";
@@ -360,7 +360,7 @@ async function executeChecks(
   );
   staged.context.controlUrl = stages ? run.control.url : undefined;
   run.control.setContext(context);
-  const started = run.vitest ?? startSuiteRunner([...new Set(group.checks.filter((c) => !c.decidedAfterProbes).map((c) => c.suite))], run.reporter, run.concurrency, run.control.url, run.options.testTimeoutMs);
+  const started = run.vitest ?? startSuiteRunner(run.reporter, run.concurrency, run.control.url, run.options.testTimeoutMs);
   run.vitest = undefined;
   try {
     await started.done;
@@ -518,7 +518,7 @@ async function openRun(options: RunOptions): Promise<RunState> {
     reporter,
     // Vitest takes a while to load and start: let it do so while the subject is built; the suites
     // wait for their context on the control server.
-    vitest: startSuiteRunner(plan.suites, reporter, concurrency, control.url, options.testTimeoutMs, plan.ownDeployment, (since) => run.span("vitest ready", since)),
+    vitest: startSuiteRunner(reporter, concurrency, control.url, options.testTimeoutMs, (since) => run.span("vitest ready", since)),
     control,
     artifacts: { pki: "pki/" },
     targets: [],
@@ -619,7 +619,8 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   const stagedContext = stagedDeployment?.name ? context.bySuite[stagedDeployment.suites[0]!]! : context;
   await executeChecks(run, context, group, { target: startedAll[Math.max(stagedAt, 0)]!.started, manifests: stagedDeployment?.manifests ?? group.manifests, context: stagedContext }, subject);
   run.lap("suitesMs", tSuites);
-  for (const m of run.reporter.moduleSpans.splice(0)) run.spans.push({ name: `suite ${m.name}`, startMs: Math.round(m.startMs), endMs: Math.round(m.endMs) });
+  for (const [name, m] of run.reporter.suiteSpans) run.spans.push({ name: `suite ${name}`, startMs: Math.round(m.startMs), endMs: Math.round(m.endMs) });
+  run.reporter.suiteSpans.clear();
   await decideAfterProbes(run, subject, group);
   for (const c of group.checks.filter((x) => x.suite === BROWSER_SUITE)) if (existsSync(join(reportDir, "browser", `${c.name}.png`))) artifacts[`browser/${c.name}.png`] = `browser/${c.name}.png`;
 
@@ -777,9 +778,9 @@ interface StartedSuiteRunner {
   done: Promise<void>;
 }
 
-function startSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, controlUrl: string, testTimeoutMs?: number, ownDeployment?: string[], ready?: (since: number) => void): StartedSuiteRunner {
+function startSuiteRunner(reporter: ProgressReporter, concurrency: number, controlUrl: string, testTimeoutMs?: number, ready?: (since: number) => void): StartedSuiteRunner {
   const t = performance.now();
-  const instance = createSuiteRunner(suites, reporter, concurrency, testTimeoutMs, ownDeployment).then((v) => {
+  const instance = createSuiteRunner(reporter, concurrency, testTimeoutMs).then((v) => {
     v.provide("mtlsControl", controlUrl);
     ready?.(t);
     return v;
@@ -789,36 +790,28 @@ function startSuiteRunner(suites: string[], reporter: ProgressReporter, concurre
   return { instance, done };
 }
 
-/** A vitest instance over the given suite files, ready to start. */
-async function createSuiteRunner(suites: string[], reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000, ownDeployment: string[] = []): Promise<Vitest> {
-  const { createVitest, BaseSequencer } = await import("vitest/node");
-  const first = ownDeployment.filter((s) => suites.includes(s)).map((s) => `/suites/${s}.conformance.ts`);
-  // Suites with a data plane of their own start first, each in a worker of its own beside the rest.
-  class OwnDeploymentFirst extends BaseSequencer {
-    override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-      const sorted = await super.sort(files);
-      const rank = (f: (typeof sorted)[number]) => (first.some((p) => f.moduleId.endsWith(p)) ? 0 : 1);
-      return [...sorted].sort((a, b) => rank(a) - rank(b));
-    }
-  }
+/**
+ * A vitest instance ready to start: it runs suites/run.conformance.ts, which loads the suite of
+ * every check in the context, so every suite shares one worker and one collection.
+ */
+async function createSuiteRunner(reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000): Promise<Vitest> {
+  const { createVitest } = await import("vitest/node");
   return createVitest(
     {
       config: false,
       root: ROOT,
-      include: suites.map((s) => `suites/${s}.conformance.ts`),
+      include: ["suites/run.conformance.ts"],
       watch: false,
       run: true,
       reporters: [reporter],
       testTimeout: testTimeoutMs,
       hookTimeout: 60_000,
       maxConcurrency: concurrency,
-      // One thread (two when a suite has a data plane of its own), no per-file isolation: the suites
-      // share no state, and a worker per file costs more (start-up, transforms) than all the probes
-      // together (npm run bench).
+      // One thread, one file: the suites share no state, and a worker costs more (start-up,
+      // transforms) than many probes (npm run bench).
       pool: "threads",
       isolate: false,
-      maxWorkers: first.length ? 2 : 1,
-      sequence: { sequencer: OwnDeploymentFirst },
+      maxWorkers: 1,
     },
     { logLevel: "error" },
     // The run prints its own lines.
