@@ -84,6 +84,9 @@ export function planChecks(input: GenerateInput): { planned: PlannedCheck[]; sta
   const plans: IngressPlan[] = [];
   const maxIntermediates = input.maxIntermediates ?? 16;
   const matchCnCache = new Map<string, ReturnType<typeof deriveMatchCnSubjects>>();
+  // The first policy of each host name (a lookup per Ingress host: a Map, not a scan, at 1,000s).
+  const hostsByName = new Map<string, HostPolicy>();
+  for (const h of input.hosts) if (!hostsByName.has(h.host)) hostsByName.set(h.host, h);
 
   for (const ing of input.ingresses) {
     const lint = lintIngress(ing, input.declared);
@@ -107,7 +110,7 @@ export function planChecks(input: GenerateInput): { planned: PlannedCheck[]; sta
     if (ing.notServed) continue;
 
     for (const hostName of ing.hosts) {
-      const host = input.hosts.find((h) => h.host === hostName);
+      const host = hostsByName.get(hostName);
       if (!host) continue;
       const own = host.ingresses.find((i) => i.id === ing.id);
       const first = own?.paths[0];

@@ -4,18 +4,28 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CredentialFactory } from "../pki/credentials.ts";
 import { secretData } from "./manifests.ts";
 import { loadUserManifests, prepareUserObjects } from "./user-manifests.ts";
 
 const EXAMPLE = new URL("../../fixtures/examples/shop", import.meta.url).pathname;
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+};
+
 function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "user-manifests-"));
+  const dir = tempDir("user-manifests-");
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, ".."), { recursive: true });
     writeFileSync(join(dir, name), text);
@@ -81,7 +91,7 @@ describe("prepareUserObjects", () => {
       expect(s.type).toBe("kubernetes.io/tls");
     }
     // The server certificate covers the host and is signed by the run's server CA: openssl verify.
-    const dir = mkdtempSync(join(tmpdir(), "prepared-"));
+    const dir = tempDir("prepared-");
     const api = secretData(p.manifests.secrets.find((x) => x.metadata?.name === "api-tls")!);
     writeFileSync(join(dir, "server.pem"), api["tls.crt"]!);
     writeFileSync(join(dir, "ca.pem"), p.serverCa.certPem + "\n");
@@ -92,6 +102,18 @@ describe("prepareUserObjects", () => {
     expect(p.manifests.backends).toEqual([{ namespace: "partners", name: "mtls-echo" }, { namespace: "shop", name: "mtls-echo" }]);
     expect(p.manifests.namespaces).toEqual(["partners", "shop"]);
     expect(Object.keys(p.manifests.hostCertificates).sort()).toEqual(["api.shop.example", "assets.shop.example", "backoffice.shop.example", "img.shop.example", "partners.shop.example"]);
+  });
+
+  it("Ingresses sharing a CA Secret share its CA; a TLS Secret named by several gets one certificate for all their hosts", async () => {
+    const share = (name: string, host: string) => ING(name).replace(`hosts: [${name}.example], secretName: ${name}-tls`, `hosts: [${host}], secretName: shared-tls`).replace(`- host: ${name}.example`, `- host: ${host}`);
+    const dir = folder({ "ing.yaml": [share("a", "a.example"), share("b", "b.example"), share("c", "a.example")].join("---\n") });
+    const p = await prepareUserObjects(loadUserManifests(dir), new CredentialFactory());
+    expect(p.manifests.secrets.map((s) => s.metadata?.name).sort()).toEqual(["ca", "shared-tls"]);
+    const tls = secretData(p.manifests.secrets.find((s) => s.metadata?.name === "shared-tls")!);
+    const work = tempDir("shared-");
+    writeFileSync(join(work, "tls.pem"), tls["tls.crt"]!);
+    const san = execFileSync("openssl", ["x509", "-in", join(work, "tls.pem"), "-noout", "-ext", "subjectAltName"]).toString();
+    expect([...san.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]).sort()).toEqual(["a.example", "b.example"]);
   });
 
   it("replaces only what it must: a CA key is not deployed, a CRL becomes the run's, a broken secret stays broken", async () => {

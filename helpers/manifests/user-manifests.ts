@@ -14,7 +14,7 @@ import { annotationOf, ingressId } from "../model/annotations.ts";
 import { controllerOrder, servedCertificates } from "../model/hosts.ts";
 import { secretView, type SecretView } from "../model/secrets.ts";
 import { CredentialFactory, DEFAULT_CLIENT_SUBJECT } from "../pki/credentials.ts";
-import { DAY, generateKeys, HOUR, issue, SERVER_AUTH, type IssuedCert } from "../pki/pki.ts";
+import { DAY, generateKeys, HOUR, issue, SERVER_AUTH, subjectOf, type IssuedCert } from "../pki/pki.ts";
 import { ECHO_IMAGE, echoWorkload, MANAGED_BY_LABEL, secretData, type Manifests } from "./manifests.ts";
 
 export interface UserObjects {
@@ -97,14 +97,14 @@ export interface PreparedObjects {
 }
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
-const parsesAsCertificates = (pem: string): boolean => {
+/** The certificates of a PEM text, parsed; undefined when there is none or one does not parse. */
+const parsedCertificates = (pem: string): x509.X509Certificate[] | undefined => {
   const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)];
-  if (!blocks.length) return false;
+  if (!blocks.length) return undefined;
   try {
-    for (const b of blocks) new x509.X509Certificate(b[0]);
-    return true;
+    return blocks.map((b) => new x509.X509Certificate(b[0]));
   } catch {
-    return false;
+    return undefined;
   }
 };
 const validity = (now: Date) => ({ notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 365 * DAY) });
@@ -119,7 +119,9 @@ function caSecretRefs(ingresses: V1Ingress[]): Map<string, V1Ingress[]> {
     const ns = parts[0] || (ing.metadata?.namespace ?? "default");
     if (ns !== (ing.metadata?.namespace ?? "default")) continue;
     const ref = `${ns}/${parts[1]}`;
-    refs.set(ref, [...(refs.get(ref) ?? []), ing]);
+    const list = refs.get(ref);
+    if (list) list.push(ing);
+    else refs.set(ref, [ing]);
   }
   return refs;
 }
@@ -128,7 +130,13 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
   const now = options.now ?? new Date();
   const changes: string[] = [];
   const declared = user.secrets.map(secretView);
-  const find = (ref: string) => user.secrets.find((s) => `${s.metadata?.namespace}/${s.metadata?.name}` === ref);
+  // The first Secret of each name, as find() over the list gave it (a lookup per TLS Secret).
+  const byRef = new Map<string, V1Secret>();
+  for (const s of user.secrets) {
+    const ref = `${s.metadata?.namespace}/${s.metadata?.name}`;
+    if (!byRef.has(ref)) byRef.set(ref, s);
+  }
+  const find = (ref: string) => byRef.get(ref);
   const serverCa = await issue({ name: "server-ca", subject: "CN=mtls-conformance server CA, O=mtls-conformance", keys: await generateKeys("p256"), ...validity(now), ca: true });
 
   const caIds = new Map<string, string>();
@@ -144,14 +152,15 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
     const written = find(ref);
     const data = written ? secretData(written) : undefined;
     const userCa = data?.["ca.crt"];
-    if (data && (!userCa || !parsesAsCertificates(userCa))) {
+    const userCerts = userCa ? parsedCertificates(userCa) : undefined;
+    if (data && !userCerts) {
       // Deployed as written: the controller's own reading decides (no ca.crt: no client auth; garbage: 403).
       secrets.set(ref, { ...written!, metadata: meta(ref, written) });
       changes.push(`secret ${ref}: deployed as written (${userCa ? "its ca.crt does not parse" : "it has no ca.crt"})`);
       continue;
     }
     let subject: string | x509.JsonName = `CN=mtls-conformance CA for ${ref}, O=mtls-conformance`;
-    if (userCa) subject = new x509.X509Certificate(userCa).subjectName.toJSON();
+    if (userCerts) subject = userCerts[0]!.subjectName.toJSON();
     const ca = await issue({ name: `ca ${ref}`, subject, keys: await generateKeys("p256"), ...validity(now), ca: true });
     factory.addCa({ id: ref, cert: ca, description: `the run's CA in ${ref}` });
     caIds.set(ref, ref);
@@ -179,7 +188,7 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       out["tls.key"] = b64(pair.keyPem + "\n");
     }
     secrets.set(ref, { apiVersion: "v1", kind: "Secret", metadata: meta(ref, written), type: written?.type ?? "Opaque", data: out });
-    changes.push(`secret ${ref}: ${written ? "ca.crt replaced by" : "created with"} the run's CA "${ca.cert.subject}"${out["ca.crl"] && revoked.has(ref) ? ", ca.crl by its CRL" : ""}${written ? "" : " (not in the manifests, as when another tool makes it)"}`);
+    changes.push(`secret ${ref}: ${written ? "ca.crt replaced by" : "created with"} the run's CA "${subjectOf(ca)}"${out["ca.crl"] && revoked.has(ref) ? ", ca.crl by its CRL" : ""}${written ? "" : " (not in the manifests, as when another tool makes it)"}`);
   }
 
   // TLS secrets: the run's server certificate for every host of every tls: entry naming them.
@@ -190,7 +199,9 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       if (!t.secretName) continue;
       const ref = `${ns}/${t.secretName}`;
       const hosts = t.hosts?.length ? t.hosts : (ing.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h);
-      tlsHosts.set(ref, new Set([...(tlsHosts.get(ref) ?? []), ...hosts]));
+      const set = tlsHosts.get(ref) ?? new Set<string>();
+      for (const h of hosts) set.add(h);
+      tlsHosts.set(ref, set);
     }
   }
   const hostCertificates: Record<string, string> = {};
@@ -235,6 +246,8 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
   if (user.services.length) changes.push(`${user.services.length} Service(s) replaced by the echo backend`);
   for (const [kind, n] of Object.entries(user.ignored)) changes.push(`${n} ${kind}(s) not deployed`);
 
+  // Each Secret decoded once, however many Ingresses name it.
+  const views = new Map([...secrets].map(([ref, secret]) => [ref, secretView(secret)]));
   return {
     manifests: {
       namespace: namespaces[0]!,
@@ -244,10 +257,7 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       ingresses: controllerOrder(user.ingresses),
       workloads,
       backends: namespaces.map((namespace) => ({ namespace, name: "mtls-echo" })),
-      hostCertificates: servedCertificates(hostCertificates, user.ingresses, (ns, name) => {
-        const secret = secrets.get(`${ns}/${name}`);
-        return secret ? secretView(secret) : undefined;
-      }),
+      hostCertificates: servedCertificates(hostCertificates, user.ingresses, (ns, name) => views.get(`${ns}/${name}`)),
     },
     caIds,
     revoked,

@@ -31,15 +31,13 @@ interface CertView {
   notAfter: number;
   /** Extended key usages (OIDs); undefined: the certificate has no such extension. */
   eku: string[] | undefined;
-  verify(issuer: CertView): Promise<boolean>;
-  /** Verdicts of verify, by issuer. */
+  native: NodeX509Certificate;
+  /** Whether the signature verifies with an issuer's key, by issuer. */
   signedBy: WeakMap<CertView, boolean>;
-  native?: NodeX509Certificate;
-  peculiar?: x509.X509Certificate;
 }
 
-// Keyed by the object handed in (a parsed certificate or its DER buffer) and by content, so the
-// same CA or intermediate is read once however it comes.
+// Keyed by the object handed in (a parsed certificate or its DER buffer, which is never written
+// to) and by content, so the same CA or intermediate is read once however it comes.
 const viewsByObject = new WeakMap<object, CertView>();
 const viewsBySha = new Map<string, CertView>();
 
@@ -57,84 +55,59 @@ function viewOf(cert: CertificateInput): CertView {
   let view = viewsBySha.get(sha256);
   if (!view) {
     const fields = certificateFields(der);
-    const names = { subject: rfc2253OfName(fields.subject), issuer: rfc2253OfName(fields.issuer) };
-    let native: NodeX509Certificate | undefined;
-    try {
-      native = new NodeX509Certificate(der);
-    } catch {
-      // OpenSSL refuses it: read it with @peculiar/x509 as before.
-    }
-    const base = { der, sha256, ...names, serial: serialHex(fields.serial), signedBy: new WeakMap<CertView, boolean>() };
-    if (native) {
-      const n = native;
-      view = {
-        ...base,
-        native: n,
-        notBefore: n.validFromDate.getTime(),
-        notAfter: n.validToDate.getTime(),
-        eku: n.keyUsage,
-        // OpenSSL's X509_verify: the signature over the TBS with the issuer's public key.
-        verify: async (issuer) => {
-          if (!issuer.native) return verifyPeculiar(der, issuer);
-          try {
-            return n.verify(issuer.native.publicKey);
-          } catch {
-            return false;
-          }
-        },
-      };
-    } else {
-      const p = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
-      view = {
-        ...base,
-        peculiar: p,
-        notBefore: p.notBefore.getTime(),
-        notAfter: p.notAfter.getTime(),
-        eku: p.getExtension(x509.ExtendedKeyUsageExtension)?.usages.map(String),
-        verify: (issuer) => verifyPeculiar(der, issuer),
-      };
-    }
-    if (viewsBySha.size > 50_000) viewsBySha.clear();
+    // OpenSSL's reading, as nginx's: what it cannot read, no server accepts either.
+    const native = new NodeX509Certificate(der);
+    view = {
+      der,
+      sha256,
+      native,
+      subject: rfc2253OfName(fields.subject),
+      issuer: rfc2253OfName(fields.issuer),
+      serial: serialHex(fields.serial),
+      notBefore: native.validFromDate.getTime(),
+      notAfter: native.validToDate.getTime(),
+      eku: native.keyUsage,
+      signedBy: new WeakMap(),
+    };
+    // Bounded: a long-lived process (the tests) reads many; each view holds an OpenSSL X509.
+    if (viewsBySha.size >= 20_000) viewsBySha.clear();
     viewsBySha.set(sha256, view);
   }
   viewsByObject.set(cert, view);
   return view;
 }
 
-async function verifyPeculiar(der: Uint8Array, issuer: CertView): Promise<boolean> {
-  try {
-    const cert = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
-    const issuerCert = issuer.peculiar ?? new x509.X509Certificate(issuer.der as Uint8Array<ArrayBuffer>);
-    return await cert.verify({ publicKey: issuerCert.publicKey, signatureOnly: true });
-  } catch {
-    return false;
-  }
-}
-
 /** Whether `issuer` signed `cert`: its subject is the cert's issuer, and the signature verifies with its key. */
-async function signedBy(cert: CertView, issuer: CertView): Promise<boolean> {
+function signedBy(cert: CertView, issuer: CertView): boolean {
   if (cert.issuer !== issuer.subject) return false;
   let verdict = cert.signedBy.get(issuer);
   if (verdict === undefined) {
-    verdict = await cert.verify(issuer);
+    // OpenSSL's X509_verify: the signature over the TBSCertificate, with the issuer's public key.
+    try {
+      verdict = cert.native.verify(issuer.native.publicKey);
+    } catch {
+      verdict = false;
+    }
     cert.signedBy.set(issuer, verdict);
   }
   return verdict;
 }
 
 /** CA certificates by subject: a certificate is checked only against those whose name is its issuer. */
-const caIndexes = new WeakMap<CertificateInput[], Map<string, CertView[]>>();
+const caIndexes = new WeakMap<CertificateInput[], { items: CertificateInput[]; bySubject: Map<string, CertView[]> }>();
 function caIndex(cas: CertificateInput[]): Map<string, CertView[]> {
-  let index = caIndexes.get(cas);
-  if (!index) {
-    index = new Map();
-    for (const ca of cas) {
-      const v = viewOf(ca);
-      index.set(v.subject, [...(index.get(v.subject) ?? []), v]);
-    }
-    caIndexes.set(cas, index);
+  // Built once per list (a run passes the same one for every credential), again if it changed since.
+  const known = caIndexes.get(cas);
+  if (known && known.items.length === cas.length && known.items.every((c, i) => c === cas[i])) return known.bySubject;
+  const bySubject = new Map<string, CertView[]>();
+  for (const ca of cas) {
+    const v = viewOf(ca);
+    const same = bySubject.get(v.subject);
+    if (same) same.push(v);
+    else bySubject.set(v.subject, [v]);
   }
-  return index;
+  caIndexes.set(cas, { items: [...cas], bySubject });
+  return bySubject;
 }
 
 /**
@@ -152,26 +125,21 @@ export async function traitsOf(leafInput: CertificateInput, chain: CertificateIn
     validity: leaf.notAfter < now.getTime() ? ("expired" as const) : leaf.notBefore > now.getTime() ? ("not-yet-valid" as const) : ("valid" as const),
     clientAuth: !leaf.eku || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EKU),
   };
-  if (await signedBy(leaf, leaf)) return { ...base, anchor: "self-signed", intermediates: 0, sendsIntermediates: true };
+  if (signedBy(leaf, leaf)) return { ...base, anchor: "self-signed", intermediates: 0, sendsIntermediates: true };
   const anchors = caIndex(cas);
   let current = leaf;
   let intermediates = 0;
   const pool = chain.map(viewOf);
   for (;;) {
-    const anchor = await findAsync(anchors.get(current.issuer) ?? [], (ca) => signedBy(current, ca));
+    const anchor = (anchors.get(current.issuer) ?? []).find((ca) => signedBy(current, ca));
     if (anchor) return { ...base, anchor: anchor.sha256, intermediates, sendsIntermediates: true };
-    const next = await findAsync(pool, (c) => signedBy(current, c));
+    const next = pool.find((c) => signedBy(current, c));
     if (!next) break;
     pool.splice(pool.indexOf(next), 1);
     intermediates++;
     current = next;
   }
   return { ...base, anchor: `unknown:${current.issuer}`, intermediates, sendsIntermediates: true };
-}
-
-async function findAsync<T>(items: T[], test: (t: T) => Promise<boolean>): Promise<T | undefined> {
-  for (const item of items) if (await test(item)) return item;
-  return undefined;
 }
 
 /** Leaf then chain, from PEM text holding one or more certificates. */

@@ -3,13 +3,14 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { jsonName, parseSimpleRfc2253, rfc2253Of, rfc2253OfRdns } from "./distinguished-name.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { certificateFields, jsonName, namesOf, parseSimpleRfc2253, rfc2253Of, rfc2253OfRdns } from "./distinguished-name.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dn-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function openssl(subject: string, multivalue = false): { pem: string; expected: string } {
   const key = join(dir, "k.pem");
@@ -55,6 +56,22 @@ describe("RFC 2253 names as nginx prints them", () => {
       expect(viaOpenssl).toBe(text);
       expect(rfc2253Of(cert)).toBe(text);
     }
+  });
+
+  it("names and serial of a v1 certificate (no version field) and of a v3 one, read from DER, are openssl's", () => {
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "v-ca.key", "-out", "v-ca.crt", "-subj", "/O=Acme/CN=V CA", "-days", "1");
+    ssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "v1.key", "-out", "v1.csr", "-subj", "/O=Acme, Inc./CN=v1 client");
+    // OpenSSL 3.0/3.1 `x509 -req` without extensions makes a version 1 certificate.
+    ssl("x509", "-req", "-in", "v1.csr", "-CA", "v-ca.crt", "-CAkey", "v-ca.key", "-set_serial", "0x00ff01", "-out", "v1.crt", "-days", "1");
+    for (const name of ["v1.crt", "v-ca.crt"]) {
+      const der = new Uint8Array(execFileSync("openssl", ["x509", "-in", join(dir, name), "-outform", "DER"]));
+      const printed = (which: string) => ssl("x509", "-in", name, "-noout", `-${which}`, "-nameopt", "RFC2253").trim().replace(/^\w+=/, "");
+      expect(namesOf(der)).toEqual({ subject: printed("subject"), issuer: printed("issuer") });
+      const serial = Buffer.from(certificateFields(der).serial).toString("hex").replace(/^00(?=[89a-f])/, "");
+      expect(serial.toUpperCase()).toBe(printed("serial"));
+    }
+    expect(ssl("x509", "-in", "v1.crt", "-noout", "-text")).toContain("Version: 1 (0x0)");
   });
 
   it("refuses strings that are not simple names", () => {

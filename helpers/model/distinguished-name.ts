@@ -6,6 +6,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Name as AsnName, type AttributeValue } from "@peculiar/asn1-x509";
+import { children, readTlv } from "../pki/der.ts";
 
 /** OpenSSL's short names for the attribute types a client certificate carries. */
 export const SHORT_NAMES: Record<string, string> = {
@@ -73,32 +74,6 @@ function rfc2253OfAsn(name: AsnName): string {
     .join(",");
 }
 
-/** One DER element: tag, where its content starts and where the element ends. */
-interface Tlv {
-  tag: number;
-  /** Where the element (its tag) starts. */
-  at: number;
-  start: number;
-  end: number;
-}
-
-function readTlv(der: Uint8Array, at: number, limit: number): Tlv {
-  if (at + 2 > limit) throw new Error("truncated DER");
-  const tag = der[at]!;
-  if ((tag & 0x1f) === 0x1f) throw new Error("DER: multi-byte tags are not used in certificates");
-  let len = der[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || start + n > limit) throw new Error("DER: bad length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[start + i]!;
-    start += n;
-  }
-  if (start + len > limit) throw new Error("truncated DER");
-  return { tag, at, start, end: start + len };
-}
-
 export interface CertificateFields {
   /** DER of the issuer and subject Names, as they are in the certificate. */
   issuer: Uint8Array;
@@ -112,20 +87,14 @@ export interface CertificateFields {
  * serialNumber, signature, issuer, validity, subject: RFC 5280 4.1) without decoding the rest.
  */
 export function certificateFields(der: Uint8Array): CertificateFields {
-  const cert = readTlv(der, 0, der.length);
+  const cert = readTlv(der, 0);
   const tbs = readTlv(der, cert.start, cert.end);
   if (cert.tag !== 0x30 || tbs.tag !== 0x30) throw new Error("not a DER certificate");
-  const fields: Tlv[] = [];
-  for (let at = tbs.start; at < tbs.end && fields.length < 6; ) {
-    const t = readTlv(der, at, tbs.end);
-    fields.push(t);
-    at = t.end;
-  }
+  const fields = children(der, tbs);
   // The version is [0] EXPLICIT and absent in v1 certificates.
   const [serial, , issuer, , subject] = fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
   if (serial?.tag !== 0x02 || issuer?.tag !== 0x30 || subject?.tag !== 0x30) throw new Error("not a DER certificate");
-  const whole = (t: Tlv) => der.subarray(t.at, t.end);
-  return { issuer: whole(issuer), subject: whole(subject), serial: der.subarray(serial.start, serial.end) };
+  return { issuer: der.subarray(issuer.at, issuer.end), subject: der.subarray(subject.at, subject.end), serial: der.subarray(serial.start, serial.end) };
 }
 
 // Distinct names are few (one per CA, a handful of client subjects): each is decoded once.

@@ -3,15 +3,17 @@
 // for their own reason, the revoked client fails against the CA's CRL; and the traits the model
 // reads off each credential are what it was made to be.
 import "reflect-metadata";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import * as x509 from "@peculiar/x509";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialFactory, credentialKey, type CredentialSpec, type MintedCredential } from "./credentials.ts";
 import { generateKeys, issue } from "./pki.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "credentials-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const now = new Date();
 let factory: CredentialFactory;
 let caPem: string;
@@ -91,6 +93,40 @@ describe("CredentialFactory", () => {
     expect(t("future").validity).toBe("not-yet-valid");
     expect(t("serverAuth").clientAuth).toBe(false);
     expect(minted.get(keys.impostor!)!.description).toContain("exact name of CN=Test CA, O=Test");
+  });
+
+  it("a given client's traits are what openssl reads off its certificates", async () => {
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, encoding: "utf8", env: { ...process.env, OPENSSL_CONF: "/dev/null" } });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    ssl("req", "-x509", ...ec, "-keyout", "g-ca.key", "-out", "g-ca.crt", "-subj", "/O=Given/CN=Given Root", "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE");
+    ssl("req", "-new", ...ec, "-keyout", "g-int.key", "-out", "g-int.csr", "-subj", "/O=Given/CN=Given Intermediate");
+    writeFileSync(join(dir, "ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n");
+    ssl("x509", "-req", "-in", "g-int.csr", "-CA", "g-ca.crt", "-CAkey", "g-ca.key", "-CAcreateserial", "-out", "g-int.crt", "-days", "2", "-extfile", "ca.ext");
+    ssl("req", "-new", ...ec, "-keyout", "g-leaf.key", "-out", "g-leaf.csr", "-subj", "/O=Given, Inc./CN=given client");
+    writeFileSync(join(dir, "leaf.ext"), "extendedKeyUsage=clientAuth\n");
+    ssl("x509", "-req", "-in", "g-leaf.csr", "-CA", "g-int.crt", "-CAkey", "g-int.key", "-CAcreateserial", "-out", "g-leaf.crt", "-days", "2", "-extfile", "leaf.ext");
+    writeFileSync(join(dir, "g-chain.crt"), readFileSync(join(dir, "g-leaf.crt"), "utf8") + readFileSync(join(dir, "g-int.crt"), "utf8"));
+    const caPem = readFileSync(join(dir, "g-ca.crt"), "utf8");
+    const fingerprint = ssl("x509", "-in", "g-ca.crt", "-noout", "-fingerprint", "-sha256").split("=")[1]!.trim().replaceAll(":", "").toLowerCase();
+
+    const f = new CredentialFactory();
+    f.addCa({ id: "given-ca", cert: { name: "given-ca", cert: new x509.X509Certificate(caPem), certPem: caPem, sha256: fingerprint }, description: "certificate only" });
+    f.addGiven({ id: "host", certFile: join(dir, "g-chain.crt"), keyFile: join(dir, "g-leaf.key"), description: "given" });
+    const sent = f.request({ kind: "given", id: "host" });
+    const alone = (() => {
+      writeFileSync(join(dir, "g-leaf-only.crt"), readFileSync(join(dir, "g-leaf.crt")));
+      f.addGiven({ id: "alone", certFile: join(dir, "g-leaf-only.crt"), keyFile: join(dir, "g-leaf.key"), description: "given without its intermediate" });
+      return f.request({ kind: "given", id: "alone" });
+    })();
+    const made = await f.mint();
+    const traits = made.get(sent)!.traits;
+    const name = (which: "subject" | "issuer") => ssl("x509", "-in", "g-leaf.crt", "-noout", `-${which}`, "-nameopt", "RFC2253").trim().replace(/^(subject|issuer)=/, "");
+    expect(traits).toMatchObject({ anchor: fingerprint, intermediates: 1, validity: "valid", clientAuth: true, subject: name("subject"), issuer: name("issuer") });
+    expect(traits.serial).toBe(ssl("x509", "-in", "g-leaf.crt", "-noout", "-serial").trim().replace("serial=", "").toLowerCase());
+    // openssl agrees the chain reaches the root, and not without the intermediate.
+    expect(ssl("verify", "-CAfile", "g-ca.crt", "-untrusted", "g-int.crt", "g-leaf.crt")).toContain(": OK");
+    expect(made.get(alone)!.traits).toMatchObject({ anchor: `unknown:${name("issuer")}`, intermediates: 0 });
+    expect(spawnSync("openssl", ["verify", "-CAfile", "g-ca.crt", "g-leaf.crt"], { cwd: dir }).status).not.toBe(0);
   });
 
   it("refuses to issue from a CA whose key the run does not hold", async () => {

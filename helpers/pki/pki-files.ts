@@ -34,7 +34,7 @@ export async function writePki(pki: Pki, dirs: PkiDirs): Promise<string[]> {
   }
   if (!keyDir) return files;
   const client = pki.credentials.client;
-  const p12 = await clientP12(client.leaf.cert.rawData, [pki.ca.cert.rawData], await crypto.subtle.exportKey("pkcs8", client.leaf.keys.privateKey));
+  const p12 = await clientP12(client.leaf.der, [pki.ca.der], await crypto.subtle.exportKey("pkcs8", client.leaf.keys.privateKey));
   await put(keyDir, "client.p12", p12, 0o600);
   return files;
 }

@@ -1,9 +1,9 @@
 // The run's PKI checked by an independent oracle: OpenSSL's own verify and x509 commands.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writePki, CLIENT_P12_PASSWORD } from "./pki-files.ts";
 import { buildPki, type Pki } from "./pki.ts";
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pki-test-"));
   await writePki(pki, { certDir: dir, keyDir: dir });
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the guide's certificates", () => {
   it("CA: the guide's subject, self-signed RSA-4096 with SHA-256, a CA", () => {
@@ -145,11 +146,15 @@ describe("CRLs and the newer variants", () => {
 describe("files and fingerprints", () => {
   it("without a key directory no private key is written, only certificates", async () => {
     const certDir = mkdtempSync(join(tmpdir(), "pki-certs-"));
-    const files = await writePki(pki, { certDir });
-    expect(files.length).toBeGreaterThan(10);
-    for (const f of files) {
-      expect(f.endsWith(".crt")).toBe(true);
-      expect(readFileSync(f, "utf8")).not.toMatch(/PRIVATE KEY/);
+    try {
+      const files = await writePki(pki, { certDir });
+      expect(files.length).toBeGreaterThan(10);
+      for (const f of files) {
+        expect(f.endsWith(".crt")).toBe(true);
+        expect(readFileSync(f, "utf8")).not.toMatch(/PRIVATE KEY/);
+      }
+    } finally {
+      rmSync(certDir, { recursive: true, force: true });
     }
   });
 

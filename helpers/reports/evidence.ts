@@ -3,7 +3,7 @@
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
 import type { Check, CheckMigration } from "../checks/check.ts";
 import type { Manifests } from "../manifests/manifests.ts";
-import type { IssuedCert } from "../pki/pki.ts";
+import { certificateFacts, type IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
 import type { CrossCheckRecord, ObservedSummary } from "../run/run-context.ts";
 import type { ShardRecord } from "../run/shard.ts";
@@ -129,16 +129,17 @@ export interface Evidence {
 }
 
 export function certificateEvidence(c: IssuedCert): CertificateEvidence {
-  const alg = c.cert.publicKey.algorithm as RsaHashedKeyAlgorithm & EcKeyAlgorithm;
+  // What was issued is known without parsing the certificate back (pki.ts certificateFacts).
+  const f = certificateFacts(c);
   return {
     name: c.name,
-    subject: c.cert.subject,
-    issuer: c.cert.issuer,
-    serial: c.cert.serialNumber,
-    notBefore: c.cert.notBefore.toISOString(),
-    notAfter: c.cert.notAfter.toISOString(),
+    subject: f.subject,
+    issuer: f.issuer,
+    serial: f.serialNumber,
+    notBefore: f.notBefore.toISOString(),
+    notAfter: f.notAfter.toISOString(),
     sha256: c.sha256,
-    publicKey: alg.name === "ECDSA" ? `ECDSA ${alg.namedCurve}` : `RSA ${alg.modulusLength}`,
+    publicKey: f.publicKey,
   };
 }
 

@@ -791,7 +791,7 @@ function startSuiteRunner(reporter: ProgressReporter, concurrency: number, contr
 }
 
 /**
- * A vitest instance ready to start: it runs suites/run.conformance.ts, which loads the suite of
+ * A vitest instance ready to start: it runs suites/run-suites.ts, which loads the suite of
  * every check in the context, so every suite shares one worker and one collection.
  */
 async function createSuiteRunner(reporter: ProgressReporter, concurrency: number, testTimeoutMs = 60_000): Promise<Vitest> {
@@ -800,7 +800,7 @@ async function createSuiteRunner(reporter: ProgressReporter, concurrency: number
     {
       config: false,
       root: ROOT,
-      include: ["suites/run.conformance.ts"],
+      include: ["suites/run-suites.ts"],
       watch: false,
       run: true,
       reporters: [reporter],

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { test } from "vitest";
 import { runContext } from "./scenario-runner.ts";
 
-const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".conformance.ts") && f !== "run.conformance.ts");
+const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".conformance.ts"));
 const loaded = await Promise.all(files.map(async (f) => [f.replace(/\.conformance\.ts$/, ""), (await import(`./${f}`)) as { define: () => Promise<void> }] as const));
 const suites = new Map(loaded);
 const run = await runContext("");
