@@ -7,6 +7,7 @@ import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
 import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
+import { everyNth } from "../helpers/support/collect-garbage.ts";
 
 /** A failure as the test error (the reports take each check's MUST from the run). */
 export function formatFailure(c: Check, mismatches: string[]): string {
@@ -65,7 +66,11 @@ export async function defineScenarioSuite(suite: string): Promise<void> {
 
 // Everything a report says about a check comes from the check and its record (task.meta.mtls):
 // JUnit is written from the evidence, so tests carry no annotations (each would be a round trip).
+// Keeps the worker's heap near what it holds across thousands of probes (collect-garbage.ts).
+const collectNow = everyNth(1000);
+
 async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext): Promise<void> {
+  collectNow();
   task.meta.mtlsCheckId = c.id;
   task.meta.mtlsSuite = c.suite;
   const credential = c.credential ? run.credentials[c.credential] : undefined;
