@@ -1,12 +1,15 @@
 // The guide's browser step on the nginx target: Chromium with client.p12 in its NSS database sees
 // the backend, without an identity and with an expired one it sees nginx's 400 pages; the
 // screenshots are report files and appear in report.html.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runConformance, type RunOutcome } from "../run/run.ts";
 import { browserUnavailable } from "./chromium-nss.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const unavailable = await browserUnavailable();
 
@@ -15,7 +18,7 @@ describe.skipIf(!!unavailable)(`--browser on the nginx target${unavailable ? ` (
   let reportDir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    reportDir = mkdtempSync(join(tmpdir(), "browser-test-"));
+    reportDir = tempDir("browser-test-");
     outcome = await runConformance({ target: "nginx", reportDir, only: "MTLS-GUIDE-001,MTLS-GUIDE-002", browser: true, command: "test", log: (l) => lines.push(l) });
   }, 180_000);
 
@@ -86,7 +89,7 @@ describe.skipIf(!!unavailable)(`--browser on the nginx target${unavailable ? ` (
 
 describe("--browser where it cannot run", () => {
   it("is refused for the user's own Ingresses and without the guide's Ingress", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "browser-test-"));
+    const reportDir = tempDir("browser-test-");
     await expect(runConformance({ target: "nginx", reportDir, only: "MTLS-CLIENT-011", browser: true, command: "test", log: () => undefined })).rejects.toThrow(/--browser needs the guide's Ingress/);
   });
 });

@@ -6,11 +6,12 @@ import { catalogue } from "../../fixtures/catalogue.ts";
 import { guideAsWritten } from "../../fixtures/guide-as-written.ts";
 import { LINT_RULES, lintObjects } from "./lint.ts";
 import { buildManifests, secretData } from "../manifests/manifests.ts";
-import { buildPki, type Pki } from "../pki/pki.ts";
+import { type Pki } from "../pki/pki.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
 
 let pki: Pki;
 beforeAll(async () => {
-  pki = await buildPki({ serverHosts: [...new Set(catalogue.policies.map((p) => p.host))] });
+  pki = await sharedPki([...new Set(catalogue.policies.map((p) => p.host))]);
 });
 
 describe("lint", () => {

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { allObjects, buildManifests, manifestsYaml, redactedManifests, secretData, type Manifests } from "./manifests.ts";
-import { buildPki, type Pki } from "../pki/pki.ts";
+import { type Pki } from "../pki/pki.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap, Secret, Service, Deployment, Ingress,
@@ -17,7 +18,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 let pki: Pki;
 let m: Manifests;
 beforeAll(async () => {
-  pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  pki = await sharedPki(catalogue.policies.map((p) => p.host));
   m = buildManifests({ namespace: "mtls-test", policies: catalogue.policies, pki });
 });
 

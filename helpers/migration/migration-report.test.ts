@@ -1,13 +1,16 @@
 // `mtls-conformance migration` as users run it: a real process, its output, its files and its
 // exit codes (issue 12's done-when on fixtures/examples/migration).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { validateGatewayApiObject } from "./gateway-api.ts";
 import type { MigrationReport } from "./migration-report.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "mtls-conformance.ts");
@@ -97,7 +100,7 @@ describe("mtls-conformance migration", () => {
   });
 
   it("--out writes migration.json, migration.md and gateway-api/*.yaml, each object valid", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "migration-"));
+    const dir = tempDir("migration-");
     const r = await cli(["migration", "--manifests", EXAMPLE, "--out", dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^traefik \(.*\): 0 same/m);

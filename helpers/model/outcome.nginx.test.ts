@@ -5,7 +5,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,8 +161,14 @@ ${HOSTS.map(serverBlock).join("\n")}
 });
 
 afterAll(async () => {
-  nginx?.kill("SIGTERM");
+  // nginx (master in the foreground) gone before its prefix, which holds the openssl PKI's keys, is removed.
+  if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
+    const exited = new Promise((r) => nginx.once("exit", r));
+    nginx.kill("SIGTERM");
+    await exited;
+  }
   await echo?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function mismatchesFor(h: HostSpec, name: string | undefined, headers?: Record<string, string>): Promise<string[]> {

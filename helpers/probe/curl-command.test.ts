@@ -1,15 +1,18 @@
 // The curl command of a probe's request, and curl's output read back as an observation.
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Expectation } from "../catalogue/catalogue.ts";
 import { crossCheckDisagreements, curlCommand, curlObservation, runCurl, shellQuote } from "./curl-command.ts";
 import { probe, type Observation } from "./probe.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const endpoint = { address: "127.0.0.1", port: 8443 };
 // Only the file names reach the command line; the credential's content is made for the test.
@@ -115,7 +118,7 @@ describe("crossCheckDisagreements", () => {
 
 describe("a handshake the server refuses, with curl and with the probe", () => {
   it("no HTTP response from either: curl's exit code and text recorded, no disagreement", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "curl-refused-"));
+    const dir = tempDir("curl-refused-");
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=refuse.localdev.me", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "1"], { stdio: "ignore" });
     // TLS 1.3, a client certificate required: the refusal comes as an alert after the client's handshake.
     const server = createServer({ key: readFileSync(join(dir, "k.pem")), cert: readFileSync(join(dir, "c.pem")), requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end("ok"));

@@ -3,8 +3,7 @@
 // traefik.ts and gateway-api.ts). Fed the catalogue's own Ingresses, a guarantee the report calls
 // lost has a lost scenario row on that Ingress, and one it keeps has none, wherever the
 // catalogue probes that guarantee on that Ingress.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
@@ -13,13 +12,17 @@ import { buildMigrationReport } from "../migration/migration-report.ts";
 import { buildPki } from "../pki/pki.ts";
 import { MIGRATION_PROFILES } from "./guarantees.ts";
 import { classifyCatalogue, profileByName } from "./registry.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const POLICIES = ["guide", "depth-2", "no-pass-cert", "verify-off", "verify-optional", "verify-optional-no-ca", "error-page", "match-cn-anchored", "crl"];
 
 describe("the migration report and the scenario rows agree", async () => {
   const policies = catalogue.policies.filter((p) => POLICIES.includes(p.name));
   const pki = await buildPki({ serverHosts: policies.map((p) => p.host) });
-  const dir = mkdtempSync(join(tmpdir(), "consistency-"));
+  const dir = tempDir("consistency-");
   writeFileSync(join(dir, "catalogue.yaml"), manifestsYaml(buildManifests({ namespace: "mtls-conformance", policies, pki })));
   const { report } = await buildMigrationReport(dir, { profiles: MIGRATION_PROFILES });
 

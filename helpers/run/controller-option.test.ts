@@ -2,14 +2,17 @@
 // and exit codes) and through runConformance: what each command refuses in one line (exit 2), the
 // images a Traefik run needs, and the controller on record in the evidence.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ECHO_IMAGE } from "../manifests/manifests.ts";
 import { ConfigError } from "../support/errors.ts";
 import { TRAEFIK_IMAGE, TRAEFIK_K3S_IMAGE } from "../targets/traefik-controller.ts";
 import { planRun, ROOT, runConformance } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const BIN = join(ROOT, "bin", "mtls-conformance.ts");
 
@@ -26,7 +29,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 /** A kubeconfig the cluster target can read (nothing is ever asked of its server here). */
 function kubeconfigFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), "kubeconfig-")), "config");
+  const file = join(tempDir("kubeconfig-"), "config");
   writeFileSync(
     file,
     `apiVersion: v1
@@ -65,7 +68,7 @@ describe("--controller on the command line", () => {
   });
 
   it("--target cluster --controller traefik --install-controller is exit 2 in one line, before anything starts", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cli-traefik-"));
+    const dir = tempDir("cli-traefik-");
     const r = await cli(["run", "--target", "cluster", "--controller", "traefik", "--install-controller", "--kubeconfig", kubeconfigFile(), "--report-dir", join(dir, "r")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("mtls-conformance: --install-controller installs ingress-nginx; with --controller traefik the run tests the Traefik already in the cluster: omit --install-controller\n");
@@ -81,7 +84,7 @@ describe("--controller on the command line", () => {
 
 describe("RunOptions.controller", () => {
   it("is on record in the evidence as target.controller (default ingress-nginx)", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "controller-evidence-"));
+    const reportDir = tempDir("controller-evidence-");
     const outcome = await runConformance({ target: "nginx", only: "MTLS-GUIDE-001", reportDir, command: "controller-option test", log: () => undefined });
     const evidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8"));
     expect(evidence.target.controller).toBe("ingress-nginx");
@@ -89,14 +92,14 @@ describe("RunOptions.controller", () => {
   });
 
   it("an unknown name is a ConfigError", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "controller-bad-"));
+    const reportDir = tempDir("controller-bad-");
     const error = await runConformance({ target: "nginx", reportDir, command: "t", controller: "haproxy" as never, log: () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe('unknown controller "haproxy": choose one of ingress-nginx, traefik');
   });
 
   it("--controller traefik makes the catalogue's checks expect Traefik's row for the pinned version, unless --profile says otherwise", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "controller-profile-"));
+    const reportDir = tempDir("controller-profile-");
     const base = { target: "cluster", reportDir, command: "t", controller: "traefik" as const, targetOptions: { kubeconfig: kubeconfigFile() } };
     const plan = await planRun({ ...base, only: "MTLS-CLIENT-010" });
     expect(plan.successor?.profile.name).toBe("traefik");

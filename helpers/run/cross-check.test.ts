@@ -1,16 +1,19 @@
 // --cross-check curl on the nginx target: the whole catalogue agrees with curl, and a curl that
 // sees something else (a fake on the way, turning 400 into 418) fails the check with both observations.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runConformance } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const quiet = () => undefined;
 
 describe("--cross-check curl", () => {
   it("the whole catalogue: curl agrees with the probe on every check, and its observation and command are in the evidence", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "cross-check-"));
+    const reportDir = tempDir("cross-check-");
     const outcome = await runConformance({ target: "nginx", reportDir, command: "test", log: quiet, crossCheck: "curl" });
     const failed = outcome.evidence.scenarios.filter((s) => s.verdict === "fail").map((s) => `${s.id}: ${s.mismatches.join("; ")}`);
     expect(failed).toEqual([]);
@@ -31,11 +34,11 @@ describe("--cross-check curl", () => {
   });
 
   it("a curl that observes another status fails the check with both observations", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fake-curl-"));
+    const dir = tempDir("fake-curl-");
     const fake = join(dir, "curl");
     writeFileSync(fake, `#!/bin/sh\ncurl "$@" | sed '1s/^HTTP\\/1.1 400 /HTTP\\/1.1 418 /'\n`);
     chmodSync(fake, 0o755);
-    const reportDir = mkdtempSync(join(tmpdir(), "cross-check-fake-"));
+    const reportDir = tempDir("cross-check-fake-");
     const outcome = await runConformance({ target: "nginx", reportDir, command: "test", log: quiet, crossCheck: "curl", curlBinary: fake, only: "MTLS-CLIENT-*" });
     const rejected = outcome.evidence.scenarios.filter((s) => s.observed?.status === 400);
     expect(rejected.length).toBeGreaterThan(0);
@@ -51,7 +54,7 @@ describe("--cross-check curl", () => {
   });
 
   it("without --cross-check the evidence still carries each check's curl command, and curl is not run", async () => {
-    const reportDir = mkdtempSync(join(tmpdir(), "cross-check-off-"));
+    const reportDir = tempDir("cross-check-off-");
     const outcome = await runConformance({ target: "nginx", reportDir, command: "test", log: quiet, curlBinary: "/nonexistent/curl", only: "MTLS-CLIENT-001,MTLS-TRANSPORT-007" });
     expect(outcome.exitCode).toBe(0);
     for (const s of outcome.evidence.scenarios) {

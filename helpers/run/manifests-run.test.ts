@@ -2,21 +2,24 @@
 // Ingress gets its checks, reports are per Ingress, shared hosts and denied hosts are reported; and
 // when the deployed objects differ from what the folder declares, the run fails naming the check.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_PREFIX } from "../model/annotations.ts";
 import { writeIngressZoo, type Zoo } from "../testing/ingress-zoo.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { runConformance, type RunOutcome } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const XSD = new URL("../../fixtures/junit.xsd", import.meta.url).pathname;
 let zoo: Zoo;
 let outcome: RunOutcome & { reportDir: string };
 
 async function run(manifests: string, alterManifests?: (m: Manifests) => Manifests, only?: string): Promise<RunOutcome & { reportDir: string }> {
-  const reportDir = mkdtempSync(join(tmpdir(), "manifests-run-"));
+  const reportDir = tempDir("manifests-run-");
   return { ...(await runConformance({ target: "nginx", reportDir, manifests, command: "test", log: () => undefined, alterManifests, only })), reportDir };
 }
 
@@ -27,7 +30,7 @@ const setOn = (id: string, key: string, value: string) => (m: Manifests) => {
 };
 
 beforeAll(async () => {
-  zoo = await writeIngressZoo(mkdtempSync(join(tmpdir(), "zoo-")), 100);
+  zoo = await writeIngressZoo(tempDir("zoo-"), 100);
   outcome = await run(zoo.dir);
 });
 

@@ -1,17 +1,19 @@
 // What a k3s run's evidence must show to prove the path, judged on real evidence: a run of the
 // nginx target (not k3s, so not proof), and the same evidence with the target a k3s run records.
 import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { judgeProof, type ProofEvidence } from "./prove-k3s.ts";
 import { runConformance } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 let nginxEvidence: ProofEvidence;
 beforeAll(async () => {
-  const reportDir = mkdtempSync(join(tmpdir(), "prove-"));
+  const reportDir = tempDir("prove-");
   const outcome = await runConformance({ target: "nginx", reportDir, only: "guide,MTLS-HEADERS-001", command: "test", log: () => undefined });
   nginxEvidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8")) as ProofEvidence;
 });

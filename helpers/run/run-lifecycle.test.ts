@@ -2,15 +2,16 @@
 // nginx target, altered to behave so. Whatever happens, each check ends with its verdict,
 // expected vs observed, in the evidence and in JUnit: never as a bare test timeout.
 import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { StartedTarget } from "../targets/target.ts";
 import { runConformance } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 async function lifecycleRun(alterTarget: (t: StartedTarget) => StartedTarget, only = "MTLS-LIFECYCLE-001,MTLS-LIFECYCLE-002") {
-  const reportDir = mkdtempSync(join(tmpdir(), "run-lifecycle-"));
+  const reportDir = tempDir("run-lifecycle-");
   const lines: string[] = [];
   const outcome = await runConformance({ target: "nginx", reportDir, only, command: "test", log: (l) => lines.push(l), alterTarget, testTimeoutMs: 1000 });
   return { outcome, junit: readFileSync(outcome.junitPath, "utf8"), lines };

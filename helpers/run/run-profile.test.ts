@@ -2,13 +2,15 @@
 // that on one point it behaves as Traefik does (no verify-depth), and left alone elsewhere. A lost
 // guarantee observed is `guarantee-lost` (exit 0, or 1 with --strict); a successor that behaves
 // otherwise than its row says fails; a policy the successor cannot express is skipped, not passed.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Manifests } from "../manifests/manifests.ts";
 import { diffEvidence, formatDiffMarkdown, formatDiffText } from "../reports/diff.ts";
 import { runConformance, type RunOptions } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 /** Traefik reads no verify-depth: the guide's Ingress as a data plane without a depth limit serves it. */
 const noDepthLimit = (m: Manifests): Manifests => {
@@ -17,7 +19,7 @@ const noDepthLimit = (m: Manifests): Manifests => {
 };
 
 async function profileRun(options: Partial<RunOptions>) {
-  const reportDir = mkdtempSync(join(tmpdir(), "run-profile-"));
+  const reportDir = tempDir("run-profile-");
   const lines: string[] = [];
   const outcome = await runConformance({ target: "nginx", reportDir, command: "test", log: (l) => lines.push(l), ...options });
   return { outcome, lines, junit: readFileSync(outcome.junitPath, "utf8") };

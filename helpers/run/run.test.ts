@@ -1,20 +1,22 @@
 // Whole runs on the real nginx target: the catalogue passes on a correct ingress, and the same
 // catalogue FAILS when the deployed Ingress is broken (a suite that stays green is worthless).
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { setAnnotation } from "../testing/alter.ts";
 import { runConformance, type RunOutcome } from "./run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const quiet = () => undefined;
 
 
 async function run(only?: string, alterManifests?: (m: Manifests) => Manifests, isolate = false): Promise<RunOutcome & { reportDir: string }> {
-  const reportDir = mkdtempSync(join(tmpdir(), "run-test-"));
+  const reportDir = tempDir("run-test-");
   const outcome = await runConformance({ target: "nginx", reportDir, only, command: "test", log: quiet, alterManifests, isolate });
   return { ...outcome, reportDir };
 }

@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.ts";
 import { checkWritableDir } from "./writable-dir.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 describe("checkWritableDir", () => {
-  const base = mkdtempSync(join(tmpdir(), "writable-"));
+  const base = tempDir("writable-");
   const file = join(base, "a-file");
   writeFileSync(file, "x");
 

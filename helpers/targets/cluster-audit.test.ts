@@ -3,8 +3,7 @@
 // only reads, never keeps a private key, checks every auth-tls Ingress with what needs no CA key,
 // uses the clients given per host, and fails when the data plane does not do what is declared.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Manifests } from "../manifests/manifests.ts";
@@ -14,6 +13,10 @@ import { startFakeKubeApi, type StartedFakeApi } from "../testing/fake-kube-api.
 import { OpensslPki } from "../testing/openssl-pki.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 let dir: string;
 let pki: OpensslPki;
@@ -47,14 +50,14 @@ function ingress(ns: string, name: string, host: string, annotations: Record<str
 async function dataPlane(alter?: (m: Manifests) => void): Promise<StartedTarget> {
   const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(secrets), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
   alter?.(manifests);
-  const target = await new NginxTarget().start({ manifests, workDir: mkdtempSync(join(tmpdir(), "audit-plane-")), reportDir: mkdtempSync(join(tmpdir(), "audit-plane-report-")), log: () => undefined });
+  const target = await new NginxTarget().start({ manifests, workDir: tempDir("audit-plane-"), reportDir: tempDir("audit-plane-report-"), log: () => undefined });
   running.push(target);
   return target;
 }
 
 async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<string, unknown> = {}) {
   const { address, port } = plane.endpointFor("api.shop.test");
-  const reportDir = mkdtempSync(join(tmpdir(), "audit-run-"));
+  const reportDir = tempDir("audit-run-");
   const outcome = await runConformance({
     target: "cluster",
     reportDir,
@@ -66,7 +69,7 @@ async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<st
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "audit-"));
+  dir = tempDir("audit-");
   pki = new OpensslPki(join(dir, "pki"));
   pki
     .ca("server-ca", "/CN=Shop Server CA")

@@ -1,17 +1,20 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { ConfigError } from "../support/errors.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
-import { buildPki } from "../pki/pki.ts";
 import { helmDeployment, releaseDeployment, releaseLikeManifest } from "../testing/controller-installs.ts";
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { ClusterTarget, controllerImageVersion, parseIngressAddress } from "./cluster-target.ts";
 import { isWebhookNotReady, serverBlocksFor } from "./kube.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import type { DeployInput } from "./target.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 describe("cluster target pieces", () => {
   it("--ingress-address takes HOST:PORT and [IPv6]:PORT", () => {
@@ -37,8 +40,8 @@ describe("cluster target pieces", () => {
   });
 
   it("diagnostics cut the run's server blocks out of an nginx.conf with the controller's markers", async () => {
-    const pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
-    const base = mkdtempSync(join(tmpdir(), "blocks-"));
+    const pki = await sharedPki(catalogue.policies.map((p) => p.host));
+    const base = tempDir("blocks-");
     const target = await new NginxTarget().start({
       manifests: buildManifests({ namespace: "default", policies: catalogue.policies, pki }),
       workDir: base,
@@ -79,10 +82,10 @@ describe("cluster target against an API server that answers as the real one", ()
 
   beforeAll(async () => {
     await fake.start();
-    base = mkdtempSync(join(tmpdir(), "cluster-target-"));
+    base = tempDir("cluster-target-");
     kubeconfig = join(base, "kubeconfig");
     writeFileSync(kubeconfig, fake.kubeconfigYaml);
-    const pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+    const pki = await sharedPki(catalogue.policies.map((p) => p.host));
     manifests = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies.slice(0, 2), pki });
   });
   afterAll(() => fake.stop());

@@ -2,16 +2,19 @@
 // controller is looked for where k3s runs Traefik, and --install-controller is refused at once.
 // Against the stateful fake API server (helpers/testing/fake-kube-server.ts).
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
-import { buildPki } from "../pki/pki.ts";
 import { ConfigError } from "../support/errors.ts";
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { ClusterTarget } from "./cluster-target.ts";
 import type { DeployInput } from "./target.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 describe("cluster target with --controller traefik", () => {
   const fake = new FakeKubeServer();
@@ -22,10 +25,10 @@ describe("cluster target with --controller traefik", () => {
 
   beforeAll(async () => {
     await fake.start();
-    base = mkdtempSync(join(tmpdir(), "cluster-traefik-"));
+    base = tempDir("cluster-traefik-");
     kubeconfig = join(base, "kubeconfig");
     writeFileSync(kubeconfig, fake.kubeconfigYaml);
-    const pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+    const pki = await sharedPki(catalogue.policies.map((p) => p.host));
     manifests = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies.slice(0, 1), pki });
   });
   afterAll(() => fake.stop());

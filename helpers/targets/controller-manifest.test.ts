@@ -1,14 +1,17 @@
 // Download, cache and checksum of the controller manifest, against a local HTTP server.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../support/errors.ts";
 import { manifestUrl, parseControllerVersion, resolveControllerManifest } from "./controller-manifest.ts";
 import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 // A stand-in written for the tests (not the real manifest): the shape the code relies on.
 const MANIFEST = STAND_IN_MANIFEST;
@@ -36,7 +39,7 @@ const sha256sum = (path: string) => execFileSync("sha256sum", [path], { encoding
 
 describe("controller manifest", () => {
   it("is downloaded once from the release tag, cached with its SHA-256, then read from the cache", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "manifest-cache-"));
+    const cacheDir = tempDir("manifest-cache-");
     const first = await resolveControllerManifest({ version: "v9.9.9", cacheDir, baseUrl: base });
     expect(first.origin).toBe("download");
     expect(hits.filter((h) => h.includes("v9.9.9"))).toHaveLength(1);
@@ -54,7 +57,7 @@ describe("controller manifest", () => {
   });
 
   it("a cache entry that does not match its checksum is downloaded again", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "manifest-cache-"));
+    const cacheDir = tempDir("manifest-cache-");
     await resolveControllerManifest({ version: "v9.9.9", cacheDir, baseUrl: base });
     writeFileSync(join(cacheDir, "controller-v9.9.9", "deploy.yaml"), MANIFEST.replace("controller:v9.9.9", "controller:evil"));
     const again = await resolveControllerManifest({ version: "v9.9.9", cacheDir, baseUrl: base });
@@ -63,7 +66,7 @@ describe("controller manifest", () => {
   });
 
   it("lists the images the manifest runs, digests included", async () => {
-    const m = await resolveControllerManifest({ version: "v9.9.9", cacheDir: mkdtempSync(join(tmpdir(), "mc-")), baseUrl: base });
+    const m = await resolveControllerManifest({ version: "v9.9.9", cacheDir: tempDir("mc-"), baseUrl: base });
     expect(m.images).toEqual([
       `registry.k8s.io/ingress-nginx/controller:v9.9.9@sha256:${"a".repeat(64)}`,
       `registry.k8s.io/ingress-nginx/kube-webhook-certgen:v9.9.9@sha256:${"b".repeat(64)}`,
@@ -72,24 +75,24 @@ describe("controller manifest", () => {
   });
 
   it("an unknown release is a configuration error naming the version", async () => {
-    const error = await resolveControllerManifest({ version: "v1.99.0", cacheDir: mkdtempSync(join(tmpdir(), "mc-")), baseUrl: base }).catch((e) => e);
+    const error = await resolveControllerManifest({ version: "v1.99.0", cacheDir: tempDir("mc-"), baseUrl: base }).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain("no release v1.99.0");
   });
 
   it("something that is not an ingress-nginx manifest is refused", async () => {
-    const error = await resolveControllerManifest({ version: "v7.7.7", cacheDir: mkdtempSync(join(tmpdir(), "mc-")), baseUrl: base }).catch((e) => e);
+    const error = await resolveControllerManifest({ version: "v7.7.7", cacheDir: tempDir("mc-"), baseUrl: base }).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain("does not look like an ingress-nginx manifest");
   });
 
   it("no network: the error says to pass --controller-manifest", async () => {
-    const error = await resolveControllerManifest({ version: "v9.9.9", cacheDir: mkdtempSync(join(tmpdir(), "mc-")), baseUrl: "http://127.0.0.1:1" }).catch((e) => e);
+    const error = await resolveControllerManifest({ version: "v9.9.9", cacheDir: tempDir("mc-"), baseUrl: "http://127.0.0.1:1" }).catch((e) => e);
     expect(error.message).toContain("--controller-manifest FILE");
   });
 
   it("--controller-manifest FILE is read as is; a missing file is a configuration error", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "mf-")), "deploy.yaml");
+    const file = join(tempDir("mf-"), "deploy.yaml");
     writeFileSync(file, MANIFEST);
     const m = await resolveControllerManifest({ version: "v9.9.9", file });
     expect(m.origin).toBe("file");

@@ -3,8 +3,7 @@
 // error page of their own, optional client auth), certificates made with the openssl command line,
 // and the echo backend. The correct configuration passes with checks run; every broken one fails.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
@@ -13,6 +12,10 @@ import { runConformance, type RunOutcome } from "../run/run.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
 import { findNginx } from "./nginx-target.ts";
 import { presentedCertificate } from "./tls-readiness.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const API = "api.acme.test";
 const OPS = "ops.acme.test";
@@ -151,7 +154,7 @@ async function stopNginx(): Promise<void> {
 async function check(extra: Record<string, unknown> = {}, only?: string): Promise<RunOutcome> {
   return runConformance({
     target: "endpoint",
-    reportDir: mkdtempSync(join(tmpdir(), "endpoint-run-")),
+    reportDir: tempDir("endpoint-run-"),
     command: "endpoint test",
     log: () => undefined,
     only,
@@ -170,7 +173,7 @@ async function check(extra: Record<string, unknown> = {}, only?: string): Promis
 const verdicts = (o: RunOutcome, verdict: string) => o.evidence.scenarios.filter((s) => s.verdict === verdict).map((s) => s.id);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "endpoint-"));
+  dir = tempDir("endpoint-");
   mkdirSync(join(dir, "t"));
   pki = new OpensslPki(join(dir, "pki"));
   pki
@@ -272,7 +275,7 @@ describe("endpoint target: checks generated from declarations that are not the c
     const lines: string[] = [];
     const o = await runConformance({
       target: "endpoint",
-      reportDir: mkdtempSync(join(tmpdir(), "endpoint-run-")),
+      reportDir: tempDir("endpoint-run-"),
       command: "t",
       log: (l) => lines.push(l),
       // Only checks that need the CA key, which is not given: every one of them is skipped.

@@ -1,10 +1,13 @@
 // Engine detection as testcontainers does it, checked against the docker CLI where an engine runs.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { containerEngine, engineCandidates } from "./engine.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const dockerVersion = (() => {
   try {
@@ -16,8 +19,8 @@ const dockerVersion = (() => {
 
 describe("engineCandidates: the places testcontainers' strategies look at", () => {
   it("DOCKER_HOST, ~/.testcontainers.properties, and the sockets that exist, in its order", () => {
-    const home = mkdtempSync(join(tmpdir(), "home-"));
-    const root = mkdtempSync(join(tmpdir(), "root-"));
+    const home = tempDir("home-");
+    const root = tempDir("root-");
     expect(engineCandidates({}, home, root)).toEqual([]);
     writeFileSync(join(home, ".testcontainers.properties"), "docker.host=tcp://127.0.0.1:2375\n");
     mkdirSync(join(home, ".docker", "run"), { recursive: true });
@@ -39,7 +42,7 @@ describe("containerEngine", () => {
   });
 
   it("a socket where nothing answers: no, naming where it looked", async () => {
-    const dead = join(mkdtempSync(join(tmpdir(), "dead-")), "docker.sock");
+    const dead = join(tempDir("dead-"), "docker.sock");
     writeFileSync(dead, "");
     const status = await containerEngine(5000, [dead]);
     // testcontainers looks at its own list; what answers there decides. Where no engine runs at all, it is no.

@@ -11,6 +11,7 @@ import { getContainerRuntimeClient } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
 import { buildTinyImage, docker, imageIdsOf, pullByDigest, removeImages, uniqueRepositoryPath, type PulledByDigest } from "../testing/pulled-by-digest.ts";
+import { holdEngineLock } from "../testing/engine-lock.ts";
 import { startTinyRegistry, type TinyRegistry } from "../testing/tiny-registry.ts";
 import { inspectManifest } from "./controller-manifest.ts";
 import { containerEngineAnswers } from "./engine.ts";
@@ -240,6 +241,8 @@ describe("reading a tar without unpacking it", () => {
 });
 
 describe("preloading from Docker as it runs here", () => {
+  // Builds, pulls, loads and removes images: not while another file compares the engine's.
+  holdEngineLock();
   let engine = false;
   let registry: TinyRegistry | undefined;
   let pulled: PulledByDigest | undefined;

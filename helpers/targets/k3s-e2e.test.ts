@@ -3,9 +3,7 @@
 // This project's CI reaches no registry, so there it is skipped, and says so. `npm run prove:k3s`
 // is the same proof as users run it (images pulled and preloaded, the CLI, one report per
 // release); both judge the evidence with judgeProof.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { judgeProof } from "../run/prove-k3s.ts";
@@ -13,10 +11,14 @@ import { runConformance } from "../run/run.ts";
 import { kubernetesOfK3sImage, k3sImageFor } from "./compatibility.ts";
 import { DEFAULT_CONTROLLER_VERSION } from "./controller-manifest.ts";
 import { DEFAULT_K3S_IMAGE } from "./defaults.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 it("the full catalogue passes against ingress-nginx in k3s", { timeout: 30 * 60_000 }, async (ctx) => {
   if (process.env.MTLS_E2E_K3S !== "1") ctx.skip("needs a container engine that can pull images; set MTLS_E2E_K3S=1 where one can");
-  const reportDir = mkdtempSync(join(tmpdir(), "k3s-e2e-"));
+  const reportDir = tempDir("k3s-e2e-");
   const outcome = await runConformance({ target: "k3s", reportDir, command: "k3s e2e test" });
   const evidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8"));
   expect(judgeProof(evidence, catalogue.scenarios.length).gaps).toEqual([]);

@@ -3,7 +3,7 @@
 // statusCode for an image it lacks); fetch fails as undici's does without DNS (TypeError "fetch
 // failed", cause ENOTFOUND); registries and mirrors that answer are servers on loopback.
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,17 +27,26 @@ const offlineFetch: typeof fetch = async (input, init) => {
 let registry: Server;
 let registryUrl: string;
 let manifestFile: string;
+let dir: string;
+// The cache the preflight reads is this file's alone; the worker's own is put back afterwards
+// (test files share workers).
+const cacheHomeBefore = process.env.XDG_CACHE_HOME;
 beforeAll(async () => {
   // A registry's /v2/ as registries answer an anonymous client: 401 with a challenge.
   registry = createServer((_req, res) => res.writeHead(401, { "www-authenticate": 'Bearer realm="x"' }).end());
   await new Promise<void>((r) => registry.listen(0, "127.0.0.1", r));
   registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
-  const dir = mkdtempSync(join(tmpdir(), "preflight-"));
+  dir = mkdtempSync(join(tmpdir(), "preflight-"));
   manifestFile = join(dir, "deploy.yaml");
   writeFileSync(manifestFile, STAND_IN_MANIFEST);
   process.env.XDG_CACHE_HOME = join(dir, "cache");
 });
-afterAll(() => new Promise<void>((r) => registry.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => registry.close(() => r()));
+  if (cacheHomeBefore === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = cacheHomeBefore;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const base = {
   k3sImage: "rancher/k3s:v1.35.0-k3s1",

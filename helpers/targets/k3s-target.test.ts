@@ -1,8 +1,7 @@
 // The k3s target where no image can be pulled: its failures must be clear and leave nothing
 // behind. These tests need a container engine (.ci/run starts one); without it they skip and say why.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
@@ -11,7 +10,14 @@ import { buildPki } from "../pki/pki.ts";
 import { STAND_IN_MANIFEST } from "../testing/stand-in-manifest.ts";
 import { containerEngineAnswers } from "./engine.ts";
 import { K3sTarget, pullFailureMessage } from "./k3s-target.ts";
+import { holdEngineLock } from "../testing/engine-lock.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
 
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
+
+// Compares the suite's containers (and images) before and after: one file at a time on the engine.
+holdEngineLock();
 let engine = false;
 beforeAll(async () => {
   engine = await containerEngineAnswers();
@@ -26,7 +32,7 @@ describe("k3s target without a pullable registry", () => {
   it("a failed pull names the image and the ways around it, and leaves no container", async (ctx) => {
     if (!engine) ctx.skip(NO_ENGINE);
     const before = ourContainers();
-    const dir = mkdtempSync(join(tmpdir(), "k3s-pull-"));
+    const dir = tempDir("k3s-pull-");
     const manifestFile = join(dir, "deploy.yaml");
     writeFileSync(manifestFile, STAND_IN_MANIFEST);
     const pki = await buildPki({ serverHosts: ["test.localdev.me"] });
@@ -49,7 +55,7 @@ describe("k3s target without a pullable registry", () => {
 
   it("--preload-images names each image the host lacks and leaves it to k3s; the pull failure still explains", async (ctx) => {
     if (!engine) ctx.skip(NO_ENGINE);
-    const dir = mkdtempSync(join(tmpdir(), "k3s-preload-"));
+    const dir = tempDir("k3s-preload-");
     const manifestFile = join(dir, "deploy.yaml");
     writeFileSync(manifestFile, STAND_IN_MANIFEST);
     const pki = await buildPki({ serverHosts: ["test.localdev.me"] });

@@ -3,20 +3,22 @@
 // rancher/k3s, traefik, klipper-helm and node images (or has them): run with
 // MTLS_E2E_K3S_TRAEFIK=1 there. No image can be pulled where this project is developed, so this
 // has never run here; it is skipped with that reason.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { judgeProof } from "../run/prove-k3s.ts";
 import { runConformance } from "../run/run.ts";
 import { sameImage, TRAEFIK_IMAGE, TRAEFIK_K3S_IMAGE, TRAEFIK_VERSION } from "./traefik-controller.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 it("the full catalogue against Traefik's ingress-nginx provider in k3s, under the traefik profile", { timeout: 30 * 60_000 }, async (ctx) => {
   if (process.env.MTLS_E2E_K3S_TRAEFIK !== "1") {
     ctx.skip("needs a container engine that can pull rancher/k3s, traefik and node images; set MTLS_E2E_K3S_TRAEFIK=1 where one can (never run here: no image can be pulled on this machine)");
   }
-  const reportDir = mkdtempSync(join(tmpdir(), "k3s-traefik-e2e-"));
+  const reportDir = tempDir("k3s-traefik-e2e-");
   const outcome = await runConformance({ target: "k3s", controller: "traefik", profile: "traefik", reportDir, command: "k3s traefik e2e test" });
   const evidence = JSON.parse(readFileSync(outcome.evidencePath, "utf8"));
   // Every scenario has a verdict, none failed against the profile's expectations, probes reached the

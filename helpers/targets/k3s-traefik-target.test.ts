@@ -3,8 +3,7 @@
 // for the k3s image laid out as rancher/k3s is (its VOLUME /var/lib/rancher/k3s), and the
 // preflight, which asks for no ingress-nginx manifest. Tests that need an engine skip without one.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
@@ -19,8 +18,15 @@ import type { HostEngine } from "./image-preload.ts";
 import { formatProblems, k3sPreflight } from "./k3s-preflight.ts";
 import { imagesForTraefikRun, K3sTarget, k3sContainerBuilder, k3sContainerPlan } from "./k3s-target.ts";
 import { TRAEFIK_CONFIG_PATH, TRAEFIK_IMAGE, TRAEFIK_K3S_IMAGE, TRAEFIK_VERSION, traefikConfigYaml } from "./traefik-controller.ts";
+import { holdEngineLock } from "../testing/engine-lock.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const NO_ENGINE = "no container engine answers on this machine (.ci/run installs and starts dockerd)";
+// Compares the suite's containers (and images) before and after: one file at a time on the engine.
+holdEngineLock();
 let engine = false;
 const ryukBefore = process.env.TESTCONTAINERS_RYUK_DISABLED;
 beforeAll(async () => {
@@ -77,7 +83,7 @@ describe("the k3s container for --controller traefik", () => {
     if (!engine) ctx.skip(NO_ENGINE);
     // A stand-in named as a k3s image, laid out as rancher/k3s declares its state directory
     // (k3s package/Dockerfile: `VOLUME /var/lib/rancher/k3s`); it has nothing to run, and never does.
-    const dir = mkdtempSync(join(tmpdir(), "k3s-standin-"));
+    const dir = tempDir("k3s-standin-");
     const image = `${uniqueRepositoryPath("k3s-standin")}:v1.37.1-k3s1`;
     writeFileSync(join(dir, "payload.txt"), "stand-in\n");
     writeFileSync(join(dir, "Dockerfile"), "FROM scratch\nCOPY payload.txt /payload.txt\nVOLUME /var/lib/rancher/k3s\n");
@@ -114,7 +120,7 @@ describe("the k3s container for --controller traefik", () => {
 
   it("on Docker: a k3s image that cannot be pulled is named, nothing asks for the ingress-nginx manifest, no container is left", async (ctx) => {
     if (!engine) ctx.skip(NO_ENGINE);
-    const dir = mkdtempSync(join(tmpdir(), "k3s-traefik-pull-"));
+    const dir = tempDir("k3s-traefik-pull-");
     const pki = await buildPki({ serverHosts: ["test.localdev.me"] });
     const manifests = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies.slice(0, 1), pki });
     const image = `${TRAEFIK_K3S_IMAGE}-not-on-this-host`;

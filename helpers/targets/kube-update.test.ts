@@ -7,9 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
-import { buildPki, type Pki } from "../pki/pki.ts";
+import { type Pki } from "../pki/pki.ts";
 import { DEFAULT_TIMEOUTS, Kube, loadKubeConfig } from "./kube.ts";
 import { applyChanges, objectChanges } from "./kube-update.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
 
 const RESOURCES: Record<string, Array<{ name: string; kind: string; namespaced: boolean }>> = {
   "/api/v1": [
@@ -62,7 +63,7 @@ beforeAll(async () => {
       yaml: `apiVersion: v1\nkind: Config\nclusters: [{ name: fake, cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]\nusers: [{ name: u, user: { token: t } }]\ncontexts: [{ name: fake, context: { cluster: fake, user: u } }]\ncurrent-context: fake\n`,
     }),
   );
-  pki = await buildPki({ serverHosts: ["lifecycle.test.localdev.me"] });
+  pki = await sharedPki(["lifecycle.test.localdev.me"]);
   base = buildManifests({ namespace: "ns", policies: catalogue.policies.filter((p) => p.name === "lifecycle"), pki });
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));

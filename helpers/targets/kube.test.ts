@@ -3,16 +3,19 @@
 // how it guards, deletes and waits out namespaces, how it finds the controller, its version and
 // its load-balancer address, and how its waits end.
 import type { V1Pod } from "@kubernetes/client-node";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
-import { buildPki } from "../pki/pki.ts";
 import { WaitTimeoutError } from "../support/wait.ts";
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { CONTROLLER_SELECTOR, DEFAULT_TIMEOUTS, Kube, saveDiagnostics } from "./kube.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 const fake = new FakeKubeServer();
 let kube: Kube;
@@ -27,7 +30,7 @@ const namespaceReads = (name: string) => fake.calls.filter((c) => c.method === "
 beforeAll(async () => {
   await fake.start();
   kube = fake.kube();
-  const pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  const pki = await sharedPki(catalogue.policies.map((p) => p.host));
   // The first three policies (the guide's, depth 2, no pass-cert): the order test names them.
   manifests = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies.slice(0, 3), pki });
 });
@@ -399,7 +402,7 @@ describe("diagnostics", () => {
     fake.put(event("kube-system", "Failed", 'Failed to pull image "rancher/klipper-lb:v0.4.13": 429 Too Many Requests'));
     fake.put(event("ingress-nginx", "RELOAD", "NGINX reload triggered due to a change in configuration"));
     fake.put(event("mtls-conformance", "BackOff", "Back-off restarting failed container"));
-    const dir = mkdtempSync(join(tmpdir(), "kube-diag-"));
+    const dir = tempDir("kube-diag-");
     const logged: string[] = [];
     const saved = await saveDiagnostics(kube, { manifests, log: (l) => logged.push(l) }, [], dir);
     expect(saved).toContain(join(dir, "events.txt"));

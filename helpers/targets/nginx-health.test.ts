@@ -70,7 +70,9 @@ async function withNginx(
         const before = log().length;
         write(main, http);
         child.kill("SIGHUP");
-        for (let i = 0; i < 200 && !/\[emerg\]|start worker process/.test(log().slice(before)); i++) await sleep(10);
+        // Up to 10 s: on a loaded machine nginx may take seconds to act on the signal, and a second
+        // SIGHUP sent before it has would be folded into the first (one reload, one log line).
+        for (let i = 0; i < 1000 && !/\[emerg\]|start worker process/.test(log().slice(before)); i++) await sleep(10);
       },
     });
   } finally {

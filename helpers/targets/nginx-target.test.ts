@@ -11,10 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
 import { writePki } from "../pki/pki-files.ts";
-import { buildPki, chainPem, CREDENTIAL_NAMES, type Pki } from "../pki/pki.ts";
+import { chainPem, CREDENTIAL_NAMES, type Pki } from "../pki/pki.ts";
 import { probe } from "../probe/probe.ts";
 import { NGINX_INSTALL_HINT, NginxTarget } from "./nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
 
 const execFileAsync = promisify(execFile);
 let pki: Pki;
@@ -25,7 +26,7 @@ let base: string;
 const HOST = "test.localdev.me";
 
 beforeAll(async () => {
-  pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+  pki = await sharedPki(catalogue.policies.map((p) => p.host));
   base = mkdtempSync(join(tmpdir(), "nginx-target-test-"));
   pkiDir = join(base, "pki");
   reportDir = join(base, "report");

@@ -1,23 +1,26 @@
 // Readiness by certificate, against the nginx target (its default server plays the controller's
 // fake certificate for names no Ingress claims).
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests } from "../manifests/manifests.ts";
-import { buildPki, type Pki } from "../pki/pki.ts";
+import { type Pki } from "../pki/pki.ts";
 import { WaitTimeoutError } from "../support/wait.ts";
 import { NginxTarget } from "./nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
 import { presentedCertificate, waitForHostCertificates } from "./tls-readiness.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
+
+// Every temp folder this file makes, removed after its last test.
+const tempDir = tempDirs();
 
 let pki: Pki;
 let target: StartedTarget;
 let manifests: ReturnType<typeof buildManifests>;
 beforeAll(async () => {
-  pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
-  const base = mkdtempSync(join(tmpdir(), "tls-ready-"));
+  pki = await sharedPki(catalogue.policies.map((p) => p.host));
+  const base = tempDir("tls-ready-");
   manifests = buildManifests({ namespace: "default", policies: catalogue.policies, pki });
   target = await new NginxTarget().start({
     manifests,

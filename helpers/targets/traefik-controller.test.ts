@@ -6,7 +6,6 @@ import { basename } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests } from "../manifests/manifests.ts";
-import { buildPki } from "../pki/pki.ts";
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { WaitTimeoutError } from "../support/wait.ts";
 import {
@@ -28,6 +27,7 @@ import {
   traefikValues,
   waitTraefikReady,
 } from "./traefik-controller.ts";
+import { sharedPki } from "../testing/shared-pki.ts";
 
 /** A JSON-schema node as values.schema.json writes it, with the line it starts on. */
 interface SchemaNode {
@@ -172,7 +172,7 @@ describe("the Helm values", () => {
   });
 
   it("every Ingress of the catalogue names the IngressClass the provider selects (by its controller, k8s.io/ingress-nginx)", async () => {
-    const pki = await buildPki({ serverHosts: catalogue.policies.map((p) => p.host) });
+    const pki = await sharedPki(catalogue.policies.map((p) => p.host));
     const { ingresses } = buildManifests({ namespace: "mtls-conformance", policies: catalogue.policies, pki });
     expect(ingresses.length).toBeGreaterThan(0);
     // Traefik v3.7.9 ingress-nginx/build.go:953-965: an Ingress naming a class is served when that
