@@ -2,7 +2,7 @@
 // scratch directory with the system openssl, the curl ones against a target serving the guide's
 // Ingress built from what those openssl commands made. Every result is read back independently
 // (openssl verify / x509 / pkcs12, Node's X509Certificate) and compared with what the guide states.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -25,15 +25,26 @@ export interface CommandRun {
   stderr: string;
 }
 
+/** The shells running the guide's commands now: a run that ends early (a refused argument) stops them. */
+const running = new Set<ChildProcess>();
+
 /** Runs one command through /bin/sh exactly as written, in `dir`, with no input (a prompt is a finding). */
 function runShell(command: string, dir: string): Promise<CommandRun & { id: string }> {
   // Asynchronous: RSA-4096 key generation takes seconds, and the run makes its own PKI meanwhile.
+  // A process group of its own, so that stopping the shell stops the openssl it started.
   return new Promise((resolve) => {
-    const child = execFile("/bin/sh", ["-c", command], { cwd: dir, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : null) : 0;
-      resolve({ id: "", command, exitCode: code, stdout: stdout ?? "", stderr: stderr ?? "" });
+    const child = spawn("/bin/sh", ["-c", command], { cwd: dir, detached: true, stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
+    running.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", (error) => (stderr += error.message));
+    child.on("close", (code) => {
+      running.delete(child);
+      resolve({ id: "", command, exitCode: code, stdout, stderr });
     });
-    child.stdin?.end();
+    child.stdin.end();
   });
 }
 
@@ -80,10 +91,26 @@ export function startGuideOpenssl(): StartedGuideOpenssl | undefined {
   mkdirSync(dir, { recursive: true });
   const runs = runGuideOpenssl(dir);
   runs.catch(() => undefined);
-  // Removed by whoever runs the rest of the guide's commands; on an early exit, here.
+  // Removed by whoever runs the rest of the guide's commands; on an early exit, here, once the
+  // commands still running are stopped (a run refused at its arguments does not wait for them).
+  const stopRunning = () => {
+    for (const c of running) {
+      try {
+        process.kill(-c.pid!, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
   onCleanup(
-    () => rm(root, { recursive: true, force: true }),
-    () => rmSync(root, { recursive: true, force: true }),
+    () => {
+      stopRunning();
+      return rm(root, { recursive: true, force: true });
+    },
+    () => {
+      stopRunning();
+      rmSync(root, { recursive: true, force: true });
+    },
   );
   started = { root, dir, runs };
   return started;

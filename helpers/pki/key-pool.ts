@@ -40,6 +40,7 @@ export function takeRsa(bits: RsaBits): Promise<CryptoKeyPair> {
 export function runsCatalogue(argv: string[]): boolean {
   const command = argv.find((a) => !a.startsWith("-"));
   if (command !== undefined && command !== "run") return false;
+  if (argv.some((a) => ["--help", "-h", "--version", "-V"].includes(a))) return false;
   const target = argv[argv.indexOf("--target") + 1];
   return !argv.some((a) => a === "--manifests" || a.startsWith("--manifests=") || a === "--audit") && !(argv.includes("--target") && target === "endpoint") && !argv.includes("--target=endpoint");
 }

@@ -14,11 +14,16 @@ export interface WorkerProcess {
   title: string;
 }
 
-/** The master's children, or undefined where /proc cannot say (not Linux, or a kernel without it). */
-export async function workerProcesses(masterPid: number): Promise<WorkerProcess[] | undefined> {
+/** The pids of the master's children, whatever their title, or undefined where /proc cannot say. */
+export async function childPids(masterPid: number): Promise<number[] | undefined> {
   const children = await readFile(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").catch(() => undefined);
-  if (children === undefined) return undefined;
-  const pids = children.trim().split(/\s+/).filter(Boolean).map(Number);
+  return children === undefined ? undefined : children.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** The master's worker processes, or undefined where /proc cannot say (not Linux, or a kernel without it). */
+export async function workerProcesses(masterPid: number): Promise<WorkerProcess[] | undefined> {
+  const pids = await childPids(masterPid);
+  if (pids === undefined) return undefined;
   const found = await Promise.all(
     pids.map(async (pid) => {
       const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
