@@ -22,6 +22,10 @@ export default defineConfig({
     isolate: false,
     // The long files start first (on a fresh clone vitest knows no durations).
     sequence: { sequencer: LongestFirstSequencer },
+    // The catalogue PKI's RSA key pairs are made once per worker, not for each of the dozens of
+    // runs the tests start (helpers/pki/pki.ts guideKeys); every run still issues its own
+    // certificates. The CLI runs the tests start as processes make their own.
+    env: { MTLS_TEST_REUSE_RSA_KEYS: "1" },
     // A temp folder of the run's own; the run fails if a test leaves anything in it.
     globalSetup: ["./helpers/testing/run-temp.ts"],
     reporters: ["default", new SummaryReporter()],

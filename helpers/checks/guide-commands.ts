@@ -27,20 +27,31 @@ export interface CommandRun {
 
 /** The shells running the guide's commands now: a run that ends early (a refused argument) stops them. */
 const running = new Set<ChildProcess>();
+const stopGroup = (c: ChildProcess) => {
+  try {
+    process.kill(-c.pid!, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+};
 
 /** Runs one command through /bin/sh exactly as written, in `dir`, with no input (a prompt is a finding). */
 function runShell(command: string, dir: string): Promise<CommandRun & { id: string }> {
   // Asynchronous: RSA-4096 key generation takes seconds, and the run makes its own PKI meanwhile.
   // A process group of its own, so that stopping the shell stops the openssl it started.
   return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], { cwd: dir, detached: true, stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
+    const child = spawn("/bin/sh", ["-c", command], { cwd: dir, detached: true, stdio: ["pipe", "pipe", "pipe"] });
     running.add(child);
+    // A command that waits for input it will never get (a prompt) is stopped; the timer does not
+    // hold the process open (spawn's own timeout option did, once the group was stopped early).
+    const timer = setTimeout(() => stopGroup(child), 120_000).unref();
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", (error) => (stderr += error.message));
     child.on("close", (code) => {
+      clearTimeout(timer);
       running.delete(child);
       resolve({ id: "", command, exitCode: code, stdout, stderr });
     });
@@ -94,13 +105,7 @@ export function startGuideOpenssl(): StartedGuideOpenssl | undefined {
   // Removed by whoever runs the rest of the guide's commands; on an early exit, here, once the
   // commands still running are stopped (a run refused at its arguments does not wait for them).
   const stopRunning = () => {
-    for (const c of running) {
-      try {
-        process.kill(-c.pid!, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const c of running) stopGroup(c);
   };
   onCleanup(
     () => {

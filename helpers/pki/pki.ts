@@ -403,6 +403,22 @@ export async function issue(spec: CertSpec): Promise<IssuedCert> {
   return issued;
 }
 
+/**
+ * The RSA key pairs of the guide's CA, server and client: made for every PKI, except in the
+ * project's own tests (MTLS_TEST_REUSE_RSA_KEYS=1, set by vitest.config.ts), where a worker makes
+ * them once and every PKI it builds reuses them, each with certificates of its own: dozens of
+ * catalogue runs would otherwise spend a minute of CPU on RSA-4096 primes. A run of the CLI
+ * always makes its own.
+ */
+function guideKeys(): { ca(): Promise<CryptoKeyPair>; server(): Promise<CryptoKeyPair>; client(): Promise<CryptoKeyPair> } {
+  const fresh = { ca: () => generateKeys("rsa-4096"), server: () => generateKeys("rsa-2048"), client: () => generateKeys("rsa-4096") };
+  if (process.env.MTLS_TEST_REUSE_RSA_KEYS !== "1") return fresh;
+  reused ??= { ca: fresh.ca(), server: fresh.server(), client: fresh.client() };
+  const kept = reused;
+  return { ca: () => kept.ca, server: () => kept.server, client: () => kept.client };
+}
+let reused: { ca: Promise<CryptoKeyPair>; server: Promise<CryptoKeyPair>; client: Promise<CryptoKeyPair> } | undefined;
+
 export const CLIENT_AUTH = [x509.ExtendedKeyUsage.clientAuth];
 export const SERVER_AUTH = [x509.ExtendedKeyUsage.serverAuth];
 
@@ -416,10 +432,11 @@ export async function buildPki(options: PkiOptions = {}): Promise<Pki> {
   const serverHosts = options.serverHosts?.length ? options.serverHosts : [GUIDE_HOST];
   const valid = { notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 365 * DAY) };
 
+  const rsa = guideKeys();
   const [caKeys, serverKeys, clientKeys, ...p256] = await Promise.all([
-    options.ca ? Promise.resolve(undefined) : generateKeys("rsa-4096"),
-    generateKeys("rsa-2048"),
-    generateKeys("rsa-4096"),
+    options.ca ? Promise.resolve(undefined) : rsa.ca(),
+    rsa.server(),
+    rsa.client(),
     ...Array.from({ length: 17 }, () => generateKeys("p256")),
   ]);
   const nextP256 = (): CryptoKeyPair => {
