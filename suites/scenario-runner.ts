@@ -106,7 +106,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     path: c.request?.path,
     headers: c.request?.headers,
     caPem: trust.caPem,
-    serverSha256: c.request?.anyServerCertificate ? undefined : trust.serverSha256,
+    serverSha256: c.request?.anyServerCertificate || trust.insecure ? undefined : (trust.serverSha256 ?? run.serverPins?.[c.host]),
     insecure: trust.insecure || c.request?.anyServerCertificate,
     acceptAnyEcho: run.acceptAnyEcho,
     credential,

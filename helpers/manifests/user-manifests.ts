@@ -94,6 +94,8 @@ export interface PreparedObjects {
   declared: SecretView[];
   /** One line per replacement or creation, for the log and the evidence. */
   changes: string[];
+  /** host -> SHA-256 of the one certificate of the run that names it (hosts two name are not here). */
+  onlyCertificate: Map<string, string>;
 }
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -205,6 +207,8 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
     }
   }
   const hostCertificates: Record<string, string> = {};
+  // Every certificate of the run that names a host: where only one does, it is what the host serves.
+  const certificatesOfHost = new Map<string, string[]>();
   // Server certificates share one key: each is told apart by its names.
   const serverKeys = await generateKeys("p256");
   const made = await Promise.all(
@@ -217,7 +221,10 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
   for (const { ref, names, cert } of made) {
     const written = find(ref);
     secrets.set(ref, { apiVersion: "v1", kind: "Secret", metadata: meta(ref, written), type: "kubernetes.io/tls", data: { "tls.crt": b64(cert.certPem + "\n"), "tls.key": b64(cert.keyPem + "\n") } });
-    for (const h of names) hostCertificates[h] ??= cert.sha256;
+    for (const h of names) {
+      hostCertificates[h] ??= cert.sha256;
+      certificatesOfHost.set(h, [...(certificatesOfHost.get(h) ?? []), cert.sha256]);
+    }
     changes.push(`secret ${ref}: ${written ? "tls.crt/tls.key replaced by" : "created with"} a certificate of the run for ${names.join(", ")}`);
   }
 
@@ -259,6 +266,7 @@ export async function prepareUserObjects(user: UserObjects, factory: CredentialF
       backends: namespaces.map((namespace) => ({ namespace, name: "mtls-echo" })),
       hostCertificates: servedCertificates(hostCertificates, user.ingresses, (ns, name) => views.get(`${ns}/${name}`)),
     },
+    onlyCertificate: new Map([...certificatesOfHost].filter(([, certs]) => certs.length === 1).map(([h, [sha]]) => [h, sha!])),
     caIds,
     revoked,
     serverCa,

@@ -25,6 +25,8 @@ export interface RunContext {
   /** Server certificate trust for hosts not in `hostTrust`. */
   trust: HostTrust;
   hostTrust: Record<string, HostTrust>;
+  /** host -> the SHA-256 of the certificate it serves, where the run knows it: the probe pins it. */
+  serverPins?: Record<string, string>;
   /** The upstream is someone else's echo: any JSON with a headers object counts as the echo. */
   acceptAnyEcho?: boolean;
   /** No echo backend answers (a live endpoint without --echo): "reached" is judged by the absence of nginx's rejections. */

@@ -397,6 +397,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     httpEndpoints: target?.httpEndpointFor ? Object.fromEntries(hosts.flatMap((h) => (target.httpEndpointFor!(h) ? [[h, target.httpEndpointFor!(h)!]] : []))) : {},
     trust: subject.trust,
     hostTrust: subject.hostTrust,
+    ...(subject.serverPins ? { serverPins: subject.serverPins } : {}),
     acceptAnyEcho: subject.acceptAnyEcho,
     noEcho: subject.noEcho,
     credentials: subject.credentials,

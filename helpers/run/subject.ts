@@ -64,6 +64,11 @@ export interface RunSubject {
   certificates: IssuedCert[];
   trust: HostTrust;
   hostTrust: Record<string, HostTrust>;
+  /**
+   * host -> the SHA-256 of the one certificate it serves, where the run made it and no other
+   * names the host: the probe pins it besides the trust of the host (probe.ts).
+   */
+  serverPins?: Record<string, string>;
   policies: ReturnType<typeof policyEvidence>;
   ingresses: IngressPlan[];
   caBundleSha256: string;
@@ -209,6 +214,8 @@ interface DeclaredInput {
   clients: DeclaredObjects["clients"];
   trust: HostTrust;
   hostTrust: (hosts: HostPolicy[]) => Record<string, HostTrust>;
+  /** host -> the SHA-256 of the certificate it serves, where the run knows it (RunSubject.serverPins). */
+  serverPins?: (hosts: HostPolicy[]) => Record<string, string>;
   ignoreClass: boolean;
   ingressClass?: string;
   manifests?: Manifests;
@@ -257,6 +264,7 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
     certificates,
     trust: input.trust,
     hostTrust: input.hostTrust(hosts),
+    ...(input.serverPins ? { serverPins: input.serverPins(hosts) } : {}),
     policies: [],
     ingresses: plans,
     caBundleSha256: sha256([...new Set(trustedCas.map((t) => t.sha256))].sort().join("\n")),
@@ -287,9 +295,13 @@ export async function manifestsSubject(input: { user: UserObjects; only?: string
     revokedFor: (ca) => prepared.revoked.get(ca),
     clients: {},
     trust: { caPem: prepared.serverCa.certPem },
-    // Hosts without a certificate are served with the controller's fake one: probes cannot verify it.
+    // Hosts without a certificate are served with the controller's fake one: probes cannot verify
+    // it. Where one certificate of the run names a host, that is the one it serves: the probe pins
+    // it (as the catalogue pins its server's), which says more than the chain and the name, and
+    // costs the client less (probe.ts).
     hostTrust: (hosts) =>
       Object.fromEntries(hosts.filter((h) => !h.certificate).map((h) => [h.host, { insecure: true, why: "no tls: entry: the controller serves its fake certificate" }])),
+    serverPins: (hosts) => Object.fromEntries(hosts.filter((h) => h.certificate && prepared.onlyCertificate.has(h.host)).map((h) => [h.host, prepared.onlyCertificate.get(h.host)!])),
     ignoreClass: false,
     ingressClass: input.ingressClass,
     manifests: prepared.manifests,
