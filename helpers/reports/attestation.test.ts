@@ -1,24 +1,19 @@
 // Signing and verifying a real report directory; OpenSSL checks the Ed25519 signature and the key
 // fingerprint independently of this code.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+
+
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+
 import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, pae, PUBLIC_KEY_FILE, signReportDir, TEST_RESULT_PREDICATE, verifyReportDir, type DsseEnvelope } from "./attestation.ts";
 import { ConfigError } from "../support/errors.ts";
 import { totals, type Evidence } from "./evidence.ts";
 import { runConformance } from "../run/run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 let dir: string;
 let evidence: Evidence;

@@ -1,28 +1,24 @@
 // Diffing two runs' evidence, with real runs on the nginx target: two runs of the same
 // configuration must show no change at all (fresh PKI, ports and run ids must not leak into the
 // diff), and a deliberately broken Ingress must show up as exactly one regression.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+
+
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+
 import { diffEvidence, diffReportDirs, formatDiffMarkdown, formatDiffText, verdictChangeKind, type ScenarioChange, type Verdict } from "./diff.ts";
 import { totals, type Evidence, type ScenarioEvidence } from "./evidence.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { guaranteeOf } from "../profiles/scenario-guarantee.ts";
 import { runConformance } from "../run/run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
 
 const quiet = () => undefined;
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 /** verify-depth 2 on the guide's Ingress, in whichever of the run's manifests hold it. */
 const depth2 = (m: Manifests): Manifests => {

@@ -2,14 +2,17 @@
 // the validator and as the reader: for a passing run, a run with a failure, a check that erred
 // (a harness fault: <error>, not <failure>), and text no XML may hold as it is.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+
+
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+
 import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { runConformance, type RunOutcome } from "../run/run.ts";
 import { totals, type Evidence } from "./evidence.ts";
 import { renderJunit, writeJunit } from "./junit.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
 
 const XSD = new URL("../../fixtures/junit.xsd", import.meta.url).pathname;
 const validate = (file: string) => spawnSync("xmllint", ["--noout", "--schema", XSD, file], { encoding: "utf8" });
@@ -20,15 +23,7 @@ const xpath = (file: string, expr: string) => {
   return r.stdout.replace(/\n$/, "");
 };
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 let passing: RunOutcome;
 let failing: RunOutcome;

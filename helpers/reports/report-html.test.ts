@@ -2,17 +2,21 @@
 // nginx target (one that passes, one with a deliberately broken Ingress, and the whole catalogue,
 // whose finding scenarios observe documented weaknesses, and a copy of the broken one in which the
 // harness was at fault), checked as text and in a real headless Chromium opened from file://.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+
+
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+
 import { ANNOTATION_PREFIX } from "../catalogue/catalogue.ts";
 import { controlEvidence, findings, totals, type Evidence } from "./evidence.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { certificateValidity, diagnosticArtifacts, escapeHtml, overallVerdict, renderReportHtml, verdictLabel } from "./report-html.ts";
 import { renderSummaryMarkdown } from "./report-summary.ts";
 import { ROOT, runConformance } from "../run/run.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { taint } from "../testing/taint.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const INJECTED = "<script>alert(1)</script>";
@@ -22,15 +26,7 @@ interface Run {
   reportDir: string;
 }
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 async function run(only?: string, alterManifests?: (m: Manifests) => Manifests): Promise<Run> {
   const reportDir = tempDir("report-html-test-");
@@ -199,15 +195,7 @@ describe("renderReportHtml", () => {
       "scenarios.observed.upstreamHeaders",
       "scenarios.expected.upstreamHeaders.headers",
     ]);
-    const taint = (v: unknown, path = ""): unknown =>
-      typeof v === "string"
-        ? v + MARK
-        : Array.isArray(v)
-          ? v.map((x) => taint(x, path))
-          : v && typeof v === "object"
-            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [FREE_FORM.has(path) ? k + MARK : k, taint(x, path ? `${path}.${k}` : k)]))
-            : v;
-    const tainted = taint(structuredClone(failing.evidence)) as Evidence;
+    const tainted = taint(failing.evidence as Evidence, MARK, FREE_FORM);
     // Tainted header names, expected and observed, still reach the matrix.
     expect(Object.keys(tainted.scenarios[0]!.expected.upstreamHeaders!.headers!)[0]).toContain(MARK);
     expect(Object.keys(tainted.scenarios[0]!.observed!.upstreamHeaders!)[0]).toContain(MARK);

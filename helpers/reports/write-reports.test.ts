@@ -5,11 +5,12 @@
 // evidence.json byte for byte what JSON.stringify writes, JUnit valid for xmllint, every file
 // listed and covered by the signature.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+
 import { runConformance } from "../run/run.ts";
 import { writeIngressZoo } from "../testing/ingress-zoo.ts";
 import { ENVELOPE_FILE, listArtifacts, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir, verifyReportDir } from "./attestation.ts";
@@ -18,6 +19,8 @@ import { PAGE_CHECKS, writeReportHtml } from "./report-pages.ts";
 import { renderSummaryMarkdown, SUMMARY_LIMIT } from "./report-summary.ts";
 import { recompute, scaleEvidence } from "./scaled-evidence.ts";
 import { writeReports } from "./write-reports.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { taint } from "../testing/taint.ts";
 
 const XSD = new URL("../../fixtures/junit.xsd", import.meta.url).pathname;
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,15 +28,7 @@ const INGRESSES = 1000;
 const CHECKS = 13_515;
 const MB = 1024 * 1024;
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 /** Every file under `dir`, relative, `/`-separated. */
 const walk = (dir: string): string[] =>
@@ -236,15 +231,7 @@ describe(`writeReports at ${INGRESSES} Ingresses and ${CHECKS} checks`, () => {
   it("paged, every string and key from the evidence is escaped on every page", async () => {
     const MARK = `<i class="evil">'"&</i>`;
     const FREE_FORM = new Set(["target.versions", "artifacts", "run.options", "run.timingsMs", "scenarios.observed.upstreamHeaders", "ingresses.declared", "ingresses.effective"]);
-    const taint = (v: unknown, path = ""): unknown =>
-      typeof v === "string"
-        ? v + MARK
-        : Array.isArray(v)
-          ? v.map((x) => taint(x, path))
-          : v && typeof v === "object"
-            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [FREE_FORM.has(path) ? k + MARK : k, taint(x, path ? `${path}.${k}` : k)]))
-            : v;
-    const tainted = taint(structuredClone(small)) as Evidence;
+    const tainted = taint(small as Evidence, MARK, FREE_FORM);
     const out = tempDir("reports-tainted-");
     const files: string[] = [];
     await writeReportHtml(tainted, out, (f) => files.push(f), { pageChecks: 50 });
