@@ -10,12 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * What may legitimately be left in the temp folder: caches that speed up the next start and hold
- * nothing a test made. `node-compile-cache` is node's module compile cache, which
- * bin/mtls-conformance.ts enables with enableCompileCache() under os.tmpdir() (every CLI a test
- * spawns writes it, as it would on a user's machine).
+ * What may legitimately be left in the temp folder: caches and cross-process locks that hold
+ * nothing a test made.
+ * - `node-compile-cache`: node's module compile cache, which bin/mtls-conformance.ts enables with
+ *   enableCompileCache() under os.tmpdir() (every CLI a test spawns writes it, as on a user's machine).
+ * - `testcontainers-node-<uid>.lock`, `testcontainers-node-sshd.lock`: the empty files testcontainers
+ *   locks (proper-lockfile) so that processes of one user share one Ryuk reaper / port forwarder; it
+ *   creates them in the temp folder and never removes them, by design, since another process may be
+ *   about to lock the same file (testcontainers@12.2.0: build/common/file-lock.js createEmptyTmpFile,
+ *   build/reaper/reaper.js getReaper). They appear wherever a container engine answers (CI starts one).
  */
-export const LEGITIMATE_LEFTOVERS = new Set(["node-compile-cache"]);
+export const LEGITIMATE_LEFTOVERS: readonly RegExp[] = [/^node-compile-cache$/, /^testcontainers-node-(\d+|sshd)\.lock$/];
+
+const isLegitimate = (name: string): boolean => LEGITIMATE_LEFTOVERS.some((pattern) => pattern.test(name));
 
 /** Set to the run's temp folder while the run lasts (the summary reporter reads it too). */
 export const RUN_TMP_ENV = "MTLS_TEST_RUN_TMPDIR";
@@ -24,7 +31,7 @@ export const RUN_TMP_ENV = "MTLS_TEST_RUN_TMPDIR";
 export function leftovers(): string[] | undefined {
   const runTmp = process.env[RUN_TMP_ENV];
   if (!runTmp) return undefined;
-  return readdirSync(runTmp).filter((name) => !LEGITIMATE_LEFTOVERS.has(name)).sort();
+  return readdirSync(runTmp).filter((name) => !isLegitimate(name)).sort();
 }
 
 export default function setup(): () => void {
