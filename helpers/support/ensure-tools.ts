@@ -1,8 +1,9 @@
 // Makes sure the system tools the run needs are there (nginx; for the project's tests also
-// openssl, curl, xmllint, chromium and certutil). On Debian as root it installs what is missing with apt-get, saying so;
+// openssl, curl, xmllint, chromium and certutil; go for --target local --controller traefik). On Debian as root it installs what is missing with apt-get, saying so;
 // otherwise it prints the command to run and exits 2. MTLS_NO_INSTALL=1 never installs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { findNginx } from "../targets/nginx-target.ts";
 
 interface Tool {
@@ -21,7 +22,18 @@ const TOOLS: Record<string, Tool> = {
   chromium: { name: "chromium", debianPackage: "chromium", present: () => existsSync("/usr/bin/chromium") },
   // certutil and pk12util: the browser check's NSS database (--browser, helpers/browser/).
   certutil: { name: "certutil", debianPackage: "libnss3-tools", present: () => onPath("certutil") && onPath("pk12util") },
+  // Go builds the local Traefik data plane (helpers/controllers/traefik/data-plane), standard library only.
+  go: { name: "go", debianPackage: "golang-go", present: () => findGo() !== undefined },
 };
+
+/** GO_BIN, else \`go\` on PATH, else Debian's /usr/lib/go/bin/go. */
+export function findGo(): string | undefined {
+  if (process.env.GO_BIN) return existsSync(process.env.GO_BIN) ? process.env.GO_BIN : undefined;
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/lib/go/bin", "/usr/local/go/bin"]) {
+    if (dir && existsSync(join(dir, "go"))) return join(dir, "go");
+  }
+  return undefined;
+}
 
 export function missingTools(names: string[]): Tool[] {
   return names.map((n) => TOOLS[n]!).filter((t) => !t.present());

@@ -12,7 +12,7 @@ import { NginxTarget, type NginxTargetOptions } from "./nginx-target.ts";
 import { EndpointTarget, type EndpointTargetOptions } from "./endpoint-target.ts";
 import type { Target } from "./target.ts";
 
-export const TARGET_NAMES = ["auto", "nginx", "k3s", "cluster", "endpoint"] as const;
+export const TARGET_NAMES = ["auto", "local", "nginx", "k3s", "cluster", "endpoint"] as const;
 
 export type TargetOptions = K3sTargetOptions &
   ClusterTargetOptions &
@@ -49,12 +49,22 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   if (options.audit && name !== "cluster") throw new ConfigError("--audit applies to --target cluster");
   // The nginx target emulates ingress-nginx: it cannot stand in for Traefik, and auto may not fall back to it.
   const traefik = options.controller === "traefik";
-  if (traefik && name === "nginx") throw new ConfigError("--controller traefik: the nginx target emulates ingress-nginx; use --target k3s, cluster or endpoint");
+  if (traefik && name === "nginx") throw new ConfigError("--controller traefik: the nginx target emulates ingress-nginx; use --target local (Traefik's rendering on a Go data plane), k3s, cluster or endpoint");
   if (traefik && (options.controllerVersion || options.controllerManifest)) {
     throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
   }
 
   switch (name) {
+    case "local": {
+      // The controller's data plane on loopback: ingress-nginx's is the nginx target.
+      if (!traefik) return nginxChoice("requested with --target local (ingress-nginx's data plane is nginx)", options.nginx);
+      const { TraefikLocalTarget } = await import("../controllers/traefik/local-target.ts");
+      const local = new TraefikLocalTarget();
+      let availability = await local.check();
+      if (!availability.available && !process.env.GO_BIN && canInstallPackages() && ensureTools(["go"]) === 0) availability = await local.check();
+      if (!availability.available) throw new ConfigError(availability.reason);
+      return { target: local, why: `requested with --target local --controller traefik; ${availability.reason}` };
+    }
     case "nginx":
       return nginxChoice("requested with --target nginx", options.nginx);
     case "endpoint": {

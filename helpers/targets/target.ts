@@ -17,7 +17,8 @@ export interface HostTrust {
   why?: string;
 }
 
-export type TargetKind = "nginx" | "k3s" | "cluster" | "endpoint";
+/** `local`: a successor's data plane on loopback (--target local --controller traefik); `nginx`: ingress-nginx's. */
+export type TargetKind = "nginx" | "local" | "k3s" | "cluster" | "endpoint";
 
 /** Where to open a TLS connection to reach a host (SNI and Host are the host's name). */
 export interface Endpoint {
