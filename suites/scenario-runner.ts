@@ -6,6 +6,7 @@ import type { Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
+import { observedClass as classifyObserved } from "../helpers/profiles/observed-class.ts";
 import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 import { everyNth } from "../helpers/support/collect-garbage.ts";
 
@@ -123,6 +124,10 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     verdict = judge(c.expect, observation, credential?.leafSha256, options);
   }
   if (stageError) verdict = { ...verdict, pass: false, mismatches: [stageError, ...verdict.mismatches] };
+  // On the successor itself, the observation classifies the row: meeting ingress-nginx's
+  // expectation too means nothing differs, whatever the row says.
+  const observedClass = run.observesSuccessor && c.migration ? classifyObserved(c.migration, observation, verdict.pass, credential?.leafSha256, options) : undefined;
+  if (observedClass?.disagreement) verdict = { ...verdict, pass: false, mismatches: [...verdict.mismatches, observedClass.disagreement] };
   // The same request made by curl: its command line always, its observation with --cross-check
   // (after the stage and the probe's last attempt, so lifecycle checks are compared too).
   const curl = curlFor(run, c, request);
@@ -139,6 +144,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     finishedAtMs: Date.now(),
     ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
     ...(c.migration?.class === "lost" && verdict.pass ? { guaranteeLost: true, guaranteeStatement: `${c.migration.guarantee} lost on ${c.migration.profile} ${c.migration.versions}: ${c.migration.reason}` } : {}),
+    ...(observedClass?.class ? { observedClass: observedClass.class } : {}),
     curl: curl.line,
     ...(crossCheck ? { crossCheck } : {}),
   };

@@ -69,8 +69,12 @@ export interface Expectation {
    * `tls-rejected`: the handshake is refused: no HTTP response at all and the backend not reached,
    * as successors written in Go reject (Traefik, Gateway API conformance). The TLS alert is
    * recorded, never asserted: it depends on the TLS stack, its version and TLS 1.2 or 1.3.
+   * `connection-closed`: the server closes the connection with neither a TLS alert nor an HTTP
+   * response: Traefik's brokenTLSRouter for TLS options that do not build (closed after the
+   * ClientHello), NGINX Gateway Fabric's `return 444` (closed after the request). A reset any
+   * server can do for any reason, so a run that expects one also reads the data plane's health.
    */
-  transport?: "tls-rejected";
+  transport?: "tls-rejected" | "connection-closed";
   /**
    * How DN headers (ssl-client-subject-dn, ssl-client-issuer-dn) compare: `exact` strings (the
    * default: nginx prints RFC 2253), or `rdn-set`: the same type=value attributes in any order

@@ -14,6 +14,10 @@ export interface CheckMigration {
   guarantee: Guarantee;
   reason: string;
   sources: Citation[];
+  /** ingress-nginx's expectation for the same check: an observation on the successor is classified against it. */
+  baseline?: Expectation;
+  /** Set in the evidence of a run on the successor itself: the class its observation showed. */
+  observed?: { class: MigrationClass; basis: "observed" };
 }
 
 export interface Check {

@@ -38,7 +38,7 @@ export function checksFromCatalogue(catalogue: Catalogue, scenarios: Scenario[],
       ...(s.note ? { note: s.note } : {}),
       ...(s.stage ? { stage: s.stage } : {}),
       ...(s.stageKeepsPrevious ? { stageKeepsPrevious: true } : {}),
-      ...(cls ? { migration: { profile: successor!.profile.name, versions: successor!.row.versions, class: cls.class, guarantee: cls.guarantee, reason: cls.reason, sources: cls.sources } } : {}),
+      ...(cls ? { migration: { profile: successor!.profile.name, versions: successor!.row.versions, class: cls.class, guarantee: cls.guarantee, reason: cls.reason, sources: cls.sources, baseline: s.expect } } : {}),
       // Nothing can be deployed for a policy the successor cannot express: nothing to probe.
       ...(cls?.class === "not-expressible" && !s.lint ? { skip: `not expressible on ${successor!.profile.name}: ${cls.reason}` } : {}),
     };

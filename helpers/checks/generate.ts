@@ -231,6 +231,8 @@ function ruleContext(input: GenerateInput, host: HostPolicy, ing: ResolvedIngres
 export function describeExpectation(e: Expectation, form: "infinitive" | "present" = "infinitive"): string {
   const verb = (infinitive: string, present: string) => (form === "infinitive" ? infinitive : present);
   const status = [e.status].flat()[0];
+  if (e.transport === "tls-rejected") return `${verb("be", "is")} refused in the TLS handshake`;
+  if (e.transport === "connection-closed") return `${verb("have", "has")} its connection closed without an answer`;
   if (e.upstream === "reached") {
     const h = e.upstreamHeaders;
     const verify = h?.headers?.["ssl-client-verify"] ?? (h?.prefixes?.["ssl-client-verify"] ? `${h.prefixes["ssl-client-verify"]}…` : undefined);

@@ -105,9 +105,22 @@ export interface JudgeOptions {
   noEcho?: boolean;
 }
 
+/** `transport: "connection-closed"`: no HTTP response and no TLS alert: the connection just ended. */
+function judgeConnectionClosed(expect: Expectation, observed: Observation): Verdict {
+  const m: string[] = [];
+  if (expect.upstream === "reached") m.push('transport: expected the connection closed without an answer, but the expectation also says upstream "reached"');
+  const code = observed.error?.code ?? "no error";
+  if (observed.status !== undefined) m.push(`transport: expected the connection closed without an answer, observed HTTP ${observed.status}`);
+  else if (TLS_ALERT.test(code) || (code === "EPROTO" && (observed.tlsAlert ?? tlsAlertOf(observed.error!)))) m.push(`transport: expected the connection closed without an answer, observed a TLS alert (${observed.tlsAlert ?? code})`);
+  else if (!CONNECTION_ENDED.test(code)) m.push(`transport: expected the connection closed without an answer, observed ${code}: ${observed.error?.message ?? "(no message)"}`);
+  else if (observed.tls && observed.tls.responseBytes > 0) m.push(`transport: expected the connection closed without an answer, observed ${observed.tls.responseBytes} bytes of HTTP response`);
+  return { pass: m.length === 0, mismatches: m };
+}
+
 export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string, options: JudgeOptions = {}): Verdict {
   // First: a refused handshake needs no echo to be judged, so noEcho changes nothing for it.
   if (expect.transport === "tls-rejected") return judgeTlsRejected(expect, observed);
+  if (expect.transport === "connection-closed") return judgeConnectionClosed(expect, observed);
   const m: string[] = [];
   if (options.noEcho && expect.upstream === "reached") {
     if (observed.status === undefined) {

@@ -27,13 +27,17 @@ export const TRAEFIK_SOURCES = {
   sharedHost: C.traefikAggregator,
   sniCheck: { ref: `${T}pkg/middlewares/snicheck/snicheck.go:26-43 421 when the SNI's TLS options differ from the Host's`, basis: "code" },
   skipIngress: { ref: `${P}build.go:345-357,824-855 an unusable, cross-namespace or CA-less auth-tls-secret skips the whole Ingress`, basis: "code" },
-  badCa: { ref: `${T}pkg/tls/tlsmanager.go:227-240,449-462 a ca.crt that is not PEM fails the TLS options (router in error)`, basis: "inferred" },
+  badCa: { ref: `${T}pkg/tls/tlsmanager.go:227-240,449-462 a ca.crt that is not PEM fails the TLS options; pkg/server/router/tcp/manager.go:182-196 and router.go:275-290,351-356 the host's TLS connections then go to brokenTLSRouter, which closes them at once`, basis: "code" },
   redirect: { ref: `${P}middleware.go:46-54, translator.go:396-399 ssl-redirect as RedirectScheme permanent: 308`, basis: "code" },
+  redirectLocation: { ref: `${T}pkg/middlewares/redirect/redirect_scheme.go:20-60,64-95 and redirect.go:60-110 Location is https:// + host + the request URI as sent: a trailing slash is kept`, basis: "code" },
   noWebhook: { ref: "Traefik has no admission webhook: an Ingress ingress-nginx's webhook refuses is served", basis: "inferred" },
   clearedSince372: C.traefikHeaderFix,
   before37: C.traefikPre37,
 } satisfies Record<string, Citation>;
 const S = TRAEFIK_SOURCES;
+
+/** Closed at once, neither alert nor answer: brokenTLSRouter. */
+const CLOSED: Expectation = { transport: "connection-closed", upstream: "not-reached" };
 
 type Entry = [MigrationClass, Expectation | "dn" | undefined, string, Citation[]];
 const ok200 = reached({ "ssl-client-verify": "SUCCESS" });
@@ -104,8 +108,8 @@ const ROWS: Record<string, Entry> = {
   "MTLS-TRANSPORT-005": same("421 from the SNI check", [S.sniCheck]),
   "MTLS-TRANSPORT-006": ["equivalent", answered(421), "an unknown SNI gets the default TLS options, which differ from the Host's: 421", [S.sniCheck]],
   "MTLS-TRANSPORT-007": ["equivalent", answered(421), "no SNI gets the default TLS options, which differ from the Host's: 421", [S.sniCheck]],
-  "MTLS-TRANSPORT-003": same("308 to https", [S.redirect]),
-  "MTLS-TRANSPORT-008": same("308 to https, path kept", [S.redirect]),
+  "MTLS-TRANSPORT-003": ["equivalent", { status: 308, responseHeaders: { location: "https://test.localdev.me/" }, upstream: "not-reached" }, "308 to https, the request URI kept as sent (https://test.localdev.me/; ingress-nginx drops the trailing slash)", [S.redirect, S.redirectLocation]],
+  "MTLS-TRANSPORT-008": ["equivalent", { status: 308, responseHeaders: { location: "https://test.localdev.me/docs/page/" }, upstream: "not-reached" }, "308 to https, path kept with its trailing slash (ingress-nginx drops it)", [S.redirect, S.redirectLocation]],
   "MTLS-TRANSPORT-004": same("without tls: the HTTP router reaches the backend (the finding stands)", [S.redirect]),
   "MTLS-ISOLATION-001": ["lost", reached(), "a host shared by Ingresses with different TLS options gets the default options: no client authentication", [S.sharedHost]],
   "MTLS-ISOLATION-002": ["lost", reached({ "ssl-client-verify": "NONE" }), "the shared host has no client authentication: the certificate is not even asked for", [S.sharedHost, S.headers]],
@@ -120,7 +124,7 @@ const ROWS: Record<string, Entry> = {
   "MTLS-LIFECYCLE-003": rejected("no certificate"),
   "MTLS-LIFECYCLE-004": rejected("the old CA's client after rotation"),
   "MTLS-LIFECYCLE-005": dn("the new CA's client after rotation"),
-  "MTLS-LIFECYCLE-007": ["stricter", answered(404), "a ca.crt that is not a certificate fails the TLS options (no router); nginx keeps serving the previous CA", [S.badCa]],
+  "MTLS-LIFECYCLE-007": ["stricter", CLOSED, "a ca.crt that is not a certificate fails the TLS options: the host's connections are closed at once; nginx keeps serving the previous CA", [S.badCa]],
   "MTLS-LIFECYCLE-008": ["equivalent", answered(404), "a deleted secret skips the Ingress: 404 instead of 403", [S.skipIngress]],
   "MTLS-LIFECYCLE-009": dn("a restored secret heals"),
   "MTLS-LIFECYCLE-006": same("on to off: no certificate asked"),
@@ -130,7 +134,7 @@ const ROWS: Record<string, Entry> = {
   "MTLS-SPOOF-001": rejected("no certificate, forged header"),
   "MTLS-SPOOF-002": dn("forged subject and verify overwritten (Set)"),
   "MTLS-SPOOF-003": same("a forged Ssl-Client-Cert overwritten", [S.headers]),
-  "MTLS-SPOOF-004": same("without pass-certificate nothing overwrites the forged header (the finding stands)", [S.headersOnlyWithPass]),
+  "MTLS-SPOOF-004": ["lost", reached({ "ssl-client-cert": "forged-by-client" }, ["ssl-client-verify"]), "without pass-certificate nothing overwrites the forged header (the finding stands), and no Ssl-Client-Verify is set: the backend loses the verify result", [S.headersOnlyWithPass]],
   "MTLS-ADMISSION-001": ["equivalent", reached(undefined, ["ssl-client-cert"]), 'no webhook: pass-certificate "yes" is false, the Ingress is served with client authentication', [S.noWebhook, S.passBool]],
   "MTLS-ADMISSION-002": ["equivalent", TLS_REJECTED, "no webhook: the Ingress is served, the error page ignored, no certificate refused", [S.noWebhook, S.errorPage, S.handshake]],
   "MTLS-ADMISSION-003": ["lost", ok200, "no webhook refuses the match-cn, which is ignored: any client of the CA is accepted", [S.noWebhook, S.matchCn]],
@@ -141,7 +145,7 @@ const ROWS: Record<string, Entry> = {
   "MTLS-ADMISSION-008": depthLost,
   "MTLS-ADMISSION-009": same('"True" is true (EqualFold): the leaf is passed', [S.passBool, S.headers]),
   "MTLS-ADMISSION-010": ["lost", reached(undefined, ["ssl-client-cert"]), '"1" is not "true" for Traefik: no certificate header', [S.passBool, S.headersOnlyWithPass]],
-  "MTLS-SECRETS-001": ["equivalent", answered(404), "garbage in ca.crt fails the TLS options: the router is not served", [S.badCa]],
+  "MTLS-SECRETS-001": ["equivalent", CLOSED, "garbage in ca.crt fails the TLS options: the host's connections are closed at once, where nginx denies with 403", [S.badCa]],
   "MTLS-SECRETS-002": ["lost", ok200, "ca.crl is never read, so a broken one denies nothing: the host is served", [S.crl]],
   "MTLS-SECRETS-003": ["lost", ok200, "ca.crl is never read, so a broken one denies nothing: the host is served", [S.crl]],
   "MTLS-SECRETS-004": dn("other hosts unaffected"),

@@ -190,6 +190,8 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       skipReason: r.skipReason,
       ...(r.record?.curl ? { curl: r.record.curl } : {}),
       ...(r.record?.crossCheck ? { crossCheck: r.record.crossCheck } : {}),
+      // Run on the successor itself: the class this observation shows, and that it was observed.
+      ...(c.migration && r.record?.observedClass ? { migration: { ...c.migration, observed: { class: r.record.observedClass, basis: "observed" as const } } } : {}),
     };
   });
 }

@@ -1,3 +1,4 @@
+import type { MigrationClass } from "../profiles/profile.ts";
 // What the run hands to the suites (as JSON from its control server, whose address vitest's
 // provide/inject carries): serializable data only.
 import type { Observation } from "../probe/probe.ts";
@@ -55,6 +56,11 @@ export interface RunContext {
   curlDir?: string;
   /** Credential key -> the files its curl command names: as in pki/ (the chain) and --keys-dir (the key). */
   curlCredentialFiles?: Record<string, { cert: string; key: string }>;
+  /**
+   * The target is the successor the checks' profile describes (Traefik's data plane for the traefik
+   * profile): each observation is also judged against ingress-nginx's expectation, which classifies it.
+   */
+  observesSuccessor?: boolean;
   /** Suites served by a data plane of their own (SubjectGroup.deployments): where their checks connect instead. */
   bySuite?: Record<string, SuiteDeployment>;
 }
@@ -78,6 +84,11 @@ export interface ScenarioRecord {
   /** Run under a successor profile, the scenario observed the weaker behaviour its row expects: verdict `guarantee-lost`. */
   guaranteeLost?: boolean;
   guaranteeStatement?: string;
+  /**
+   * Run on the successor itself: the class its observation shows: `same` when it also meets
+   * ingress-nginx's expectation, else the row's class (the row's expectation met, the baseline's not).
+   */
+  observedClass?: MigrationClass;
   /** The curl command that makes the same request (files named relative to where it runs; see README "--cross-check"). */
   curl?: string;
   /** --cross-check curl: what curl observed, and where it disagreed with the probe (a disagreement fails the check). */

@@ -134,6 +134,8 @@ interface RunPlan {
   suites: string[];
   /** The successor profile the catalogue's checks expect (--profile). */
   successor?: ProfileChoice;
+  /** The controller that serves the Ingresses is the successor the checks expect: what it does is observed, not read. */
+  observesSuccessor?: boolean;
   /** Suites that get a data plane of their own, run beside the rest (SubjectGroup.deployments). */
   ownDeployment?: string[];
   /** --shard: this slice of the input (for a live endpoint or an audit, set once the Ingresses are found). */
@@ -210,7 +212,8 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   // plane costs ~0.1 s to start (nginx), it gets one of its own and runs beside the other suites.
   // A cluster is not cheap to start twice, so there everything shares one.
   const ownDeployment = choice.target.kind === "nginx" && !options.isolate && suites.includes("lifecycle") && suites.length > 1 ? ["lifecycle"] : undefined;
-  return { choice, catalogue, scenarios, suites, browser, ...(sharded ? { shard: sharded.shard } : {}), ...(successor ? { successor } : {}), ...(ownDeployment ? { ownDeployment } : {}) };
+  const observesSuccessor = !!successor && successor.profile.name !== "ingress-nginx" && controllerOf(options) === successor.profile.name;
+  return { choice, catalogue, scenarios, suites, browser, ...(sharded ? { shard: sharded.shard } : {}), ...(successor ? { successor } : {}), ...(observesSuccessor ? { observesSuccessor } : {}), ...(ownDeployment ? { ownDeployment } : {}) };
 }
 
 /** What decides a shard's checks besides its units: shards that differ here are not slices of one run. */
@@ -405,6 +408,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     settleMs: target?.settleMs ?? 0,
     stageTimeoutMs: (target?.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS) + (target?.settleMs ?? 0) + STAGE_PROBE_MARGIN_MS,
     concurrency,
+    ...(plan.observesSuccessor ? { observesSuccessor: true } : {}),
   };
 }
 

@@ -61,8 +61,9 @@ type router struct {
 
 type middleware struct {
 	RedirectScheme *struct {
-		Scheme string `json:"scheme"`
-		Port   string `json:"port"`
+		Scheme    string `json:"scheme"`
+		Port      string `json:"port"`
+		Permanent bool   `json:"permanent"`
 		// Traefik's internal field (json:"-" there): the provider sets it for ssl-redirect.
 		ForcePermanentRedirect bool `json:"forcePermanentRedirect"`
 	} `json:"redirectScheme"`
@@ -298,20 +299,34 @@ func snicheck(options string, next http.Handler) http.Handler {
 	})
 }
 
-func redirectScheme(scheme, port string, permanent bool, next http.Handler) http.Handler {
+// RedirectScheme as pkg/middlewares/redirect/redirect_scheme.go:30-60 and redirect.go:60-110:
+// Location is scheme://host[:port] followed by the request URI as sent (a trailing slash kept);
+// ForcePermanentRedirect answers 308 whatever the method, else 302/307 (301/308 when permanent).
+func redirectScheme(scheme, port string, permanent, force bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		if port != "" && port != "443" {
-			host = net.JoinHostPort(host, port)
+		if port != "" && !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+			host += ":" + port
 		}
-		code := http.StatusFound
+		status := http.StatusFound
+		if r.Method != http.MethodGet {
+			status = http.StatusTemporaryRedirect
+		}
 		if permanent {
-			code = http.StatusPermanentRedirect
+			status = http.StatusMovedPermanently
+			if r.Method != http.MethodGet {
+				status = http.StatusPermanentRedirect
+			}
 		}
-		http.Redirect(w, r, scheme+"://"+host+r.URL.RequestURI(), code)
+		if force {
+			status = http.StatusPermanentRedirect
+		}
+		w.Header().Set("Location", scheme+"://"+host+r.RequestURI)
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(http.StatusText(status)))
 	})
 }
 
@@ -449,7 +464,7 @@ func build(conf *dynamicConfig) (*state, error) {
 			case m == nil:
 				fmt.Fprintf(os.Stderr, "warning: router %s: middleware %s does not exist\n", name, r.Middlewares[i])
 			case m.RedirectScheme != nil:
-				h = redirectScheme(m.RedirectScheme.Scheme, m.RedirectScheme.Port, m.RedirectScheme.ForcePermanentRedirect, h)
+				h = redirectScheme(m.RedirectScheme.Scheme, m.RedirectScheme.Port, m.RedirectScheme.Permanent, m.RedirectScheme.ForcePermanentRedirect, h)
 			case m.AuthTLSPassCertificateToUpstream != nil:
 				h = passCertificate(m.AuthTLSPassCertificateToUpstream.ClientAuthType, m.AuthTLSPassCertificateToUpstream.CAFiles, h)
 			}
@@ -549,8 +564,10 @@ func main() {
 			name := s.optionsFor(hello.ServerName)
 			c := s.configs[name]
 			if c == nil {
-				// brokenTLSRouter: the connection is closed.
-				return nil, fmt.Errorf("TLS options %s do not build", name)
+				// brokenTLSRouter (tcp/router.go:351-356) closes the connection at once, with no
+				// alert: closed before Go can send one.
+				_ = hello.Conn.Close()
+				return nil, fmt.Errorf("TLS options %s do not build: connection closed", name)
 			}
 			connOptions.Store(hello.Conn, name)
 			c = c.Clone()
