@@ -403,6 +403,20 @@ describe('judge: transport "tls-rejected"', () => {
   });
 });
 
+describe('judge: transport "connection-closed"', () => {
+  const closed: Expectation = { transport: "connection-closed", upstream: "not-reached" };
+  it.each(["ECONNRESET", "UND_ERR_SOCKET"])("passes on %s with no answer, before the handshake (Traefik's brokenTLSRouter) or after it (NGF's 444)", (code) => {
+    expect(judge(closed, obs({ error: { code, message: "Client network socket disconnected before secure TLS connection was established" }, tls: { handshakeCompleted: false, responseBytes: 0 } })).pass).toBe(true);
+    expect(judge(closed, obs({ error: { code, message: "other side closed" }, tls: { handshakeCompleted: true, version: "TLSv1.3", responseBytes: 0 } })).pass).toBe(true);
+  });
+  it("fails on an alert, on an answer, on bytes of an answer, and on other errors, naming what came", () => {
+    expectFail(closed, obs({ error: { code: "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE", message: "m" } }), ["expected the connection closed without an answer, observed a TLS alert"]);
+    expectFail(closed, obs({ status: 404, body: "404 page not found" }), ["observed HTTP 404"]);
+    expectFail(closed, obs({ error: { code: "UND_ERR_SOCKET", message: "other side closed" }, tls: { handshakeCompleted: true, version: "TLSv1.3", responseBytes: 12 } }), ["observed 12 bytes of HTTP response"]);
+    expectFail(closed, obs({ error: { code: "ECONNREFUSED", message: "connect ECONNREFUSED" } }), ["observed ECONNREFUSED: connect ECONNREFUSED"]);
+  });
+});
+
 describe('judge: dnCompare "rdn-set"', () => {
   const want = (dn: string, header = "ssl-client-subject-dn"): Expectation => ({ ...reached({ headers: { [header]: dn } }), dnCompare: "rdn-set" });
   const got = (dn: string, header = "ssl-client-subject-dn") => obs({ status: 200, echo: echo({ [header]: dn }) });

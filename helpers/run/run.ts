@@ -694,7 +694,9 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   const lost = sum["guarantee-lost"] ?? 0;
   if (plan.successor && plan.successor.profile.name !== "ingress-nginx") {
     const by = (k: string) => evidence.scenarios.filter((s) => s.migration?.class === k).length;
-    log(`${plan.successor.profile.title} ${plan.successor.row.versions}: ${lost} guarantee(s) observed lost, ${by("equivalent")} equivalent, ${by("same")} same, ${by("stricter")} stricter, ${by("not-expressible")} not expressible (skipped); rows rest on source reading, see evidence.json${lost && !options.strict ? " (--strict fails the run on a lost guarantee)" : ""}`);
+    const observed = evidence.scenarios.filter((s) => s.migration?.observed).length;
+    const basisLine = plan.observesSuccessor ? `${observed} row(s) observed on ${plan.choice.target.kind === "local" ? "its data plane here" : "the deployment"} (each also judged against ingress-nginx's expectation), the rest static or not run` : "rows rest on source reading";
+    log(`${plan.successor.profile.title} ${plan.successor.row.versions}: ${lost} guarantee(s) observed lost, ${by("equivalent")} equivalent, ${by("same")} same, ${by("stricter")} stricter, ${by("not-expressible")} not expressible (skipped); ${basisLine}, see evidence.json${lost && !options.strict ? " (--strict fails the run on a lost guarantee)" : ""}`);
   }
   log(
     `${sum.pass} passed, ${sum.fail} failed, ${sum.skip} skipped${sum.finding ? `, ${sum.finding} finding(s)` : ""}${lost ? `, ${lost} guarantee(s) lost` : ""} of ${sum.total} (${sum.checked} probe(s) ran; target ${plan.choice.target.kind}, ${timings.totalMs} ms)`,
@@ -765,7 +767,9 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
             title: plan.successor.profile.title,
             versions: plan.successor.row.versions,
             strict: !!options.strict,
-            basis: `each scenario's migration.sources say how its expectation is known (code, doc, test, inferred); none was observed on a live ${plan.successor.profile.name} before this run, and this run observed the target named above`,
+            basis: plan.observesSuccessor
+              ? `each scenario's migration.sources say how its row is known (code, doc, test, inferred); this run served the Ingresses with ${plan.successor.profile.name} (the target above) and each probed scenario's migration.observed says the class its observation showed, judged against both the row's and ingress-nginx's expectation`
+              : `each scenario's migration.sources say how its expectation is known (code, doc, test, inferred); this run observed the target named above, which is not ${plan.successor.profile.name}`,
           },
         }
       : {}),
