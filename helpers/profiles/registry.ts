@@ -6,6 +6,7 @@ import { gatewayApiProfile } from "./gateway-api.ts";
 import { PROFILES, type Profile, type ProfileName, type ProfileRow, type ScenarioClass } from "./profile.ts";
 import { guaranteeOf } from "./scenario-guarantee.ts";
 import { traefikProfile } from "./traefik.ts";
+import { observedRows, type ObservedRows } from "../controllers/traefik/observed.ts";
 
 /** The baseline: the catalogue's own expectations, which rest on the controller's source. */
 const ingressNginxProfile: Profile = {
@@ -23,6 +24,13 @@ const ingressNginxProfile: Profile = {
     },
   ],
 };
+
+/** The classes observed on a successor's data plane for a profile's version row, where a controller folder keeps them. */
+export function observedFor(name: ProfileName, versions: string): ObservedRows | undefined {
+  if (name !== "traefik") return undefined;
+  const rows = observedRows();
+  return rows.versions === versions ? rows : undefined;
+}
 
 const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile };
 

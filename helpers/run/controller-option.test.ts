@@ -78,7 +78,7 @@ describe("--controller on the command line", () => {
   it("--controller traefik on the nginx target (an ingress-nginx emulation) is exit 2 in one line", async () => {
     const r = await cli(["run", "--target", "nginx", "--controller", "traefik"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("mtls-conformance: --controller traefik: the nginx target emulates ingress-nginx; use --target k3s, cluster or endpoint\n");
+    expect(r.stderr).toBe("mtls-conformance: --controller traefik: the nginx target emulates ingress-nginx; use --target local (Traefik's rendering on a Go data plane), k3s, cluster or endpoint\n");
   });
 });
 

@@ -2,11 +2,12 @@
 // provider rendered from the catalogue's objects, served by the Go data plane on crypto/tls. Every
 // probed check is judged against the traefik row and against ingress-nginx's expectation, so each
 // class it reports is observed; a data plane that does not do what the row says fails.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Manifests } from "../manifests/manifests.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
+import { OBSERVED_FILE, type ObservedRows } from "../controllers/traefik/observed.ts";
 import { runConformance, type RunOptions } from "./run.ts";
 
 const tempDir = tempDirs();
@@ -43,6 +44,13 @@ describe("--target local --controller traefik", () => {
     lost("MTLS-ISOLATION-001", "host-isolation");
     expect(byId["MTLS-ISOLATION-001"]!.observed?.status).toBe(200);
     expect(lines.some((l) => /row\(s\) observed on its data plane here/.test(l))).toBe(true);
+
+    // The classes kept in the repository (what `list --profile traefik` counts as observed) are this run's:
+    // MTLS_UPDATE_OBSERVED=1 rewrites them after a deliberate change.
+    const rows = Object.fromEntries(probed.map((s) => [s.id, s.migration!.observed!.class]).sort(([a], [b]) => a!.localeCompare(b!)));
+    const kept = JSON.parse(readFileSync(OBSERVED_FILE, "utf8")) as ObservedRows;
+    if (process.env.MTLS_UPDATE_OBSERVED === "1") writeFileSync(OBSERVED_FILE, JSON.stringify({ ...kept, goVersion: outcome.evidence.target.versions.go, rows }, null, 2) + "\n");
+    else expect(rows, `${OBSERVED_FILE} no longer says what is observed: MTLS_UPDATE_OBSERVED=1 npx vitest run helpers/run/run-local-traefik.test.ts rewrites it`).toEqual(kept.rows);
 
     // The rendering is in the report, without the server's private key.
     const dynamic = readFileSync(join(reportDir, "traefik", "dynamic.json"), "utf8");
