@@ -11,6 +11,7 @@ import { catalogue } from "../../fixtures/catalogue.ts";
 import { GUIDE_COMMANDS, GUIDE_STATEMENTS } from "../../fixtures/guide-commands.ts";
 import { checksFromCatalogue } from "./from-catalogue.ts";
 import { connectTo, GUIDE_COMMAND_RULES, replayedCommand, runGuideCommands, slashToRfc2253, type GuideCommandsRun } from "./guide-commands.ts";
+import { freePort } from "../support/net.ts";
 
 let base: string;
 let run: GuideCommandsRun;
@@ -87,15 +88,17 @@ describe("steps 3, 5 and 6: the openssl commands run as written", () => {
     expect(run.files!.p12.opensslInfo.ok).toBe(false);
   });
 
-  it("with the server certificate trusted directly, curl and Node still accept its CN for the host (GUIDELINT-002's 'curl rejects it' does not hold for curl 7.88)", () => {
+  it("with the server certificate trusted directly, curl and Node still accept its CN for the host (GUIDELINT-002's 'curl rejects it' does not hold for curl 7.88)", async () => {
     const node = spawnSync(process.execPath, ["-e", `const tls=require("tls"),c=new (require("crypto").X509Certificate)(require("fs").readFileSync("server.crt"));process.stdout.write(String(tls.checkServerIdentity("test.localdev.me",c.toLegacyObject())))`], { cwd: dir(), encoding: "utf8" });
     expect(node.stdout).toBe("undefined");
     // curl, trusting server.crt itself, against openssl s_server serving it on loopback.
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the kernel just gave out (a random one may be taken), and up to 20 s for s_server to
+    // listen: on a machine busy with the rest of the tests it has been slower than 5 s.
+    const port = await freePort();
     const server = spawn("openssl", ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", "server.crt", "-key", "server.key", "-www", "-quiet"], { cwd: dir(), stdio: "ignore" });
     try {
       let r = { status: -1 as number | null, stdout: "" };
-      for (let i = 0; i < 50 && r.status !== 0; i++) {
+      for (let i = 0; i < 200 && r.status !== 0 && server.exitCode === null; i++) {
         spawnSync("sleep", ["0.1"]);
         r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "server.crt", "--connect-to", `test.localdev.me:443:127.0.0.1:${port}`, "https://test.localdev.me/"], { cwd: dir(), encoding: "utf8" });
       }
