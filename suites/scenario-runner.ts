@@ -2,11 +2,13 @@
 // reports group them (a catalogue suite, or an Ingress). Checks arrive with the run context.
 import { get } from "node:http";
 import { describe, inject, test, type TestContext } from "vitest";
-import type { Check } from "../helpers/checks/check.ts";
+import { GENERATED_SUITE, type Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
 import { observedClass as classifyObserved } from "../helpers/profiles/observed-class.ts";
+import { compareWithBaseline } from "../helpers/profiles/compare-with-baseline.ts";
+import { guaranteeOf, guaranteeOfGenerated } from "../helpers/profiles/scenario-guarantee.ts";
 import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 import { everyNth } from "../helpers/support/collect-garbage.ts";
 
@@ -128,6 +130,10 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   // expectation too means nothing differs, whatever the row says.
   const observedClass = run.observesSuccessor && c.migration ? classifyObserved(c.migration, observation, verdict.pass, credential?.leafSha256, options) : undefined;
   if (observedClass?.disagreement) verdict = { ...verdict, pass: false, mismatches: [...verdict.mismatches, observedClass.disagreement] };
+  // Comparing a successor with ingress-nginx: a difference is the result, not a failure.
+  const compared = run.compare ? compareWithBaseline(c.expect, observation, credential?.leafSha256, options) : undefined;
+  const comparison = compared && run.compare ? { ...run.compare, class: compared.class, guarantee: compared.headersOnly ? ("headers" as const) : c.suite === GENERATED_SUITE ? guaranteeOfGenerated(c) : guaranteeOf({ id: c.id, suite: c.suite, credential: c.credential ?? "none" }), why: compared.why, differences: compared.differences } : undefined;
+  if (comparison && !stageError) verdict = { pass: true, mismatches: [] };
   // The same request made by curl: its command line always, its observation with --cross-check
   // (after the stage and the probe's last attempt, so lifecycle checks are compared too).
   const curl = curlFor(run, c, request);
@@ -142,9 +148,12 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     mismatches: verdict.mismatches,
     durationMs: Math.round(observation.durationMs * 10) / 10,
     finishedAtMs: Date.now(),
-    ...(c.finding && verdict.pass ? { finding: true, findingStatement: c.finding.statement } : {}),
+    // A finding describes ingress-nginx's behaviour: compared, it stands only where the successor did the same.
+    ...(c.finding && verdict.pass && (!comparison || comparison.class === "same") ? { finding: true, findingStatement: c.finding.statement } : {}),
     ...(c.migration?.class === "lost" && verdict.pass ? { guaranteeLost: true, guaranteeStatement: `${c.migration.guarantee} lost on ${c.migration.profile} ${c.migration.versions}: ${c.migration.reason}` } : {}),
     ...(observedClass?.class ? { observedClass: observedClass.class } : {}),
+    ...(comparison ? { comparison } : {}),
+    ...(comparison?.class === "lost" ? { guaranteeLost: true, guaranteeStatement: `${comparison.guarantee} lost on ${comparison.profile} ${comparison.versions}: ${comparison.why}` } : {}),
     curl: curl.line,
     ...(crossCheck ? { crossCheck } : {}),
   };

@@ -18,6 +18,8 @@ export interface CheckMigration {
   baseline?: Expectation;
   /** Set in the evidence of a run on the successor itself: the class its observation showed. */
   observed?: { class: MigrationClass; basis: "observed" };
+  /** Compared with ingress-nginx: where the observation differs from ingress-nginx's expectation. */
+  differences?: string[];
 }
 
 export interface Check {

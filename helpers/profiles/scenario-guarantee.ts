@@ -68,3 +68,21 @@ export function guaranteeOf(s: { id: string; suite: string; credential: string }
   }
   return BY_SUITE[s.suite as SuiteName] ?? "client-cert-required";
 }
+
+/** A check generated for a user's Ingress (helpers/checks/rules.ts) and its guarantee, by its rule. */
+const BY_RULE: Array<[RegExp, Guarantee]> = [
+  [/^(impostor-ca|self-signed|missing-intermediate|server-auth-only)/, "trust-anchor"],
+  [/^(expired|not-yet-valid)/, "validity"],
+  [/^depth-limit/, "verify-depth"],
+  [/^match-cn/, "match-cn"],
+  [/^revoked/, "crl"],
+  [/^(spoofed-headers|valid-client)/, "headers"],
+  [/^(governing-policy|host-denied)/, "host-isolation"],
+  [/^(no-client-cert|plain-http)/, "client-cert-required"],
+];
+
+export function guaranteeOfGenerated(check: { name: string; expect: { status?: number | number[] } }): Guarantee {
+  // Whatever the rule, a refusal ingress-nginx turns into its error page is that page's guarantee.
+  if ([check.expect.status].flat()[0] === 302) return "error-page";
+  return BY_RULE.find(([pattern]) => pattern.test(check.name))?.[1] ?? "client-cert-required";
+}

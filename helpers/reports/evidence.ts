@@ -192,6 +192,21 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       ...(r.record?.crossCheck ? { crossCheck: r.record.crossCheck } : {}),
       // Run on the successor itself: the class this observation shows, and that it was observed.
       ...(c.migration && r.record?.observedClass ? { migration: { ...c.migration, observed: { class: r.record.observedClass, basis: "observed" as const } } } : {}),
+      // Compared with ingress-nginx on a successor: the class the observation shows, with why.
+      ...(r.record?.comparison
+        ? {
+            migration: {
+              profile: r.record.comparison.profile as CheckMigration["profile"],
+              versions: r.record.comparison.versions,
+              class: r.record.comparison.class,
+              guarantee: r.record.comparison.guarantee,
+              reason: r.record.comparison.why,
+              sources: [{ ref: "observed: this run's observation against ingress-nginx's expectation (expected)", basis: "observed" as const }],
+              observed: { class: r.record.comparison.class, basis: "observed" as const },
+              ...(r.record.comparison.differences.length ? { differences: r.record.comparison.differences } : {}),
+            },
+          }
+        : {}),
     };
   });
 }

@@ -1,4 +1,4 @@
-import type { MigrationClass } from "../profiles/profile.ts";
+import type { Guarantee, MigrationClass } from "../profiles/profile.ts";
 // What the run hands to the suites (as JSON from its control server, whose address vitest's
 // provide/inject carries): serializable data only.
 import type { Observation } from "../probe/probe.ts";
@@ -61,6 +61,8 @@ export interface RunContext {
    * profile): each observation is also judged against ingress-nginx's expectation, which classifies it.
    */
   observesSuccessor?: boolean;
+  /** Every observation is classified against the check's (ingress-nginx's) expectation instead of failing it. */
+  compare?: { profile: string; versions: string };
   /** Suites served by a data plane of their own (SubjectGroup.deployments): where their checks connect instead. */
   bySuite?: Record<string, SuiteDeployment>;
 }
@@ -89,6 +91,8 @@ export interface ScenarioRecord {
    * ingress-nginx's expectation, else the row's class (the row's expectation met, the baseline's not).
    */
   observedClass?: MigrationClass;
+  /** RunContext.compare: how the observation compares with ingress-nginx's expectation. */
+  comparison?: { profile: string; versions: string; class: MigrationClass; guarantee: Guarantee; why: string; differences: string[] };
   /** The curl command that makes the same request (files named relative to where it runs; see README "--cross-check"). */
   curl?: string;
   /** --cross-check curl: what curl observed, and where it disagreed with the probe (a disagreement fails the check). */

@@ -100,6 +100,12 @@ export interface RunOptions {
   profile?: string;
   /** The successor's version row (e.g. v3.7.1); default the profile's first row. */
   profileVersion?: string;
+  /**
+   * `migration --observe`: a successor (--controller) serves the user's own Ingresses, every check
+   * keeps ingress-nginx's expectation, and each observation is classified against it (same,
+   * equivalent, lost, stricter) instead of failing: what the move would change, observed.
+   */
+  compareWithBaseline?: boolean;
   /** A guarantee lost on the successor fails the run (exit 1) instead of being reported like a finding. */
   strict?: boolean;
   /** Also run the guide's browser step (MTLS-BROWSER-001..004) in headless Chromium; skipped with the reason where it cannot run. */
@@ -136,6 +142,8 @@ interface RunPlan {
   successor?: ProfileChoice;
   /** The controller that serves the Ingresses is the successor the checks expect: what it does is observed, not read. */
   observesSuccessor?: boolean;
+  /** compareWithBaseline: the successor whose observations are classified against ingress-nginx's expectations. */
+  compare?: { profile: string; versions: string };
   /** Suites that get a data plane of their own, run beside the rest (SubjectGroup.deployments). */
   ownDeployment?: string[];
   /** --shard: this slice of the input (for a live endpoint or an audit, set once the Ingresses are found). */
@@ -190,6 +198,12 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   // What serves the Ingresses decides what the checks expect, unless --profile says otherwise:
   // Traefik's provider gets the traefik profile, at the row of the version the run deploys.
   const traefik = controllerOf(options) === "traefik";
+  if (options.compareWithBaseline) {
+    if (!traefik) throw new ConfigError("comparing with ingress-nginx needs a successor to serve the Ingresses (--controller traefik)");
+    if (options.profile) throw new ConfigError("--profile and a comparison with ingress-nginx exclude each other: the checks keep ingress-nginx's expectations");
+    if (!user) throw new ConfigError("a comparison with ingress-nginx runs your own Ingresses (--manifests)");
+    return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: "traefik", versions: TRAEFIK_VERSION } };
+  }
   const profileName = options.profile ?? (traefik ? "traefik" : undefined);
   const successor = profileName || options.profileVersion ? successorChoice(profileName ?? "ingress-nginx", options.profileVersion ?? (traefik && profileName === "traefik" ? TRAEFIK_VERSION : undefined)) : undefined;
   if ((found || user) && successor && successor.profile.name !== "ingress-nginx") {
@@ -409,6 +423,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     stageTimeoutMs: (target?.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS) + (target?.settleMs ?? 0) + STAGE_PROBE_MARGIN_MS,
     concurrency,
     ...(plan.observesSuccessor ? { observesSuccessor: true } : {}),
+    ...(plan.compare ? { compare: plan.compare } : {}),
   };
 }
 
