@@ -5,7 +5,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../support/errors.ts";
 import { gatewayYamlStream } from "./gateway-api.ts";
-import { buildMigrationReport, migrationExitCode, parseProfiles, renderJson, renderMarkdown, summaryLines } from "./migration-report.ts";
+import { mergeObservations, OBSERVABLE, observeSuccessor } from "./observe.ts";
+import { OBSERVED_BASIS_STATEMENT, buildMigrationReport, migrationExitCode, parseProfiles, renderJson, renderMarkdown, summaryLines, type MigrationReport } from "./migration-report.ts";
+import type { MigrationProfile } from "../profiles/guarantees.ts";
 
 export interface MigrationCliOptions {
   manifests?: string;
@@ -16,6 +18,8 @@ export interface MigrationCliOptions {
   gatewayYaml?: boolean;
   gatewayClass?: string;
   namespace?: string;
+  /** Serve the Ingresses on each successor that runs here and merge what its checks observe. */
+  observe?: boolean;
 }
 
 export async function migrationCommand(opts: MigrationCliOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
@@ -25,6 +29,7 @@ export async function migrationCommand(opts: MigrationCliOptions, write: (s: str
   if (formats.length > 1) throw new ConfigError(`migration: ${formats.join(" and ")} exclude each other`);
   if (opts.gatewayYaml && !profiles.includes("gateway-api")) throw new ConfigError("migration: --gateway-yaml needs gateway-api in --to");
   const { report, gateway } = await buildMigrationReport(opts.manifests, { profiles, gatewayClass: opts.gatewayClass, namespace: opts.namespace });
+  if (opts.observe) await observe(report, profiles, opts);
 
   if (opts.out) {
     const written: string[] = [];
@@ -50,4 +55,22 @@ export async function migrationCommand(opts: MigrationCliOptions, write: (s: str
   else if (opts.gatewayYaml) write(gatewayYamlStream(gateway!));
   else if (opts.markdown || !opts.out) write(renderMarkdown(report));
   return migrationExitCode(report);
+}
+
+/** --observe: each successor that runs here serves the Ingresses; what its checks observe replaces what was read. */
+async function observe(report: MigrationReport, profiles: MigrationProfile[], opts: MigrationCliOptions): Promise<void> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  for (const p of profiles) {
+    const how = OBSERVABLE[p];
+    if (!how) {
+      report.profiles[p]!.note += ` Not observed: no ${p} data plane runs here yet; these rows rest on source reading.`;
+      continue;
+    }
+    say(`observing ${p}: ${how.what}`);
+    const run = await observeSuccessor(p, opts.manifests!, { ...(opts.out ? { reportDir: join(opts.out, `observed-${p}`) } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+    if (run.exitCode !== 0 && run.exitCode !== 1) throw new Error(`the ${p} run ended with exit ${run.exitCode}: ${run.reportDir ? `see ${run.reportDir}` : "run it with --out to keep its reports"}`);
+    mergeObservations(report, run);
+    say(`  ${run.scenarios.filter((s) => s.migration?.observed).length} check(s) observed${run.reportDir ? `, signed reports in ${run.reportDir}` : ""}`);
+  }
+  report.basis = OBSERVED_BASIS_STATEMENT;
 }

@@ -17,6 +17,9 @@ import { translateToGatewayApi, type GatewayTranslation } from "./gateway-api.ts
 export const BASIS_STATEMENT =
   "These rows rest on source reading of Traefik v3.7.9 and Gateway API v1.5 (code, doc and inferred; a few facts reproduced locally with stand-ins: test), not on a live controller: nothing here was observed on a running Traefik or Gateway API implementation. Rows marked inferred in particular need a live run before you rely on them.";
 
+export const OBSERVED_BASIS_STATEMENT =
+  "With --observe, each successor that runs here served these Ingresses and every check generated for them was judged against ingress-nginx's expectation: a row marked observed rests on those checks (the class source reading gave is kept as sourceClass where they differ); rows marked source rest on reading Traefik v3.7.9 and Gateway API v1.5 (code, doc, inferred), as without --observe.";
+
 export interface ProfileSummary {
   title: string;
   versions: string;
@@ -24,6 +27,8 @@ export interface ProfileSummary {
   counts: Record<MigrationClass, number>;
   lost: number;
   sources: Citation[];
+  /** `migration --observe`: what ran, and how many checks observed it. */
+  observed?: { target: string; checks: number; reportDir?: string };
 }
 
 /** One Ingress and host, as guarantees.ts reads it, with each profile's rows and how many are lost. */
@@ -172,10 +177,22 @@ export function renderJson(report: MigrationReport): string {
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const bases = (sources: Citation[]) => [...new Set(sources.map((s) => s.basis))].join(", ");
 
+/** A guarantee's cell: the class, why, and what it rests on (an observation names its checks). */
+function rowCell(r: GuaranteeRow): string {
+  if (r.basis === "observed" && r.observed?.length) {
+    const first = r.observed.find((c) => c.class === r.class) ?? r.observed[0]!;
+    const was = r.sourceClass ? `; source reading said ${r.sourceClass}` : "";
+    return `**${r.class}** _(observed: ${r.observed.length} check(s), e.g. ${first.id}: ${cell(first.observed)}${was})_: ${cell(first.why)}`;
+  }
+  return `**${r.class}**: ${cell(r.reason)} _(${bases(r.sources)}${r.basis === "source" ? "; not observed" : ""})_`;
+}
+
 /** One line per profile: "traefik (...): N same, N equivalent, N lost, N not-expressible, N stricter". */
 export function summaryLines(report: MigrationReport): string[] {
   return Object.entries(report.profiles).map(
-    ([name, p]) => `${name} (${p.title} ${p.versions}): ${p.counts.same} same, ${p.counts.equivalent} equivalent, ${p.counts.lost} lost, ${p.counts["not-expressible"]} not-expressible, ${p.counts.stricter} stricter`,
+    ([name, p]) =>
+      `${name} (${p.title} ${p.versions}): ${p.counts.same} same, ${p.counts.equivalent} equivalent, ${p.counts.lost} lost, ${p.counts["not-expressible"]} not-expressible, ${p.counts.stricter} stricter` +
+      (p.observed ? `; observed: ${p.observed.checks} check(s) on ${p.observed.target}` : ""),
   );
 }
 
@@ -199,10 +216,13 @@ export function renderMarkdown(report: MigrationReport): string {
       for (const g of e.relies) {
         const cells = profiles.map((p) => {
           const r = e.profiles[p]?.guarantees.find((x) => x.guarantee === g);
-          return r ? `**${r.class}**: ${cell(r.reason)} _(${bases(r.sources)})_` : "";
+          return r ? rowCell(r) : "";
         });
         out.push(`| ${g} | ${cells.join(" | ")} |`);
       }
+      // Guarantees only an observation found (not relied on as read): after the declared ones.
+      const extra = [...new Set(profiles.flatMap((p) => (e.profiles[p]?.guarantees ?? []).map((r) => r.guarantee)))].filter((g) => !e.relies.includes(g));
+      for (const g of extra) out.push(`| ${g} (observed) | ${profiles.map((p) => { const r = e.profiles[p]?.guarantees.find((x) => x.guarantee === g); return r ? rowCell(r) : ""; }).join(" | ")} |`);
       out.push("");
     } else out.push(`Relies on no mTLS guarantee (status: ${e.status}).`, "");
     for (const n of e.notes) out.push(`- ${n}`);

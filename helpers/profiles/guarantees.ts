@@ -20,6 +20,12 @@ export interface GuaranteeRow {
   /** One sentence: what the successor does with it. */
   reason: string;
   sources: Citation[];
+  /** `migration --observe`: whether the class was observed on the successor's data plane, or read in its source. */
+  basis?: "observed" | "source";
+  /** Observed: the class source reading gave, where the observation differs. */
+  sourceClass?: MigrationClass;
+  /** Observed: the checks behind the class, each with what it observed. */
+  observed?: Array<{ id: string; class: MigrationClass; why: string; observed: string }>;
 }
 
 /**

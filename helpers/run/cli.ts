@@ -270,6 +270,7 @@ program
   .option("--gateway-yaml", "print the Gateway API translation instead of the report")
   .option("--gateway-class <name>", "gatewayClassName of the translated Gateways", "replace-me")
   .option("--namespace <name>", "namespace of objects that name none", "default")
+  .option("--observe", "also serve your Ingresses on each successor that runs here (traefik: its rendering on Go's crypto/tls) and classify what each check observes against ingress-nginx's expectation")
   .action(async (opts: import("../migration/migration-command.ts").MigrationCliOptions) => {
     const { migrationCommand } = await import("../migration/migration-command.ts");
     process.exitCode = await migrationCommand(opts);
