@@ -1,4 +1,4 @@
-// The Gateway API translation written beside the migration report (successors.md 7.4 "G"): per
+// The Gateway API translation written beside the migration report: per
 // host whose Ingresses ingress-nginx serves with client auth, a Gateway of its own (so hosts that
 // need other client auth, or none, are not affected: validation is per port) with
 // spec.tls.frontend.default.validation naming a ConfigMap that holds the CA Secret's ca.crt (Core

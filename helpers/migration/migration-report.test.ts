@@ -65,7 +65,7 @@ describe("mtls-conformance migration", () => {
     }
     expect(report.basis).toMatch(/source reading of Traefik v3.7.9 and Gateway API v1.5 .* not on a live controller/);
     const hostIsolation = entry(report, "api").profiles.traefik!.guarantees.find((g) => g.guarantee === "host-isolation")!;
-    expect(hostIsolation.sources.map((s) => s.basis)).toContain("inferred");
+    expect(hostIsolation.sources.map((s) => s.basis)).toContain("code");
   });
 
   it("default output is Markdown: a table per Ingress, a summary line per profile, the honesty statement", async () => {
@@ -78,7 +78,7 @@ describe("mtls-conformance migration", () => {
     expect(r.stdout).toContain("| guarantee | traefik | gateway-api |");
     expect(r.stdout).toMatch(/^\| verify-depth \| \*\*lost\*\*: .* \| \*\*lost\*\*: .* \|$/m);
     expect(r.stdout).toMatch(/not on a live controller/);
-    expect(r.stdout).toContain("[inferred] traefik/traefik@v3.7.9:pkg/server/aggregator.go:176-300");
+    expect(r.stdout).toContain("[code] traefik/traefik@v3.7.9:pkg/server/aggregator.go:176-300");
   });
 
   it("an Ingress folder with nothing lost exits 0 (no client auth, and verify-client off with the certificate headers passed)", async () => {

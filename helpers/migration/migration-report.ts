@@ -239,7 +239,7 @@ export function renderMarkdown(report: MigrationReport): string {
   for (const e of report.ingresses) for (const p of profiles) for (const r of e.profiles[p]?.guarantees ?? []) for (const s of r.sources) cited.set(s.ref, s);
   for (const p of profiles) for (const s of report.profiles[p]!.sources) cited.set(s.ref, s);
   if (cited.size) {
-    out.push("## Sources", "", "Read at the tags named; the basis in brackets: code read in source, doc the project's documentation, test reproduced locally with a stand-in, inferred from code no test ran (shared/reference/successors.md).", "");
+    out.push("## Sources", "", "Read at the tags named; the basis in brackets: code read in source, doc the project's documentation, test reproduced locally with a stand-in, inferred from code no test ran, observed on the successor's data plane here.", "");
     for (const s of cited.values()) out.push(`- [${s.basis}] ${s.ref}`);
     out.push("");
   }

@@ -1,7 +1,7 @@
 // Gateway API frontend client-certificate validation (GEP-91, Standard in v1.5): what the same
 // policies become on a Gateway (`spec.tls.frontend`, CA in a ConfigMap, AllowValidOnly unless
-// optional_no_ca). Read at kubernetes-sigs/gateway-api v1.5.0 (../shared/reference/successors.md
-// §3). Validation is per port, with no depth, CRL, CN check or header forwarding; a failure is a
+// optional_no_ca). Read at kubernetes-sigs/gateway-api v1.5.0 (apis/v1/gateway_types.go, geps/gep-91,
+// conformance/). Validation is per port, with no depth, CRL, CN check or header forwarding; a failure is a
 // request that fails (the conformance suite's own definition), not an HTTP status.
 import type { Expectation, Scenario } from "../catalogue/catalogue.ts";
 import { answered, CLIENT_HEADERS, reached, row, staticRow, TLS_REJECTED } from "./expect.ts";

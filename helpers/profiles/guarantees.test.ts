@@ -69,13 +69,13 @@ describe("ingressGuarantees through the policy model", () => {
     expect(e.profiles.traefik!.find((r) => r.guarantee === "verify-depth")!.reason).toContain("2 intermediate CAs");
   });
 
-  it("a shared host: Traefik's TLS-option conflict drops client auth for the whole host, cited as inferred; Gateway API protects the port", () => {
+  it("a shared host: Traefik's TLS-option conflict drops client auth for the whole host, cited in its code; Gateway API protects the port", () => {
     const [api, health] = analyse(ingress("api", "api.example", mtls()), ingress("health", "api.example", {})).sort((a, b) => a.name.localeCompare(b.name));
     expect(api!.relies).toContain("host-isolation");
     expect(cls(api!, "traefik", "host-isolation")).toBe("lost");
     expect(cls(api!, "traefik", "client-cert-required")).toBe("lost");
-    expect(api!.profiles.traefik!.find((r) => r.guarantee === "host-isolation")!.sources.some((s) => s.basis === "inferred")).toBe(true);
-    expect(api!.profiles.traefik!.find((r) => r.guarantee === "host-isolation")!.reason).toMatch(/inferred from code, not run/);
+    expect(api!.profiles.traefik!.find((r) => r.guarantee === "host-isolation")!.sources).toContainEqual(expect.objectContaining({ basis: "code", ref: expect.stringMatching(/aggregator\.go:176-300 \(findConflictingRouters/) }));
+    expect(api!.profiles.traefik!.find((r) => r.guarantee === "host-isolation")!.reason).toMatch(/observed on its data plane here with migration --observe/);
     expect(cls(api!, "gateway-api", "host-isolation")).toBe("equivalent");
     expect(health).toMatchObject({ status: "no-client-auth", relies: [] });
     expect(health!.notes.join(" ")).toContain("t/api's client auth");

@@ -1,7 +1,7 @@
 // Which of ingress-nginx's mTLS guarantees one Ingress relies on (on one of its hosts, as the
 // policy model resolves it), and what each successor profile makes of each: a class, a reason in
 // one sentence, and the sources it rests on with their basis exactly as
-// shared/reference/successors.md tags them (sections 0, 2, 3 and 7). Static: nothing here was
+// the successors' sources (sources.ts) tag them. Static unless `migration --observe` runs: nothing here was
 // observed on a live Traefik or Gateway API implementation.
 import type { VerifyClient } from "../model/annotations.ts";
 import type { HostPolicy, ResolvedIngress } from "../model/hosts.ts";
@@ -71,7 +71,7 @@ export const PROFILE_INFO: Record<MigrationProfile, ProfileInfo> = {
   "gateway-api": {
     title: "Gateway API core frontend validation (spec.tls.frontend)",
     versions: "v1.5+ standard channel (read at v1.5.0; unchanged in v1.6)",
-    note: "Core frontend validation: one ConfigMap with ca.crt per port, AllowValidOnly or AllowInsecureFallback. Implementations that support it are listed in successors.md section 3 (Traefik's Gateway provider does not). The rows assume the translation written beside this report.",
+    note: "Core frontend validation: one ConfigMap with ca.crt per port, AllowValidOnly or AllowInsecureFallback. Implementations that support it include NGINX Gateway Fabric (since 2.6.0) and Envoy Gateway (since v1.8.0); Traefik's Gateway provider does not (traefik/traefik#11975). The rows assume the translation written beside this report.",
     sources: [C.gwFrontend, C.gwPerPort],
   },
 };
@@ -125,7 +125,7 @@ const row = (guarantee: Guarantee, cls: MigrationClass, reason: string, ...sourc
 
 function traefikRow(g: Guarantee, f: HostFacts): GuaranteeRow {
   const shared = f.sharedWith.length > 0;
-  const sharedWhy = `host is shared with ${f.sharedWith.join(", ")}: each Ingress gets its own TLS option, and Traefik gives a host whose routers name different TLS options the default options, which ask for no client certificate (inferred from code, not run)`;
+  const sharedWhy = `host is shared with ${f.sharedWith.join(", ")}: each Ingress gets its own TLS option, and Traefik gives a host whose routers name different TLS options the default options, which ask for no client certificate (read in aggregator.go; observed on its data plane here with migration --observe)`;
   const sharedLost = (what: string) => row(g, "lost", `${what}: the ${sharedWhy}.`, C.traefikOptionNames, C.traefikAggregator, C.traefikAggregatorDoc);
   const tMode = traefikMode(f.declaredMode);
   switch (g) {

@@ -1,6 +1,6 @@
 // Successor profiles: what a controller that replaces ingress-nginx does with the same Ingress.
 // One catalogue, one overlay per profile: for every scenario a class and the successor's expected
-// observation, each resting on cited sources (../shared/reference/successors.md read them at the
+// observation, each resting on cited sources (read at the
 // successors' release tags). The same classes answer, per Ingress and guarantee, the static
 // migration report.
 import type { Expectation, Policy, Scenario } from "../catalogue/catalogue.ts";

@@ -19,7 +19,7 @@ const ingressNginxProfile: Profile = {
         class: "same",
         guarantee: guaranteeOf(s),
         reason: "the catalogue's expectation",
-        sources: [{ ref: "the scenario's basis: controller source (../shared/reference/controller-fidelity.md)", basis: "code" }],
+        sources: [{ ref: "the scenario's own basis in the evidence (kubernetes/ingress-nginx at controller-v1.13.9 to v1.15.1, file and line)", basis: "code" }],
       }),
     },
   ],

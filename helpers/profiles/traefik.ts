@@ -1,5 +1,5 @@
 // Traefik's kubernetesIngressNGINX provider: what it does with every catalogue scenario.
-// Read at traefik/traefik v3.7.9 (../shared/reference/successors.md §2; the lines below were
+// Read at traefik/traefik v3.7.9 (pkg/provider/kubernetes/ingress-nginx and the docs; the lines below were
 // re-read at that tag). Rows for >=3.7.2 (the default, what --controller traefik deploys),
 // 3.7.0-3.7.1 (client-sent Ssl-Client-* kept without a certificate) and <3.7.0 (no auth-tls at all).
 import type { Expectation, Policy, Scenario } from "../catalogue/catalogue.ts";

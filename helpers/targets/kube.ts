@@ -1,7 +1,7 @@
 // Talking to a real cluster with @kubernetes/client-node (never kubectl): apply the run's
 // objects, install the controller, wait for readiness, read versions, collect diagnostics.
 // Shared by the k3s and cluster targets. Not runnable on machines that cannot pull images;
-// written from the documented procedures (shared/reference/ingress-nginx-auth-tls.md).
+// written from the documented procedures (kubernetes/ingress-nginx docs/deploy, client-node's API).
 import {
   AppsV1Api,
   CoreV1Api,

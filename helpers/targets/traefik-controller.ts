@@ -1,5 +1,5 @@
 // `--controller traefik`: Traefik's kubernetesIngressNGINX provider, which reads the
-// `nginx.ingress.kubernetes.io/auth-tls-*` annotations (../shared/reference/successors.md section 2),
+// `nginx.ingress.kubernetes.io/auth-tls-*` annotations (traefik/traefik@v3.7.9:pkg/provider/kubernetes/ingress-nginx),
 // run as k3s's packaged Traefik customised with a HelmChartConfig.
 //
 // How k3s deploys it (read, not copied): k3s ships Traefik as a HelmChart named `traefik` in
@@ -30,7 +30,7 @@ export const TRAEFIK_VERSION = "v3.7.9";
  * The first release that clears client-sent Ssl-Client-Cert/-Subject-Dn/-Issuer-Dn when no client
  * certificate is presented: commit a669522 "Clear Ssl-Client-* headers when no client certificate
  * is present" (2026-06-02); `git tag --contains a669522` starts at v3.7.2. auth-tls support itself
- * came in v3.7.0 (successors.md 2.1).
+ * came in v3.7.0 (traefik/traefik#12595, #12629).
  */
 export const TRAEFIK_MIN_VERSION = "v3.7.2";
 
