@@ -1,7 +1,9 @@
 // evidence.json: what a run did, to what, with which certificates, and what it observed.
 // Never holds a private key.
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
-import type { Check, CheckMigration } from "../checks/check.ts";
+import { GENERATED_SUITE, type Check, type CheckMigration } from "../checks/check.ts";
+import { decidedByOf, decision, type Decision } from "../checks/decided-by.ts";
+import type { TargetKind } from "../targets/target.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { certificateFacts, type IssuedCert } from "../pki/pki.ts";
 import type { CollectedResult, ScenarioVerdict } from "./progress-reporter.ts";
@@ -57,6 +59,8 @@ export interface ScenarioEvidence {
   finding?: { id: string; statement: string };
   /** Why the outcome is expected: the policy model's explanation and the sources of its rules. */
   basis?: { explanation: string; sources: string[] };
+  /** What decided the outcome (the data plane, or a controller rule) and whether that rule was emulated here. */
+  decidedBy?: Decision;
   /** A static check: decided from the objects, no probe. */
   static?: boolean;
   /** The curl command that makes the same request, to reproduce the verdict by hand (files as pki/ and --keys-dir name them). */
@@ -147,7 +151,7 @@ export function certificateEvidence(c: IssuedCert): CertificateEvidence {
  * One entry per check, whatever happened to it: a check with no result (its suite failed to load,
  * the run was cut short) is a failure, never a silent pass or a gap.
  */
-export function scenarioEvidence(checks: Check[], results: Map<string, CollectedResult>, runErrors: string[], scenarios: Scenario[] = []): ScenarioEvidence[] {
+export function scenarioEvidence(checks: Check[], results: Map<string, CollectedResult>, runErrors: string[], scenarios: Scenario[] = [], target?: TargetKind): ScenarioEvidence[] {
   const policyOf = new Map(scenarios.map((s) => [s.id, s.policy]));
   return checks.map((c) => {
     const r = results.get(c.id);
@@ -168,7 +172,7 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       finding: c.finding,
       ...(c.migration ? { migration: c.migration } : {}),
       ...(c.basis ? { basis: c.basis } : {}),
-      ...(c.static ? { static: true } : {}),
+      ...(c.static ? { static: true } : target ? { decidedBy: decision(decidedByOf(c, c.suite === GENERATED_SUITE), target) } : {}),
     };
     if (!r) {
       // No result because the suite broke (a file that did not load, a fault of the harness): an

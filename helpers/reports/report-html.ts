@@ -218,8 +218,16 @@ export function renderHeader(ev: Evidence, faultsHref = "#faults"): string {
     ev.profile
       ? `<p id="profile" class="nothing">Checks expected <strong>${e(ev.profile.title)} ${e(ev.profile.versions)}</strong>, not ingress-nginx: ${e(ev.profile.basis)}.</p>`
       : ""
-  }
+  }${emulatedNote(ev)}
 </header>`;
+}
+
+/** How many verdicts an emulated controller rule decided: they test the emulation, not a controller. */
+function emulatedNote(ev: Evidence): string {
+  const emulated = ev.scenarios.filter((s) => s.decidedBy?.emulated).length;
+  if (!emulated) return "";
+  const probed = ev.scenarios.filter((s) => s.decidedBy).length;
+  return `<p id="emulated" class="nothing"><strong>Emulated:</strong> ${emulated} of ${probed} probed checks are decided by a controller rule that this target's emulator applies (admission, Secret handling, store updates, which Ingress governs a host). They pass by construction and test the emulation, not a controller; each is marked <span class="tag emulated">emulated rule</span>. A k3s, cluster or endpoint run observes those rules.</p>`;
 }
 
 export function renderRunAndTarget(ev: Evidence): string {
@@ -481,8 +489,9 @@ export function scenarioRow(ev: Evidence, s: ScenarioEvidence): string {
     `credential ${s.credentialDescription ? e(s.credentialDescription) : `<code>${e(s.credential)}</code>`}`,
     s.controls.length ? `controls ${s.controls.map((c) => `<code>${e(c)}</code>`).join(" ")}` : "",
   ].filter(Boolean);
-  return `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}">
-  <td class="scn"><div class="id">${e(s.id)}</div><div class="name">${e(s.name)}</div>
+  const emulated = s.decidedBy?.emulated ? ` <span class="tag emulated" title="${e(s.decidedBy.how)}">emulated rule</span>` : "";
+  return `<tr class="scenario ${e(s.verdict)}" id="${e(scenarioAnchor(s.id))}" data-scenario-id="${e(s.id)}"${s.decidedBy ? ` data-decided-by="${e(s.decidedBy.by)}${s.decidedBy.emulated ? " emulated" : ""}"` : ""}>
+  <td class="scn"><div class="id">${e(s.id)}${emulated}</div><div class="name">${e(s.name)}</div>
     <p class="must">${e(s.must)}</p>
     ${s.note ? `<p class="note">${e(s.note)}</p>` : ""}
     ${s.verdict === "finding" ? `<p class="finding-note"><span class="k">finding:</span> ${e(findingStatement(ev, s) ?? "documented weakness observed")}</p>` : ""}
@@ -727,6 +736,7 @@ ul.plain{list-style:none;margin:0;padding:0}ul.plain li{margin:0 0 2px}
 .desc{font-weight:600}
 .bad-text{color:var(--fail)}.ok-text{color:var(--pass);font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:12px;font-size:11px;font-weight:700;letter-spacing:.04em;white-space:nowrap;border:1px solid transparent}
+.tag.emulated{display:inline-block;margin-left:6px;padding:0 6px;border:1px dashed #8c959f;border-radius:10px;font-size:11px;color:#57606a;font-weight:normal}
 .badge.pass{background:var(--pass-bg);color:var(--pass);border-color:#aceebb}.badge.fail{background:var(--fail-bg);color:var(--fail);border-color:#ffcecb}.badge.skip{background:var(--skip-bg);color:var(--skip);border-color:#f5e0a0}.badge.finding{background:var(--finding-bg);color:var(--finding);border-color:#ffc799}.badge.error{background:var(--error-bg);color:var(--error);border-color:#d8b9ff}
 #failures.has-failures{border-left:5px solid var(--fail)}#failures.no-failures{border-left:5px solid var(--pass)}
 #findings.has-findings{border-left:5px solid var(--finding)}#findings.no-findings{border-left:5px solid var(--pass)}

@@ -117,6 +117,15 @@ export function renderSummaryMarkdown(evidence: Evidence, options: SummaryOption
     head.push(`**Nothing was checked for** ${unchecked.slice(0, 100).map(inline).join(", ")}${unchecked.length > 100 ? ` and ${unchecked.length - 100} more` : ""}: every check of it was skipped.`);
     head.push("");
   }
+  // What the verdicts rest on: checks an emulated controller rule decides test the emulation.
+  const emulated = evidence.scenarios.filter((x) => x.decidedBy?.emulated);
+  if (emulated.length) {
+    const ids = emulated.slice(0, 40).map((x) => inline(x.id));
+    head.push(
+      `**Emulated:** ${emulated.length} of ${evidence.scenarios.filter((x) => x.decidedBy).length} probed check(s) are decided by a controller rule that this target's emulator applies (admission, Secret handling, store updates, which Ingress governs a host): they pass by construction and test the emulation, not a controller; a k3s, cluster or endpoint run observes those rules. ${ids.join(", ")}${emulated.length > 40 ? ` and ${emulated.length - 40} more` : ""}.`,
+    );
+    head.push("");
+  }
   const versions = Object.entries(evidence.target.versions ?? {}).map(([k, v]) => `${inline(k)} ${inline(v)}`);
   head.push(
     `**Target:** ${inline(evidence.target.kind)}: ${inline(evidence.target.description)} · **Versions:** ${versions.length ? versions.join(", ") : "none recorded"}`,

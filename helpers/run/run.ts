@@ -684,7 +684,7 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   const affected = applyHarnessFaults(reporter.results, run.faults);
   reporter.runErrors.push(...faultLines(run.faults));
   if (run.faults.length) log(`SUITE FAULT: the harness itself was at fault; ${affected} failed check(s) are errors, not verdicts on the Ingresses (exit ${HARNESS_FAULT_EXIT})`);
-  const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios);
+  const scenarioResults = scenarioEvidence(checks, reporter.results, reporter.runErrors, plan.scenarios, plan.choice.target.kind);
   const sum = totals(scenarioResults);
   run.lap("totalMs", run.t0);
   const tReports = performance.now();
