@@ -344,7 +344,8 @@ describe("renderReportHtml", () => {
     const ev = withFinding(passing.evidence);
     const html = renderReportHtml(ev);
     const s = ev.scenarios.find((x) => x.id === FINDING_ID)!;
-    const row = html.split(`<tr class="scenario finding" id="scenario-${FINDING_ID}" data-scenario-id="${FINDING_ID}">`)[1]!.split("</tr>\n")[0]!;
+    // The row's own attributes (data-decided-by, ...) follow its id.
+    const row = html.split(`<tr class="scenario finding" id="scenario-${FINDING_ID}" data-scenario-id="${FINDING_ID}"`)[1]!.split("</tr>\n")[0]!;
     expect(row).toContain('<span class="badge finding">FINDING</span>');
     expect(row).toContain(`<p class="finding-note"><span class="k">finding:</span> ${escapeHtml(FINDING.statement)}</p>`);
     expect(row).not.toContain('class="badge pass"');
