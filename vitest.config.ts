@@ -26,8 +26,9 @@ export default defineConfig({
     // runs the tests start (helpers/pki/pki.ts guideKeys); every run still issues its own
     // certificates. The CLI runs the tests start as processes make their own.
     env: { MTLS_TEST_REUSE_RSA_KEYS: "1" },
-    // A temp folder of the run's own; the run fails if a test leaves anything in it.
-    globalSetup: ["./helpers/testing/run-temp.ts"],
+    // A temp folder of the run's own (the run fails if a test leaves anything in it); then the Go
+    // data plane built once for every worker.
+    globalSetup: ["./helpers/testing/run-temp.ts", "./helpers/testing/build-data-planes.ts"],
     reporters: ["default", new SummaryReporter()],
   },
 });

@@ -38,12 +38,13 @@ export async function goVersion(go: string): Promise<string> {
 // One build at a time per process: concurrent starts share it.
 let building: Promise<BuiltDataPlane> | undefined;
 
-export function buildDataPlane(): Promise<BuiltDataPlane> {
-  building ??= build().finally(() => (building = undefined));
+/** `onCompile` is told when a build starts (not on a cache hit): the first one takes about a minute. */
+export function buildDataPlane(onCompile?: (goVersion: string) => void): Promise<BuiltDataPlane> {
+  building ??= build(onCompile).finally(() => (building = undefined));
   return building;
 }
 
-async function build(): Promise<BuiltDataPlane> {
+async function build(onCompile?: (goVersion: string) => void): Promise<BuiltDataPlane> {
   const go = findGo();
   if (!go) throw new Error("go was not found: the local Traefik data plane is built with Go (Debian: apt-get install -y golang-go, or set GO_BIN)");
   const [source, version] = await Promise.all([readFile(DATA_PLANE_SOURCE), goVersion(go)]);
@@ -53,6 +54,7 @@ async function build(): Promise<BuiltDataPlane> {
   const binary = join(dir, `traefik-data-plane-${tag}`);
   if (existsSync(binary)) return { binary, goVersion: version, sourceSha256, built: false };
   await mkdir(dir, { recursive: true });
+  onCompile?.(version);
   const partial = `${binary}.${process.pid}.partial`;
   // GOPATH mode on one file: no go.mod, no module download, nothing but the standard library.
   // GOCACHE beside the binary, so a HOME that is not writable does not stop the build.

@@ -84,7 +84,7 @@ export class TraefikLocalTarget implements Target {
       });
 
     try {
-      const [built, startedEcho] = await Promise.all([buildDataPlane(), startEchoServer(listenAddress)]);
+      const [built, startedEcho] = await Promise.all([buildDataPlane((go) => input.log(`building the Traefik data plane with ${go} (first use on this machine, about a minute; cached after)`)), startEchoServer(listenAddress)]);
       echo = startedEcho;
       const backendUrl = `http://${echo.host}:${echo.port}`;
       const write = async (manifests: Manifests): Promise<void> => {
