@@ -1,4 +1,5 @@
 // Types of the scenario catalogue and the registry over it. The data lives in fixtures/.
+import picomatch from "picomatch";
 import type { CredentialName } from "../pki/pki.ts";
 
 export const ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/";
@@ -171,14 +172,33 @@ export function validateCatalogue(catalogue: Catalogue): string[] {
   return problems;
 }
 
-/** `--only`: a comma-separated list of globs, case-insensitive; true when any glob matches any of `fields`. */
+/**
+ * `--only`: a comma-separated list of globs (picomatch: `*`, `?`, `[0-2]`, `{a,b}`), case-insensitive;
+ * true when any glob matches any of `fields`. A star matches across `/` too (bash mode), so
+ * `*api*` finds the generated `bank/api#no-client-cert`.
+ */
 export function globMatcher(pattern: string): (...fields: Array<string | undefined>) => boolean {
-  const matchers = pattern
-    .split(",")
+  const matchers = splitOutsideBraces(pattern)
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i"));
-  return (...fields) => matchers.some((m) => fields.some((f) => f !== undefined && m.test(f)));
+    .map((p) => picomatch(p, { nocase: true, dot: true, bash: true }));
+  return (...fields) => matchers.some((m) => fields.some((f) => f !== undefined && m(f)));
+}
+
+/** The commas that separate globs, not those of a `{a,b}` inside one. */
+function splitOutsideBraces(pattern: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (const ch of pattern) {
+    if (ch === "{") depth++;
+    else if (ch === "}") depth = Math.max(0, depth - 1);
+    if (ch === "," && depth === 0) {
+      parts.push(current);
+      current = "";
+    } else current += ch;
+  }
+  return [...parts, current];
 }
 
 /** `--only`: a comma-separated list of globs over id, name or suite (`MTLS-CLIENT-*`, `guide`). */
