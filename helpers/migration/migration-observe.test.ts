@@ -1,29 +1,17 @@
 // `migration --observe` as users run it: the example folder (depth 2, a match-cn, an error page, a
 // ca.crl, an optional Ingress, a host shared with an Ingress without auth-tls) served by Traefik's
 // rendering on Go's crypto/tls, each guarantee classed by what its checks observed.
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { MigrationReport } from "./migration-report.ts";
+import { cli } from "../testing/cli.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 
 const tempDir = tempDirs();
 const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "mtls-conformance.ts");
 const EXAMPLE = join(ROOT, "fixtures", "examples", "migration");
 const NOTHING_LOST = join(ROOT, "fixtures", "examples", "migration-nothing-lost");
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type Row = MigrationReport["ingresses"][number]["profiles"]["traefik"];
 const row = (r: MigrationReport, name: string, guarantee: string, profile: "traefik" | "gateway-api" = "traefik") => (r.ingresses.find((e) => e.name === name)!.profiles[profile] as Row)!.guarantees.find((g) => g.guarantee === guarantee)!;

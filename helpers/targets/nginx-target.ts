@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { freePort } from "../support/net.ts";
+import { stopProcess as stopChild } from "../support/stop-process.ts";
 import { applyToStore } from "../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
 import { nofileHardLimit, renderNginxConfig, WORKER_PROCESSES, type RenderedServer } from "./nginx-render.ts";
@@ -111,18 +112,8 @@ function currentGeneration(address: string, port: number): Promise<number> {
   });
 }
 
-function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    // SIGQUIT: graceful shutdown, workers finish their requests.
-    child.kill("SIGQUIT");
-  });
-}
+/** nginx's graceful shutdown: workers finish their requests (SIGQUIT). */
+const stopProcess = (child: ChildProcess, graceMs: number): Promise<void> => stopChild(child, graceMs, "SIGQUIT");
 
 export interface NginxTargetOptions {
   bin?: string;

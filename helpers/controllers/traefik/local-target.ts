@@ -11,6 +11,7 @@ import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-
 import { onCleanup } from "../../support/cleanup.ts";
 import { findGo } from "../../support/ensure-tools.ts";
 import { freePort } from "../../support/net.ts";
+import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import type { DeployInput, HarnessFault, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { buildDataPlane, goVersion } from "./go-build.ts";
@@ -25,18 +26,6 @@ const DESCRIPTION =
 /** The rendering as saved in the report: private keys replaced by what they were. */
 export function redactedConfig(config: TraefikDynamicConfig): TraefikDynamicConfig {
   return { ...config, tls: { ...config.tls, certificates: config.tls.certificates.map((c) => ({ certFile: c.certFile, keyFile: "<private key: not in reports>" })) } };
-}
-
-function stop(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
 
 export class TraefikLocalTarget implements Target {
@@ -62,7 +51,7 @@ export class TraefikLocalTarget implements Target {
 
     const cleanup = onCleanup(
       async () => {
-        if (child) await stop(child, 2000);
+        if (child) await stopProcess(child, 2000);
         if (echo) await echo.stop();
         await rm(dir, { recursive: true, force: true });
       },
@@ -107,7 +96,7 @@ export class TraefikLocalTarget implements Target {
           await waitFor(/^loaded generation 1$/m, 5000);
         } catch (error) {
           child = undefined;
-          await stop(proc, 500);
+          await stopProcess(proc, 500);
           if (!/address already in use/.test(output) || attempt === 3) throw error;
         }
       }
