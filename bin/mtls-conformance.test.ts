@@ -106,7 +106,7 @@ describe("mtls-conformance", () => {
     expect(old.versions).toBe("<3.7.0");
     const bad = await cli(["list", "--profile", "envoy"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('mtls-conformance: unknown profile "envoy": one of ingress-nginx, traefik, gateway-api');
+    expect(bad.stderr.trim()).toBe('mtls-conformance: unknown profile "envoy": one of ingress-nginx, traefik, gateway-api, nginx-gateway-fabric');
   });
 
   it("Ctrl-C stops nginx and removes the scratch directory, exit 130", async () => {

@@ -47,6 +47,17 @@ function nginxRejection(o: Observation): string | undefined {
 
 /** A TLS alert the server sent: Node's ERR_SSL_..._ALERT_..., or EPROTO (older Node) carrying one. */
 const TLS_ALERT = /^ERR_SSL_.*ALERT/;
+/**
+ * The server's refusal came as an alert: Node's code names it (ERR_SSL_..._ALERT_...), or the code is
+ * OpenSSL's reason for one and the message carries "SSL alert number N" (ERR_SSL_TLSV1_UNRECOGNIZED_NAME
+ * for nginx's ssl_reject_handshake; EPROTO on older Node).
+ */
+function isAlert(o: Observation): boolean {
+  const code = o.error?.code ?? "";
+  if (TLS_ALERT.test(code)) return true;
+  return (code === "EPROTO" || code.startsWith("ERR_SSL_")) && !!(o.tlsAlert ?? tlsAlertOf(o.error!));
+}
+
 /** The connection ended, with no alert: a reset, or undici's "other side closed". */
 const CONNECTION_ENDED = /^ECONNRESET$|^UND_ERR_SOCKET$/;
 
@@ -60,7 +71,7 @@ const CONNECTION_ENDED = /^ECONNRESET$|^UND_ERR_SOCKET$/;
  */
 function notARefusal(o: Observation): string | undefined {
   const code = o.error?.code ?? "no error";
-  if (TLS_ALERT.test(code) || (code === "EPROTO" && (o.tlsAlert ?? tlsAlertOf(o.error!)))) return undefined;
+  if (isAlert(o)) return undefined;
   if (!CONNECTION_ENDED.test(code)) return `observed ${code}: ${o.error?.message ?? "(no message)"}`;
   const tls = o.tls;
   if (!tls) return `observed ${code} and no record of the TLS exchange: not shown to be a refusal of the certificate`;
@@ -111,7 +122,7 @@ function judgeConnectionClosed(expect: Expectation, observed: Observation): Verd
   if (expect.upstream === "reached") m.push('transport: expected the connection closed without an answer, but the expectation also says upstream "reached"');
   const code = observed.error?.code ?? "no error";
   if (observed.status !== undefined) m.push(`transport: expected the connection closed without an answer, observed HTTP ${observed.status}`);
-  else if (TLS_ALERT.test(code) || (code === "EPROTO" && (observed.tlsAlert ?? tlsAlertOf(observed.error!)))) m.push(`transport: expected the connection closed without an answer, observed a TLS alert (${observed.tlsAlert ?? code})`);
+  else if (isAlert(observed)) m.push(`transport: expected the connection closed without an answer, observed a TLS alert (${observed.tlsAlert ?? code})`);
   else if (!CONNECTION_ENDED.test(code)) m.push(`transport: expected the connection closed without an answer, observed ${code}: ${observed.error?.message ?? "(no message)"}`);
   else if (observed.tls && observed.tls.responseBytes > 0) m.push(`transport: expected the connection closed without an answer, observed ${observed.tls.responseBytes} bytes of HTTP response`);
   return { pass: m.length === 0, mismatches: m };

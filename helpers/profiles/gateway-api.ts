@@ -62,7 +62,7 @@ const ROWS: Record<string, Entry> = {
   "MTLS-HEADERS-003": headersLost("the subject and issuer DNs"),
   "MTLS-HEADERS-004": headersLost("ssl-client-cert"),
   "MTLS-HEADERS-005": headersLost("ssl-client-verify and the subject"),
-  "MTLS-HEADERS-006": same("no X-SSL-Client-Cert either", [S.noHeaders]),
+  "MTLS-HEADERS-006": headersLost("ssl-client-cert (no X-SSL-Client-Cert either)"),
   "MTLS-MODE-001": access("no validation on the port"),
   "MTLS-MODE-002": access("no validation on the port"),
   "MTLS-MODE-003": noOptional("optional"),

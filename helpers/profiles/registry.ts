@@ -6,6 +6,7 @@ import { gatewayApiProfile } from "./gateway-api.ts";
 import { PROFILES, type Profile, type ProfileName, type ProfileRow, type ScenarioClass } from "./profile.ts";
 import { guaranteeOf } from "./scenario-guarantee.ts";
 import { traefikProfile } from "./traefik.ts";
+import { nginxGatewayFabricProfile } from "./nginx-gateway-fabric.ts";
 import { observedRows, type ObservedRows } from "../controllers/traefik/observed.ts";
 
 /** The baseline: the catalogue's own expectations, which rest on the controller's source. */
@@ -32,7 +33,7 @@ export function observedFor(name: ProfileName, versions: string): ObservedRows |
   return rows.versions === versions ? rows : undefined;
 }
 
-const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile };
+const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile, "nginx-gateway-fabric": nginxGatewayFabricProfile };
 
 export function profileByName(name: string): Profile {
   if (!(PROFILES as readonly string[]).includes(name)) throw new ConfigError(`unknown profile "${name}": one of ${PROFILES.join(", ")}`);

@@ -122,7 +122,7 @@ program
   .option("--controller-namespace <name>", "cluster: the namespace the controller runs in (default ingress-nginx)")
   .option("--controller-selector <labels>", "cluster: the label selector of the controller's pods (default: the release manifest's)")
   .option("--controller-service <name>", "cluster: the controller's Service, whose load-balancer address is probed (default ingress-nginx-controller)")
-  .addOption(new Option("--controller <name>", "what serves the Ingresses: ingress-nginx, or traefik (its kubernetesIngressNGINX provider; k3s, cluster, endpoint)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
+  .addOption(new Option("--controller <name>", "what serves the Ingresses: ingress-nginx, traefik (its kubernetesIngressNGINX provider; local, k3s, cluster, endpoint) or nginx-gateway-fabric (the Ingresses translated to Gateway API; local)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
   .action(async (opts: RunCliOptions) => {
     const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
     // Every version is checked before the first run starts.
@@ -241,6 +241,7 @@ program
   .option("--k3s-image <image>", "k3s image (default: a k3s of the newest Kubernetes the release supports)")
   .addOption(new Option("--controller <name>", "what serves the Ingresses (traefik: k3s's packaged Traefik, pinned)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
   .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage?: string; controller?: string }, cmd: Command) => {
+    if (parseControllerName(opts.controller) === "nginx-gateway-fabric") throw new ConfigError("--controller nginx-gateway-fabric runs only on --target local (its rendering on the system's nginx): it needs no image");
     if (parseControllerName(opts.controller) === "traefik") {
       if (opts.controllerManifest || cmd.getOptionValueSource("controllerVersion") === "cli") {
         throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");

@@ -63,7 +63,7 @@ describe("--controller on the command line", () => {
   it("an unknown controller is exit 2 in one line", async () => {
     const r = await cli(["run", "--target", "nginx", "--controller", "nginx-ingress"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("error: option '--controller <name>' argument 'nginx-ingress' is invalid. Allowed choices are ingress-nginx, traefik.\n");
+    expect(r.stderr).toBe("error: option '--controller <name>' argument 'nginx-ingress' is invalid. Allowed choices are ingress-nginx, traefik, nginx-gateway-fabric.\n");
     expect(r.stdout).toBe("");
   });
 
@@ -95,7 +95,7 @@ describe("RunOptions.controller", () => {
     const reportDir = tempDir("controller-bad-");
     const error = await runConformance({ target: "nginx", reportDir, command: "t", controller: "haproxy" as never, log: () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe('unknown controller "haproxy": choose one of ingress-nginx, traefik');
+    expect((error as Error).message).toBe('unknown controller "haproxy": choose one of ingress-nginx, traefik, nginx-gateway-fabric');
   });
 
   it("--controller traefik makes the catalogue's checks expect Traefik's row for the pinned version, unless --profile says otherwise", async () => {

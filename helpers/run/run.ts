@@ -204,7 +204,8 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     if (!user) throw new ConfigError("a comparison with ingress-nginx runs your own Ingresses (--manifests)");
     return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: "traefik", versions: TRAEFIK_VERSION } };
   }
-  const profileName = options.profile ?? (traefik ? "traefik" : undefined);
+  const ngf = controllerOf(options) === "nginx-gateway-fabric";
+  const profileName = options.profile ?? (traefik ? "traefik" : ngf ? "nginx-gateway-fabric" : undefined);
   const successor = profileName || options.profileVersion ? successorChoice(profileName ?? "ingress-nginx", options.profileVersion ?? (traefik && profileName === "traefik" ? TRAEFIK_VERSION : undefined)) : undefined;
   if ((found || user) && successor && successor.profile.name !== "ingress-nginx") {
     const how = options.profile ? `--profile ${successor.profile.name}` : `--controller ${controllerOf(options)} (the ${successor.profile.name} profile)`;

@@ -7,7 +7,7 @@ import { ConfigError } from "../support/errors.ts";
  * cluster). `traefik`: Traefik's kubernetesIngressNGINX provider, which reads the same
  * `nginx.ingress.kubernetes.io/*` annotations (traefik-controller.ts).
  */
-export const CONTROLLER_NAMES = ["ingress-nginx", "traefik"] as const;
+export const CONTROLLER_NAMES = ["ingress-nginx", "traefik", "nginx-gateway-fabric"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 export const DEFAULT_CONTROLLER_NAME: ControllerName = "ingress-nginx";
 

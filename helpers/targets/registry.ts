@@ -49,6 +49,8 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   if (options.audit && name !== "cluster") throw new ConfigError("--audit applies to --target cluster");
   // The nginx target emulates ingress-nginx: it cannot stand in for Traefik, and auto may not fall back to it.
   const traefik = options.controller === "traefik";
+  // NGINX Gateway Fabric runs only here, as its rendering on nginx: the k3s and cluster paths know ingress-nginx and Traefik.
+  if (options.controller === "nginx-gateway-fabric" && name !== "local") throw new ConfigError("--controller nginx-gateway-fabric runs on --target local (its rendering of the translated Gateways on nginx)");
   if (traefik && name === "nginx") throw new ConfigError("--controller traefik: the nginx target emulates ingress-nginx; use --target local (Traefik's rendering on a Go data plane), k3s, cluster or endpoint");
   if (traefik && (options.controllerVersion || options.controllerManifest)) {
     throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
@@ -57,6 +59,13 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   switch (name) {
     case "local": {
       // The controller's data plane on loopback: ingress-nginx's is the nginx target.
+      if (options.controller === "nginx-gateway-fabric") {
+        const { NgfLocalTarget } = await import("../controllers/nginx-gateway-fabric/local-target.ts");
+        const ngf = new NgfLocalTarget();
+        const availability = await ngf.check();
+        if (!availability.available) throw new ConfigError(availability.reason);
+        return { target: ngf, why: `requested with --target local --controller nginx-gateway-fabric; ${availability.reason}` };
+      }
       if (!traefik) return nginxChoice("requested with --target local (ingress-nginx's data plane is nginx)", options.nginx);
       const { TraefikLocalTarget } = await import("../controllers/traefik/local-target.ts");
       const local = new TraefikLocalTarget();
