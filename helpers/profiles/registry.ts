@@ -7,7 +7,7 @@ import { PROFILES, type Profile, type ProfileName, type ProfileRow, type Scenari
 import { guaranteeOf } from "./scenario-guarantee.ts";
 import { traefikProfile } from "./traefik.ts";
 import { nginxGatewayFabricProfile } from "./nginx-gateway-fabric.ts";
-import { observedRows, type ObservedRows } from "../controllers/traefik/observed.ts";
+import { observedRows, type ObservedRows } from "../controllers/observed.ts";
 
 /** The baseline: the catalogue's own expectations, which rest on the controller's source. */
 const ingressNginxProfile: Profile = {
@@ -28,9 +28,8 @@ const ingressNginxProfile: Profile = {
 
 /** The classes observed on a successor's data plane for a profile's version row, where a controller folder keeps them. */
 export function observedFor(name: ProfileName, versions: string): ObservedRows | undefined {
-  if (name !== "traefik") return undefined;
-  const rows = observedRows();
-  return rows.versions === versions ? rows : undefined;
+  const rows = observedRows(name);
+  return rows && rows.versions === versions ? rows : undefined;
 }
 
 const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile, "nginx-gateway-fabric": nginxGatewayFabricProfile };

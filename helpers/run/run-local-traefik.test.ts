@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Manifests } from "../manifests/manifests.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
-import { OBSERVED_FILE, type ObservedRows } from "../controllers/traefik/observed.ts";
+import { observedFile, type ObservedRows } from "../controllers/observed.ts";
 import { runConformance, type RunOptions } from "./run.ts";
 
 const tempDir = tempDirs();
@@ -48,6 +48,7 @@ describe("--target local --controller traefik", () => {
     // The classes kept in the repository (what `list --profile traefik` counts as observed) are this run's:
     // MTLS_UPDATE_OBSERVED=1 rewrites them after a deliberate change.
     const rows = Object.fromEntries(probed.map((s) => [s.id, s.migration!.observed!.class]).sort(([a], [b]) => a!.localeCompare(b!)));
+    const OBSERVED_FILE = observedFile("traefik");
     const kept = JSON.parse(readFileSync(OBSERVED_FILE, "utf8")) as ObservedRows;
     if (process.env.MTLS_UPDATE_OBSERVED === "1") writeFileSync(OBSERVED_FILE, JSON.stringify({ ...kept, goVersion: outcome.evidence.target.versions.go, rows }, null, 2) + "\n");
     else expect(rows, `${OBSERVED_FILE} no longer says what is observed: MTLS_UPDATE_OBSERVED=1 npx vitest run helpers/run/run-local-traefik.test.ts rewrites it`).toEqual(kept.rows);

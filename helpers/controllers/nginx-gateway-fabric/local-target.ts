@@ -56,12 +56,24 @@ export class NgfLocalTarget implements Target {
     let generation = 1;
     // A port pair per host, kept for the whole run: the probes' endpoints are fixed when the suites start.
     const portPairs = new Map<string, { https: number; http: number }>();
-    const pair = async () => ({ https: await freePort(listenAddress), http: await freePort(listenAddress) });
+    // freePort reserves nothing: the kernel can hand out the same port twice in a row, so every port is taken once.
+    const taken = new Set<number>();
+    const port = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePort(listenAddress);
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
+    const pair = async () => ({ https: await port(), http: await port() });
     const unserved = await pair();
+    const controlPort = await port();
     const ports = async (manifests: Manifests) => {
       for (const ing of manifests.ingresses) for (const r of ing.spec?.rules ?? []) if (r.host && !portPairs.has(r.host)) portPairs.set(r.host, await pair());
     };
-    const controlPort = await freePort(listenAddress);
+
     const confPath = join(prefix, "nginx.conf");
     const save = async (): Promise<string[]> => {
       await mkdir(diagnosticsDir, { recursive: true });
