@@ -38,12 +38,19 @@ describe("mtls-conformance migration --observe", () => {
     // Kept, another way: no certificate is refused in the handshake instead of with 400.
     expect(row(report, "transfers", "client-cert-required")).toMatchObject({ class: "equivalent", basis: "observed" });
     expect(row(report, "transfers", "client-cert-required").observed![0]!.observed).toMatch(/refused in the TLS handshake/);
-    // Nothing runs Gateway API here: its rows still rest on reading, and the report says so.
-    expect(row(report, "transfers", "verify-depth", "gateway-api").basis).toBeUndefined();
-    expect(report.profiles["gateway-api"]!.note).toMatch(/Not observed: no gateway-api data plane runs here yet/);
+    // Gateway API observed on one implementation, NGINX Gateway Fabric's rendering of the translation:
+    // a refused client's connection is closed without an answer; depth (NGF's is 4) and headers lost.
+    expect(r.stderr).toMatch(/observing gateway-api: the translation written beside this report, rendered as NGINX Gateway Fabric/);
+    expect(row(report, "transfers", "client-cert-required", "gateway-api")).toMatchObject({ class: "equivalent", basis: "observed" });
+    expect(row(report, "transfers", "client-cert-required", "gateway-api").observed![0]!.observed).toMatch(/no HTTP answer/);
+    expect(row(report, "transfers", "verify-depth", "gateway-api")).toMatchObject({ class: "lost", basis: "observed" });
+    // optional has no mode: AllowValidOnly is written, which refuses a client without a certificate.
+    expect(row(report, "partners", "client-cert-required", "gateway-api")).toMatchObject({ class: "stricter", basis: "observed" });
+    expect(row(report, "partners", "optional-mode", "gateway-api")).toMatchObject({ class: "not-expressible", basis: "source" });
     expect(report.profiles.traefik!.observed).toMatchObject({ checks: expect.any(Number), reportDir: join(out, "observed-traefik") });
     expect(existsSync(join(out, "observed-traefik", "evidence.json"))).toBe(true);
     expect(existsSync(join(out, "observed-traefik", "attestation.dsse.json"))).toBe(true);
+    expect(existsSync(join(out, "observed-gateway-api", "evidence.json"))).toBe(true);
     const md = readFileSync(join(out, "migration.md"), "utf8");
     expect(md).toMatch(/\| verify-depth \| \*\*lost\*\* _\(observed: \d+ check\(s\), e\.g\. bank\/transfers#depth-limit-over-limit: 200 from the backend\)_/);
   });

@@ -12,8 +12,10 @@ import type { MigrationProfile } from "../profiles/guarantees.ts";
 import type { MigrationReport } from "./migration-report.ts";
 
 /** The successors whose data plane runs here, and the run that observes them. */
-export const OBSERVABLE: Partial<Record<MigrationProfile, { controller: "traefik"; what: string }>> = {
+export const OBSERVABLE: Partial<Record<MigrationProfile, { controller: "traefik" | "nginx-gateway-fabric"; what: string }>> = {
   traefik: { controller: "traefik", what: "Traefik v3.7.9's provider rendered for the project's Go data plane on crypto/tls (--target local --controller traefik)" },
+  // Gateway API is a specification: one implementation observed here, the translation beside the report on it.
+  "gateway-api": { controller: "nginx-gateway-fabric", what: "the translation written beside this report, rendered as NGINX Gateway Fabric v2.6.7 renders it, on nginx (--target local --controller nginx-gateway-fabric): one implementation of Gateway API" },
 };
 
 export interface ObservedCheck {

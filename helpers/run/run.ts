@@ -199,10 +199,12 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   // Traefik's provider gets the traefik profile, at the row of the version the run deploys.
   const traefik = controllerOf(options) === "traefik";
   if (options.compareWithBaseline) {
-    if (!traefik) throw new ConfigError("comparing with ingress-nginx needs a successor to serve the Ingresses (--controller traefik)");
+    const controller = controllerOf(options);
+    if (controller === "ingress-nginx") throw new ConfigError("comparing with ingress-nginx needs a successor to serve the Ingresses (--controller traefik or nginx-gateway-fabric)");
     if (options.profile) throw new ConfigError("--profile and a comparison with ingress-nginx exclude each other: the checks keep ingress-nginx's expectations");
     if (!user) throw new ConfigError("a comparison with ingress-nginx runs your own Ingresses (--manifests)");
-    return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: "traefik", versions: TRAEFIK_VERSION } };
+    const versions = controller === "traefik" ? TRAEFIK_VERSION : "v2.6.7";
+    return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: controller, versions } };
   }
   const ngf = controllerOf(options) === "nginx-gateway-fabric";
   const profileName = options.profile ?? (traefik ? "traefik" : ngf ? "nginx-gateway-fabric" : undefined);
