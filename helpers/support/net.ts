@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 
 /** A port that was free a moment ago on `host` (callers retry if it is taken meanwhile). */
@@ -9,5 +10,23 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
       const address = server.address();
       server.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
     });
+  });
+}
+
+/**
+ * The number a data plane answers at `path` (the generation of the configuration it loaded), 0 for
+ * anything else. `agent: false`: a connection of its own, closed after the answer (the global
+ * agent would keep one idle after every reload).
+ */
+export function httpNumber(address: string, port: number, path: string, hostHeader?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: address, port, path, ...(hostHeader ? { headers: { host: hostHeader } } : {}), timeout: 1000, agent: false }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(Number(body) || 0));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
   });
 }

@@ -7,13 +7,12 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { webcrypto } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
 import { onCleanup } from "../support/cleanup.ts";
-import { freePort } from "../support/net.ts";
+import { freePort, httpNumber } from "../support/net.ts";
 import { stopProcess as stopChild } from "../support/stop-process.ts";
 import { applyToStore } from "../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
@@ -97,20 +96,7 @@ function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs:
 }
 
 /** The configuration generation the running workers serve (see renderNginxConfig). */
-function currentGeneration(address: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // agent: false: a connection of its own, closed after the answer (the global agent would keep
-    // one idle on port 80 after every reload).
-    const req = httpRequest({ host: address, port, path: "/__mtls-generation", headers: { host: "generation.invalid" }, timeout: 1000, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(Number(body) || 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
-}
+const currentGeneration = (address: string, port: number): Promise<number> => httpNumber(address, port, "/__mtls-generation", "generation.invalid");
 
 /** nginx's graceful shutdown: workers finish their requests (SIGQUIT). */
 const stopProcess = (child: ChildProcess, graceMs: number): Promise<void> => stopChild(child, graceMs, "SIGQUIT");

@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
-import { freePort } from "../../support/net.ts";
+import { freePort, httpNumber } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../../targets/nginx-target.ts";
@@ -21,18 +20,7 @@ import { NGF_RELEASE, renderNgfConfig, type NgfRendered } from "./render.ts";
 const DESCRIPTION =
   "the run's Ingresses translated to Gateway API (a Gateway per host with client auth, spec.tls.frontend) and rendered as NGINX Gateway Fabric v2.6.7 renders them, on the system's nginx on loopback; this is not NGINX Gateway Fabric itself";
 
-function generationAt(address: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: address, port, path: "/generation", timeout: 1000, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(Number(body) || 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
-}
+const generationAt = (address: string, port: number): Promise<number> => httpNumber(address, port, "/generation");
 
 export class NgfLocalTarget implements Target {
   readonly kind = "local" as const;
