@@ -7,9 +7,8 @@ import type { Expectation, UpstreamExpectation } from "../catalogue/catalogue.ts
 import type { ClientAuth, HostPolicy } from "./hosts.ts";
 import { SOURCES } from "./sources.ts";
 
-export const NO_CERT_BODY = "No required SSL certificate was sent";
-export const CERT_ERROR_BODY = "The SSL certificate error";
-export const MATCH_CN_BODY = "client certificate unauthorized";
+import { CERT_ERROR_BODY, MATCH_CN_BODY, NO_CERT_BODY } from "../catalogue/rejections.ts";
+export { CERT_ERROR_BODY, MATCH_CN_BODY, NO_CERT_BODY };
 export const CLIENT_HEADERS = ["ssl-client-cert", "ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn"] as const;
 
 /** What the model needs to know about a credential; derived from how it was made, not from a run. */

@@ -1,4 +1,5 @@
 // Verdicts: an expected outcome against an observation. Pure, so it is tested on its own.
+import { CERT_ERROR_BODY, MATCH_CN_BODY, NO_CERT_BODY } from "../catalogue/rejections.ts";
 import { createHash } from "node:crypto";
 import type { Expectation } from "../catalogue/catalogue.ts";
 import type { Observation } from "./probe.ts";
@@ -37,8 +38,8 @@ const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringif
 /** nginx's own answers to a client it refuses: what a request that passed client auth is not. */
 function nginxRejection(o: Observation): string | undefined {
   const body = o.body ?? "";
-  if (o.status === 400 && /No required SSL certificate was sent|The SSL certificate error/.test(body)) return `400 ${/No required/.test(body) ? "No required SSL certificate was sent" : "The SSL certificate error"}`;
-  if (o.status === 403 && body === "client certificate unauthorized") return "403 client certificate unauthorized";
+  if (o.status === 400 && (body.includes(NO_CERT_BODY) || body.includes(CERT_ERROR_BODY))) return `400 ${body.includes(NO_CERT_BODY) ? NO_CERT_BODY : CERT_ERROR_BODY}`;
+  if (o.status === 403 && body === MATCH_CN_BODY) return `403 ${MATCH_CN_BODY}`;
   // The whole-host denial is nginx's own error page.
   if (o.status === 403 && /<center>403 Forbidden<\/center>/.test(body) && /<center>nginx/.test(body)) return "403 Forbidden (nginx's own page)";
   if (o.status === 495 || o.status === 496) return String(o.status);

@@ -6,6 +6,7 @@
 // Only the parts that decide client-certificate behaviour are emulated, with the controller's
 // connection limits, upstream keep-alive and name hash sizes (what decides how much it carries);
 // Lua balancing, snippets and the rest of the controller's template are not.
+import { MATCH_CN_BODY } from "../catalogue/rejections.ts";
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -230,7 +231,7 @@ export function renderNginxConfig(input: RenderInput): RenderedConfig {
     // with or without a CA, and before the host's `return 403`.
     if (policy.matchCn && mutant !== "match-cn-dropped") {
       server.push(`        if ($ssl_client_s_dn !~ ${quote(policy.matchCn)}) {`);
-      server.push(`            return 403 "client certificate unauthorized";`);
+      server.push(`            return 403 "${MATCH_CN_BODY}";`);
       server.push(`        }`);
     }
     // Client-certificate auth is per server block: these lines decide the host's mTLS.
