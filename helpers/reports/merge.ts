@@ -4,6 +4,7 @@
 // exactly (every index once, one N, one inputDigest, their units reproducing it). The shards are
 // copied under OUT/shards/<I>-of-<N>/ untouched (their own signatures stay verifiable), the joined
 // evidence is written by writeReports and OUT is signed afresh.
+import { exitCodeOf, overallVerdict } from "./run-verdict.ts";
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -297,7 +298,6 @@ export async function mergeShards(options: MergeOptions): Promise<MergeOutcome> 
     log(`  shard ${shardLabel(s.record)}: ${s.record.units.length} unit(s), ${t.total} check(s), ${t.checked} probe(s) ran${t.total === 0 ? " (nothing to check there)" : ""}  ${s.dir}`);
   }
   const lost = sum["guarantee-lost"] ?? 0;
-  const strict = evidence.profile?.strict ?? record.settings.strict;
   const nothingChecked = sum.checked === 0;
   const unchecked = uncheckedIngresses(evidence);
   if (nothingChecked) log(`NOTHING WAS CHECKED in any shard: no probe ran (${sum.skip} skipped of ${sum.total}); the merged run proves nothing and fails`);
@@ -312,6 +312,6 @@ export async function mergeShards(options: MergeOptions): Promise<MergeOutcome> 
   // A shard whose suite broke leaves the whole without a verdict, as a run's own fault does.
   const broke = suiteFaulted(evidence);
   if (broke) log(`SUITE FAULT in a shard: the harness itself was at fault; no verdict on the whole (exit ${HARNESS_FAULT_EXIT})`);
-  const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding + (strict ? 0 : lost) < sum.total || nothingChecked || unchecked.length > 0;
-  return { exitCode: broke ? HARNESS_FAULT_EXIT : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json") };
+  // The merged whole is judged as a run is (run-verdict.ts).
+  return { exitCode: exitCodeOf(overallVerdict(evidence)), evidence, evidencePath: join(reportDir, "evidence.json") };
 }

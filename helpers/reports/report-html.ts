@@ -28,23 +28,8 @@ export function escapeHtml(value: unknown): string {
 
 const e = escapeHtml;
 
-export type OverallVerdict = "pass" | "fail" | "nothing-checked" | "suite-fault";
-
-/**
- * PASS when nothing failed and every scenario passed, was skipped with a reason, or observed a
- * documented weakness (a finding: reported apart, never a failure), and at least one probe ran:
- * a run that checked nothing is "nothing-checked", never a pass. Before either: a run in which the
- * harness broke (a harness fault, a run error, a check that erred) is "suite-fault", no verdict
- * on the Ingresses at all, since its failures may be the harness's and its passes are incomplete.
- */
-export function overallVerdict(evidence: Evidence): OverallVerdict {
-  const t = evidence.totals;
-  if (suiteFaulted(evidence)) return "suite-fault";
-  if (t.checked === 0) return "nothing-checked";
-  // A guarantee a successor loses is reported like a finding, unless the run was --strict.
-  const lost = evidence.profile?.strict ? 0 : (t["guarantee-lost"] ?? 0);
-  return t.fail === 0 && t.pass + t.skip + findingCount(evidence) + lost === t.total && uncheckedIngresses(evidence).length === 0 ? "pass" : "fail";
-}
+export { overallVerdict, type OverallVerdict } from "./run-verdict.ts";
+import { overallVerdict, type OverallVerdict } from "./run-verdict.ts";
 
 /** The verdict as reports print it. */
 export const verdictLabel = (v: OverallVerdict) => (v === "nothing-checked" ? "NOTHING CHECKED" : v === "suite-fault" ? "SUITE FAULT" : v.toUpperCase());

@@ -40,6 +40,7 @@ import type { Vitest } from "vitest/node";
 import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/registry.ts";
 import type { HarnessFault, StartedTarget } from "../targets/target.ts";
 import { applyHarnessFaults, faultLines, HARNESS_FAULT_EXIT } from "./harness-faults.ts";
+import { exitCodeOf, overallVerdict } from "../reports/run-verdict.ts";
 import type { MutantName } from "../targets/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
@@ -723,12 +724,9 @@ async function concludeRun(run: RunState, subject: RunSubject): Promise<RunOutco
   log(`evidence: ${join(reportDir, "evidence.json")} (report.html, summary.md)`);
   log(`signed:   ${signed.files} files, Ed25519 key sha256:${signed.fingerprint}` + (signed.generatedKey ? ` (a key made for this run; public half in ${PUBLIC_KEY_FILE})` : ""));
   for (const p of junitPaths) log(`junit:    ${p}`);
-  // Findings are documented behaviour, reported but not failures: a run with only findings exits 0.
-  // So is a guarantee a successor loses, unless --strict.
-  const failed = sum.fail > 0 || sum.pass + sum.skip + sum.finding + (options.strict ? 0 : lost) < sum.total || nothingChecked || unchecked.length > 0;
-  // The suite broke (a fault of the harness, a suite that did not load): no verdict either way.
-  const broke = run.faults.length > 0 || reporter.runErrors.length > 0 || (sum.error ?? 0) > 0;
-  return { exitCode: broke ? HARNESS_FAULT_EXIT : failed ? 1 : 0, evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
+  // The verdict every report prints decides the exit code (findings and, unless --strict, lost
+  // guarantees are not failures; a broken suite is no verdict: HARNESS_FAULT_EXIT).
+  return { exitCode: exitCodeOf(overallVerdict(evidence)), evidence, evidencePath: join(reportDir, "evidence.json"), junitPath: junitPaths[0]!, timings };
 }
 
 function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options" | "namespace" | "timings" | "spans" | "plan" | "targets" | "artifacts" | "reportDir" | "faults"> & {
