@@ -1,6 +1,7 @@
 // The profiles by name, and a whole catalogue classified for one of them.
 import type { Catalogue, Scenario } from "../catalogue/catalogue.ts";
 import { policyByName } from "../catalogue/catalogue.ts";
+import semver from "semver";
 import { ConfigError } from "../support/errors.ts";
 import { gatewayApiProfile } from "./gateway-api.ts";
 import { PROFILES, type Profile, type ProfileName, type ProfileRow, type ScenarioClass } from "./profile.ts";
@@ -44,7 +45,7 @@ export function profileRow(profile: Profile, version?: string): ProfileRow {
   if (!version) return profile.rows[0]!;
   const exact = profile.rows.find((r) => r.versions === version);
   if (exact) return exact;
-  const v = parseVersion(version);
+  const v = semver.coerce(version.trim())?.version;
   const found = v && profile.rows.find((r) => inRange(v, r.versions));
   if (!found) throw new ConfigError(`${profile.name}: no row for version ${version} (rows: ${profile.rows.map((r) => r.versions).join(", ")})`);
   return found;
@@ -60,18 +61,9 @@ export function classifyCatalogue(catalogue: Catalogue, profile: Profile, row: P
   return scenarios.map((s) => ({ id: s.id, name: s.name, suite: s.suite, ...row.scenario(s, policyByName(catalogue, s.policy)) }));
 }
 
-type Version = [number, number, number];
-function parseVersion(v: string): Version | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-const cmp = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-function inRange(v: Version, range: string): boolean {
-  if (range === "any") return true;
-  const span = /^v?([\d.]+)-v?([\d.]+)$/.exec(range);
-  if (span) return cmp(v, parseVersion(span[1]!)!) >= 0 && cmp(v, parseVersion(span[2]!)!) <= 0;
-  const m = /^(>=|<)v?([\d.]+)$/.exec(range);
-  if (!m) return false;
-  const bound = parseVersion(m[2]!)!;
-  return m[1] === ">=" ? cmp(v, bound) >= 0 : cmp(v, bound) < 0;
+/** A row's versions as a semver range: "3.7.0-3.7.1" is the span "3.7.0 - 3.7.1" (semver would read it as a prerelease). */
+const asRange = (versions: string): string => versions.replace(/^v?(\d+\.\d+\.\d+)-v?(\d+\.\d+\.\d+)$/, "$1 - $2");
+
+function inRange(version: string, range: string): boolean {
+  return range === "any" || semver.satisfies(version, asRange(range));
 }
