@@ -218,7 +218,9 @@ export class NginxTarget implements Target {
         let stderr = "";
         proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
         try {
-          await waitForPort(listenAddress, httpsPort, proc, this.options.startTimeoutMs ?? 5000);
+          // nginx reads every server's certificate before it listens: with a thousand Ingresses on a
+          // busy machine that has taken longer than 5 s, so the bound grows with them.
+          await waitForPort(listenAddress, httpsPort, proc, this.options.startTimeoutMs ?? Math.max(5000, 20 * input.manifests.ingresses.length));
           child = proc;
         } catch (error) {
           await stopProcess(proc, 1000);
