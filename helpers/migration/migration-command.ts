@@ -27,7 +27,7 @@ export async function migrationCommand(opts: MigrationCliOptions, write: (s: str
   if (!opts.manifests) throw new ConfigError("migration: --manifests PATH is required (a YAML file or a folder of your Ingresses)");
   const formats = [opts.json && "--json", opts.markdown && "--markdown", opts.gatewayYaml && "--gateway-yaml"].filter(Boolean);
   if (formats.length > 1) throw new ConfigError(`migration: ${formats.join(" and ")} exclude each other`);
-  if (opts.gatewayYaml && !profiles.includes("gateway-api")) throw new ConfigError("migration: --gateway-yaml needs gateway-api in --to");
+  if (opts.gatewayYaml && !profiles.includes("gateway-api") && !profiles.includes("nginx-gateway-fabric")) throw new ConfigError("migration: --gateway-yaml needs gateway-api (or nginx-gateway-fabric) in --to");
   const { report, gateway } = await buildMigrationReport(opts.manifests, { profiles, gatewayClass: opts.gatewayClass, namespace: opts.namespace });
   if (opts.observe) await observe(report, profiles, opts);
 

@@ -14,12 +14,12 @@ const EXAMPLE = join(ROOT, "fixtures", "examples", "migration");
 const NOTHING_LOST = join(ROOT, "fixtures", "examples", "migration-nothing-lost");
 
 type Row = MigrationReport["ingresses"][number]["profiles"]["traefik"];
-const row = (r: MigrationReport, name: string, guarantee: string, profile: "traefik" | "gateway-api" = "traefik") => (r.ingresses.find((e) => e.name === name)!.profiles[profile] as Row)!.guarantees.find((g) => g.guarantee === guarantee)!;
+const row = (r: MigrationReport, name: string, guarantee: string, profile: "traefik" | "gateway-api" | "nginx-gateway-fabric" = "traefik") => (r.ingresses.find((e) => e.name === name)!.profiles[profile] as Row)!.guarantees.find((g) => g.guarantee === guarantee)!;
 
 describe("mtls-conformance migration --observe", () => {
   it("each guarantee on Traefik is observed: depth, match-cn, the error page, the CRL and client auth on the shared host lost; exit 1; the run's signed reports kept", async () => {
     const out = tempDir("migration-observe-");
-    const r = await cli(["migration", "--manifests", EXAMPLE, "--to", "traefik,gateway-api", "--observe", "--out", out]);
+    const r = await cli(["migration", "--manifests", EXAMPLE, "--to", "traefik,nginx-gateway-fabric,gateway-api", "--observe", "--out", out]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/observing traefik: .*Go data plane/);
     const report = JSON.parse(readFileSync(join(out, "migration.json"), "utf8")) as MigrationReport;
@@ -51,6 +51,10 @@ describe("mtls-conformance migration --observe", () => {
     expect(existsSync(join(out, "observed-traefik", "evidence.json"))).toBe(true);
     expect(existsSync(join(out, "observed-traefik", "attestation.dsse.json"))).toBe(true);
     expect(existsSync(join(out, "observed-gateway-api", "evidence.json"))).toBe(true);
+    // NGINX Gateway Fabric by name: the same rendering, its own rows and summary.
+    expect(row(report, "transfers", "client-cert-required", "nginx-gateway-fabric")).toMatchObject({ class: "equivalent", basis: "observed" });
+    expect(row(report, "admin", "match-cn", "nginx-gateway-fabric")).toMatchObject({ class: "lost", basis: "observed" });
+    expect(report.profiles["nginx-gateway-fabric"]!.observed!.checks).toBeGreaterThan(0);
     const md = readFileSync(join(out, "migration.md"), "utf8");
     expect(md).toMatch(/\| verify-depth \| \*\*lost\*\* _\(observed: \d+ check\(s\), e\.g\. bank\/transfers#depth-limit-over-limit: 200 from the backend\)_/);
   });

@@ -132,7 +132,7 @@ export async function buildMigrationReport(path: string, options: MigrationOptio
   const assumedSecrets = new Set(missing);
   const first = (h: (typeof model.hosts)[number]) => Math.min(...h.ingresses.map((i) => order.get(i.id) ?? Infinity));
   const hosts = [...model.hosts].sort((a, b) => first(a) - first(b));
-  const gateway = options.profiles.includes("gateway-api")
+  const gateway = (options.profiles.includes("gateway-api") || options.profiles.includes("nginx-gateway-fabric"))
     ? translateToGatewayApi({ hosts, ingresses: model.ingresses, secrets: declared, services: user.services, gatewayClass: options.gatewayClass ?? "replace-me" })
     : undefined;
 

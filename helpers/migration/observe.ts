@@ -16,6 +16,7 @@ export const OBSERVABLE: Partial<Record<MigrationProfile, { controller: "traefik
   traefik: { controller: "traefik", what: "Traefik v3.7.9's provider rendered for the project's Go data plane on crypto/tls (--target local --controller traefik)" },
   // Gateway API is a specification: one implementation observed here, the translation beside the report on it.
   "gateway-api": { controller: "nginx-gateway-fabric", what: "the translation written beside this report, rendered as NGINX Gateway Fabric v2.6.7 renders it, on nginx (--target local --controller nginx-gateway-fabric): one implementation of Gateway API" },
+  "nginx-gateway-fabric": { controller: "nginx-gateway-fabric", what: "the translation written beside this report, rendered as NGINX Gateway Fabric v2.6.7 renders it, on nginx (--target local --controller nginx-gateway-fabric)" },
 };
 
 export interface ObservedCheck {

@@ -11,7 +11,7 @@ import { CITATIONS } from "./sources.ts";
 export { CITATIONS };
 
 /** The successor profiles a migration is judged against (ingress-nginx is the baseline). */
-export const MIGRATION_PROFILES = ["traefik", "gateway-api"] as const satisfies readonly ProfileName[];
+export const MIGRATION_PROFILES = ["traefik", "gateway-api", "nginx-gateway-fabric"] as const satisfies readonly ProfileName[];
 export type MigrationProfile = (typeof MIGRATION_PROFILES)[number];
 
 export interface GuaranteeRow {
@@ -73,6 +73,12 @@ export const PROFILE_INFO: Record<MigrationProfile, ProfileInfo> = {
     versions: "v1.5+ standard channel (read at v1.5.0; unchanged in v1.6)",
     note: "Core frontend validation: one ConfigMap with ca.crt per port, AllowValidOnly or AllowInsecureFallback. Implementations that support it include NGINX Gateway Fabric (since 2.6.0) and Envoy Gateway (since v1.8.0); Traefik's Gateway provider does not (traefik/traefik#11975). The rows assume the translation written beside this report.",
     sources: [C.gwFrontend, C.gwPerPort],
+  },
+  "nginx-gateway-fabric": {
+    title: "NGINX Gateway Fabric (Gateway API frontend validation on nginx)",
+    versions: ">=2.6.0 (read at v2.6.7)",
+    note: "The Gateway API translation written beside this report, on NGF: its rows are core frontend validation's (read), and --observe runs them on NGF's rendering, where a refused client's connection is closed without an answer (444) and the depth is fixed at 4.",
+    sources: [C.gwFrontend, { ref: "nginx/nginx-gateway-fabric@v2.6.7:internal/controller/nginx/config/servers_template.go:105-125 (ssl_verify_client on, ssl_verify_depth 4, error_page 495 496 -> return 444, the 421 check)", basis: "code" }],
   },
 };
 
@@ -195,8 +201,29 @@ function gatewayRow(g: Guarantee, f: HostFacts): GuaranteeRow {
   }
 }
 
+/** NGF: core frontend validation's rows, except where its nginx answers otherwise. */
+function ngfRow(g: Guarantee, f: HostFacts): GuaranteeRow {
+  // AllowInsecureFallback is nginx's optional_no_ca, which forgives only issuer errors: an expired
+  // certificate is refused (400) as by ingress-nginx (observed: MTLS-MODE-011).
+  if (g === "validity" && f.mode === "optional_no_ca") {
+    return row(g, "same", "AllowInsecureFallback is rendered as nginx's ssl_verify_client optional_no_ca, which still refuses an expired or not yet valid certificate with 400, as ingress-nginx does.", {
+      ref: "nginx/nginx@release-1.22.1:src/event/ngx_event_openssl.h:243-248, src/http/ngx_http_request.c:2056-2071 (optional_no_ca forgives only issuer errors)",
+      basis: "code",
+    });
+  }
+  return gatewayRow(g, f);
+}
+
+/** Each successor's rows by name: a profile without an entry does not compile (no silent fallback). */
+const ROWS_OF: Record<MigrationProfile, (g: Guarantee, f: HostFacts) => GuaranteeRow> = {
+  traefik: traefikRow,
+  "gateway-api": gatewayRow,
+  // NGF implements core frontend validation: its rows, except where its nginx answers otherwise.
+  "nginx-gateway-fabric": ngfRow,
+};
+
 export function classify(profile: MigrationProfile, guarantee: Guarantee, facts: HostFacts): GuaranteeRow {
-  return profile === "traefik" ? traefikRow(guarantee, facts) : gatewayRow(guarantee, facts);
+  return ROWS_OF[profile](guarantee, facts);
 }
 
 /** The facts of one host's client auth, from the model; undefined when the host asks for none. */

@@ -96,7 +96,7 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <[registry=]url>", "k3s pulls through this mirror: a URL for every registry the run uses, or REGISTRY=URL for one (repeatable)", collect)
-  .option("--profile <name>", "the catalogue's checks expect this successor's behaviour: ingress-nginx (default), traefik or gateway-api (see `list --profile`)")
+  .option("--profile <name>", "the catalogue's checks expect this successor's behaviour: ingress-nginx (default), traefik, gateway-api or nginx-gateway-fabric (see `list --profile`)")
   .option("--profile-version <version>", "the successor's version row, e.g. v3.7.1 (default: the profile's newest)")
   .option("--strict", "a guarantee the successor loses fails the run (exit 1) instead of being reported like a finding")
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
@@ -264,7 +264,7 @@ program
   .command("migration")
   .description("will my mTLS survive the move? per Ingress and host, the guarantees it relies on and what Traefik and Gateway API make of each (from source reading); exit 1 when one is lost")
   .option("--manifests <path>", "your Ingresses and their CA Secrets (a YAML file or a folder)")
-  .option("--to <profiles>", "successor profiles, comma-separated: traefik, gateway-api", "traefik,gateway-api")
+  .option("--to <profiles>", "successor profiles, comma-separated: traefik, gateway-api, nginx-gateway-fabric", "traefik,gateway-api")
   .option("--json", "the report as JSON")
   .option("--markdown", "the report as Markdown (the default)")
   .option("--out <dir>", "write migration.json, migration.md and gateway-api/*.yaml there")
@@ -284,7 +284,7 @@ program
   .option("--json", "machine-readable output")
   .option("--controls", "the controls and the scenarios that evidence each")
   .option("--rules", "the checks generated for any Ingress (--manifests, endpoint, --audit) and the lint rules")
-  .option("--profile <name>", "every scenario's class on a successor: ingress-nginx, traefik or gateway-api")
+  .option("--profile <name>", "every scenario's class on a successor: ingress-nginx, traefik, gateway-api or nginx-gateway-fabric")
   .option("--profile-version <version>", "with --profile: the successor's version row (e.g. v3.6.24 for Traefik before 3.7)")
   .action(async (opts: { only?: string; json?: boolean; controls?: boolean; rules?: boolean; profile?: string; profileVersion?: string }) => {
     if (opts.profile) {
