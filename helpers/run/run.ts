@@ -14,7 +14,6 @@ import { controlCoverage, selectScenarios, validateCatalogue, type Catalogue, ty
 import type { Check } from "../checks/check.ts";
 import type { ProfileChoice } from "../checks/from-catalogue.ts";
 import { profileByName, profileRow } from "../profiles/registry.ts";
-import { TRAEFIK_VERSION } from "../targets/traefik-controller.ts";
 import { checkSigningKey, ENVELOPE_FILE, MANIFEST_FILE, PUBLIC_KEY_FILE, signReportDir } from "../reports/attestation.ts";
 import { onCleanup } from "../support/cleanup.ts";
 import { DEFAULT_UPDATE_TIMEOUT_MS, STAGE_PROBE_MARGIN_MS, startControlServer, type ControlServer } from "./control-server.ts";
@@ -43,6 +42,7 @@ import { applyHarnessFaults, faultLines, HARNESS_FAULT_EXIT } from "./harness-fa
 import { exitCodeOf, overallVerdict } from "../reports/run-verdict.ts";
 import type { MutantName } from "../targets/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
+import { CONTROLLERS } from "../controllers/index.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
 import { policiesOf, type SubjectOrigin } from "./subject.ts";
 import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteUnits, userUnits, type ShardRecord, type ShardSettings, type ShardSpec } from "./shard.ts";
@@ -197,19 +197,19 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
   }
   const found = !!choice.target.discover;
   // What serves the Ingresses decides what the checks expect, unless --profile says otherwise:
-  // Traefik's provider gets the traefik profile, at the row of the version the run deploys.
-  const traefik = controllerOf(options) === "traefik";
+  // A successor's controller gets its profile, at the row of the version the run deploys.
   if (options.compareWithBaseline) {
     const controller = controllerOf(options);
     if (controller === "ingress-nginx") throw new ConfigError("comparing with ingress-nginx needs a successor to serve the Ingresses (--controller traefik or nginx-gateway-fabric)");
     if (options.profile) throw new ConfigError("--profile and a comparison with ingress-nginx exclude each other: the checks keep ingress-nginx's expectations");
     if (!user) throw new ConfigError("a comparison with ingress-nginx runs your own Ingresses (--manifests)");
-    const versions = controller === "traefik" ? TRAEFIK_VERSION : "v2.6.7";
-    return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: controller, versions } };
+    return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: CONTROLLERS[controller].profile, versions: CONTROLLERS[controller].version } };
   }
-  const ngf = controllerOf(options) === "nginx-gateway-fabric";
-  const profileName = options.profile ?? (traefik ? "traefik" : ngf ? "nginx-gateway-fabric" : undefined);
-  const successor = profileName || options.profileVersion ? successorChoice(profileName ?? "ingress-nginx", options.profileVersion ?? (traefik && profileName === "traefik" ? TRAEFIK_VERSION : undefined)) : undefined;
+  // A successor serving the Ingresses makes the checks expect its profile, at the version this project runs.
+  const served = CONTROLLERS[controllerOf(options)];
+  const byController = served.profile !== "ingress-nginx" ? served.profile : undefined;
+  const profileName = options.profile ?? byController;
+  const successor = profileName || options.profileVersion ? successorChoice(profileName ?? "ingress-nginx", options.profileVersion ?? (byController && profileName === byController ? served.version : undefined)) : undefined;
   if ((found || user) && successor && successor.profile.name !== "ingress-nginx") {
     const how = options.profile ? `--profile ${successor.profile.name}` : `--controller ${controllerOf(options)} (the ${successor.profile.name} profile)`;
     throw new ConfigError(`${how} applies to the catalogue's scenarios; for your own Ingresses, \`mtls-conformance migration --manifests PATH --to ${successor.profile.name}\` says what each keeps and loses`);

@@ -2,6 +2,7 @@
 // (k3s) where a container engine answers and can get the images, else the local nginx data plane.
 // The k3s and cluster targets pull in testcontainers and @kubernetes/client-node, which take
 // about a second to load: they are imported only when chosen.
+import { CONTROLLERS } from "../controllers/index.ts";
 import { ConfigError } from "../support/errors.ts";
 import { canInstallPackages, ensureTools } from "../support/ensure-tools.ts";
 import { parseControllerVersion } from "./controller-manifest.ts";
@@ -58,21 +59,15 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
 
   switch (name) {
     case "local": {
-      // The controller's data plane on loopback: ingress-nginx's is the nginx target.
-      if (options.controller === "nginx-gateway-fabric") {
-        const { NgfLocalTarget } = await import("../controllers/nginx-gateway-fabric/local-target.ts");
-        const ngf = new NgfLocalTarget();
-        const availability = await ngf.check();
-        if (!availability.available) throw new ConfigError(availability.reason);
-        return { target: ngf, why: `requested with --target local --controller nginx-gateway-fabric; ${availability.reason}` };
-      }
-      if (!traefik) return nginxChoice("requested with --target local (ingress-nginx's data plane is nginx)", options.nginx);
-      const { TraefikLocalTarget } = await import("../controllers/traefik/local-target.ts");
-      const local = new TraefikLocalTarget();
+      // The controller's data plane on loopback (helpers/controllers/index.ts); ingress-nginx's is the nginx target.
+      const controller = options.controller ?? "ingress-nginx";
+      const entry = CONTROLLERS[controller];
+      if (!entry.local) return nginxChoice("requested with --target local (ingress-nginx's data plane is nginx)", options.nginx);
+      const local = await entry.local();
       let availability = await local.check();
-      if (!availability.available && !process.env.GO_BIN && canInstallPackages() && ensureTools(["go"]) === 0) availability = await local.check();
+      if (!availability.available && entry.localTools?.length && canInstallPackages() && ensureTools(entry.localTools) === 0) availability = await local.check();
       if (!availability.available) throw new ConfigError(availability.reason);
-      return { target: local, why: `requested with --target local --controller traefik; ${availability.reason}` };
+      return { target: local, why: `requested with --target local --controller ${controller}; ${availability.reason}` };
     }
     case "nginx":
       return nginxChoice("requested with --target nginx", options.nginx);
