@@ -21,7 +21,7 @@ export function profileListing(catalogue: Catalogue, name: string, version: stri
   // A row whose class an observation on the successor's data plane showed rests on that observation.
   const observed = observedFor(profile.name, row.versions);
   const rows = classifyCatalogue(catalogue, profile, row, scenarios).map((r) =>
-    observed && observed.rows[r.id] === r.class ? { ...r, sources: [...r.sources, { ref: `observed: ${observed.dataPlane}, ${observed.goVersion} (\`${observed.command}\`)`, basis: "observed" as const }] } : r,
+    observed && observed.rows[r.id] === r.class ? { ...r, sources: [...r.sources, { ref: `observed: ${observed.dataPlane}, ${observed.goVersion ?? `nginx ${observed.nginxVersion}`} (\`${observed.command}\`)`, basis: "observed" as const }] } : r,
   );
   const totals = Object.fromEntries(CLASSES.map((c) => [c, rows.filter((r) => r.class === c).length])) as Record<MigrationClass, number>;
   const basis: Record<Basis, number> = { code: 0, doc: 0, test: 0, inferred: 0, observed: 0 };
