@@ -329,7 +329,7 @@ export async function runGuideCommands(workDir: string, early?: StartedGuideOpen
     lint["guide-stated-curl-output"] = { rule: "guide-stated-curl-output", triggered: false, detail: reason, unavailable: reason };
     return run;
   }
-  const { NginxTarget } = await import("../targets/nginx-target.ts");
+  const { NginxTarget } = await import("../controllers/ingress-nginx/nginx-target.ts");
   const target = await new NginxTarget().start({ manifests: guideManifests(dir), workDir, reportDir: join(workDir, "guide-commands-nginx"), log: () => undefined });
   try {
     run.curl = await runGuideCurl(dir, target.endpointFor(GUIDE_HOST));

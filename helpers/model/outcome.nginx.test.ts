@@ -13,7 +13,7 @@ import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-ser
 import { judge } from "../probe/oracle.ts";
 import { probe } from "../probe/probe.ts";
 import { freePort } from "../support/net.ts";
-import { findNginx } from "../targets/nginx-target.ts";
+import { findNginx } from "../controllers/ingress-nginx/nginx-target.ts";
 import { presentedCertificate } from "../targets/tls-readiness.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
 import type { AuthTlsSettings } from "./annotations.ts";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runMutants, score, type MutantResult } from "./mutation.ts";
 import { runConformance } from "./run.ts";
-import { MUTANTS, type MutantName } from "../targets/mutants.ts";
+import { MUTANTS, type MutantName } from "../controllers/ingress-nginx/mutants.ts";
 
 /** The scenario that guards each kind of mistake, as a reader would expect it. */
 const GUARDS: Partial<Record<MutantName, string>> = {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, runConformance } from "./run.ts";
-import { MUTANTS, type MutantName } from "../targets/mutants.ts";
+import { MUTANTS, type MutantName } from "../controllers/ingress-nginx/mutants.ts";
 
 export interface MutantResult {
   mutant: MutantName;

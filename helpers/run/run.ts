@@ -40,7 +40,7 @@ import { chooseTarget, type TargetChoice, type TargetOptions } from "../targets/
 import type { HarnessFault, StartedTarget } from "../targets/target.ts";
 import { applyHarnessFaults, faultLines, HARNESS_FAULT_EXIT } from "./harness-faults.ts";
 import { exitCodeOf, overallVerdict } from "../reports/run-verdict.ts";
-import type { MutantName } from "../targets/mutants.ts";
+import type { MutantName } from "../controllers/ingress-nginx/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
 import { CONTROLLERS } from "../controllers/index.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";

@@ -12,7 +12,7 @@ import { mergeShards, type MergeOutcome } from "../reports/merge.ts";
 import type { Evidence } from "../reports/evidence.ts";
 import { startFakeKubeApi, type StartedFakeApi } from "../testing/fake-kube-api.ts";
 import { writeIngressZoo } from "../testing/ingress-zoo.ts";
-import { NginxTarget } from "../targets/nginx-target.ts";
+import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
 import type { StartedTarget } from "../targets/target.ts";
 import { runConformance, type RunOutcome } from "./run.ts";
 

@@ -13,7 +13,7 @@ import { PersistentVolumeClaim, ServiceAccount } from "kubernetes-models/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { parseShard } from "./shard.ts";
 
-const EXAMPLES = new URL("../../fixtures/examples/sharding/", import.meta.url).pathname;
+const EXAMPLES = new URL("../../fixtures/examples/sharding", import.meta.url).pathname;
 const BIN = new URL("../../bin/mtls-conformance.ts", import.meta.url).pathname;
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   "batch/v1/Job": Job,

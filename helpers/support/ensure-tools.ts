@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { findNginx } from "../targets/nginx-target.ts";
+import { findNginx } from "../controllers/ingress-nginx/nginx-target.ts";
 
 interface Tool {
   name: string;

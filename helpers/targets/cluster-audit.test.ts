@@ -11,7 +11,7 @@ import { ANNOTATION_PREFIX } from "../model/annotations.ts";
 import { runConformance } from "../run/run.ts";
 import { startFakeKubeApi, type StartedFakeApi } from "../testing/fake-kube-api.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
-import { NginxTarget } from "./nginx-target.ts";
+import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 

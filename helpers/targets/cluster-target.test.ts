@@ -8,7 +8,7 @@ import { helmDeployment, releaseDeployment, releaseLikeManifest } from "../testi
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { ClusterTarget, controllerImageVersion, parseIngressAddress } from "./cluster-target.ts";
 import { isWebhookNotReady, serverBlocksFor } from "./kube.ts";
-import { NginxTarget } from "./nginx-target.ts";
+import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
 import type { DeployInput } from "./target.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 import { sharedPki } from "../testing/shared-pki.ts";

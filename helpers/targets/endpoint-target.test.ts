@@ -10,7 +10,7 @@ import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-ser
 import { freePort } from "../support/net.ts";
 import { runConformance, type RunOutcome } from "../run/run.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
-import { findNginx } from "./nginx-target.ts";
+import { findNginx } from "../controllers/ingress-nginx/nginx-target.ts";
 import { presentedCertificate } from "./tls-readiness.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 

@@ -9,7 +9,7 @@ import { parseControllerVersion } from "./controller-manifest.ts";
 import type { ClusterTargetOptions } from "./cluster-target.ts";
 import { containerEngine } from "./engine.ts";
 import type { K3sTarget, K3sTargetOptions } from "./k3s-target.ts";
-import { NginxTarget, type NginxTargetOptions } from "./nginx-target.ts";
+import { NginxTarget, type NginxTargetOptions } from "../controllers/ingress-nginx/nginx-target.ts";
 import { EndpointTarget, type EndpointTargetOptions } from "./endpoint-target.ts";
 import type { Target } from "./target.ts";
 

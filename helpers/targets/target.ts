@@ -3,7 +3,7 @@
 import type { V1Ingress } from "@kubernetes/client-node";
 import type { Manifests } from "../manifests/manifests.ts";
 import type { SecretView } from "../model/secrets.ts";
-import type { Mutation } from "./mutants.ts";
+import type { Mutation } from "../controllers/ingress-nginx/mutants.ts";
 
 /** How a probe verifies the server certificate of a host. */
 export interface HostTrust {

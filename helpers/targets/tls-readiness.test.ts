@@ -6,7 +6,7 @@ import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests } from "../manifests/manifests.ts";
 import { type Pki } from "../pki/pki.ts";
 import { WaitTimeoutError } from "../support/wait.ts";
-import { NginxTarget } from "./nginx-target.ts";
+import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
 import type { StartedTarget } from "./target.ts";
 import { presentedCertificate, waitForHostCertificates } from "./tls-readiness.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";

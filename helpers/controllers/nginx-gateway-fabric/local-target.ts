@@ -12,8 +12,8 @@ import { onCleanup } from "../../support/cleanup.ts";
 import { freePort, httpNumber } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
-import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../../targets/nginx-target.ts";
-import { accepting, childPids, waitForOldWorkers, workerProcesses } from "../../targets/nginx-workers.ts";
+import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
+import { accepting, childPids, waitForOldWorkers, workerProcesses } from "../ingress-nginx/nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { NGF_RELEASE, renderNgfConfig, type NgfRendered } from "./render.ts";
 

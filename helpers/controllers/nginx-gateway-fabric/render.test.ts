@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { findNginx } from "../../targets/nginx-target.ts";
+import { findNginx } from "../ingress-nginx/nginx-target.ts";
 import { OpensslPki } from "../../testing/openssl-pki.ts";
 import { tempDirs } from "../../testing/temp-dirs.ts";
 import { renderNgfConfig } from "./render.ts";

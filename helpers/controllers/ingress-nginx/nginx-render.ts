@@ -6,17 +6,17 @@
 // Only the parts that decide client-certificate behaviour are emulated, with the controller's
 // connection limits, upstream keep-alive and name hash sizes (what decides how much it carries);
 // Lua balancing, snippets and the rest of the controller's template are not.
-import { MATCH_CN_BODY } from "../catalogue/rejections.ts";
+import { MATCH_CN_BODY } from "../../catalogue/rejections.ts";
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { secretData } from "../manifests/manifests.ts";
-import { ANNOTATION_PREFIX, ingressId, parseAuthTls as parseModel, type ParsedAuthTls, type SecretLookup, type VerifyClient } from "../model/annotations.ts";
-import { controllerOrder, resolveHosts } from "../model/hosts.ts";
-import { secretView } from "../model/secrets.ts";
+import { secretData } from "../../manifests/manifests.ts";
+import { ANNOTATION_PREFIX, ingressId, parseAuthTls as parseModel, type ParsedAuthTls, type SecretLookup, type VerifyClient } from "../../model/annotations.ts";
+import { controllerOrder, resolveHosts } from "../../model/hosts.ts";
+import { secretView } from "../../model/secrets.ts";
 import type { Mutation } from "./mutants.ts";
 
-export type { VerifyClient } from "../model/annotations.ts";
+export type { VerifyClient } from "../../model/annotations.ts";
 
 /** What ingress-nginx makes of one Ingress's auth-tls annotations (the policy model's parse, flattened for reports). */
 export interface AuthTls {

@@ -1,7 +1,7 @@
 // Reads nginx's error.log for faults of the harness: what nginx says went wrong with itself
 // (out of connections, a crashed worker, a failed allocation) rather than with the Ingresses
 // under test. Pure: the target reads the file and says which lines it expected.
-import type { HarnessFault } from "./target.ts";
+import type { HarnessFault } from "../../targets/target.ts";
 
 /** One error.log entry: "YYYY/MM/DD HH:MM:SS [level] pid#tid: text" (ngx_log_error_core). */
 export interface ErrorLogEntry {

@@ -10,8 +10,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_AUTH, DAY, generateKeys, issue, SERVER_AUTH } from "../pki/pki.ts";
-import { freePort } from "../support/net.ts";
+import { CLIENT_AUTH, DAY, generateKeys, issue, SERVER_AUTH } from "../../pki/pki.ts";
+import { freePort } from "../../support/net.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
 import { findNginx } from "./nginx-target.ts";
 

@@ -7,7 +7,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/net.ts";
+import { freePort } from "../../support/net.ts";
 import { findNginx } from "./nginx-target.ts";
 import { accepting, waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
 

@@ -16,11 +16,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { policies as cataloguePolicies } from "../../fixtures/catalogue.ts";
-import type { Policy } from "../catalogue/catalogue.ts";
-import { buildManifests } from "../manifests/manifests.ts";
-import { freePort } from "../support/net.ts";
-import { buildPki, type Pki } from "../pki/pki.ts";
+import { policies as cataloguePolicies } from "../../../fixtures/catalogue.ts";
+import type { Policy } from "../../catalogue/catalogue.ts";
+import { buildManifests } from "../../manifests/manifests.ts";
+import { freePort } from "../../support/net.ts";
+import { buildPki, type Pki } from "../../pki/pki.ts";
 import { findNginx } from "./nginx-target.ts";
 import { nofileHardLimit, parseAuthTls, renderNginxConfig, type RenderedConfig } from "./nginx-render.ts";
 
@@ -664,8 +664,8 @@ describe("nginx -t on the rendered configuration", () => {
 
 describe("plain HTTP (the controller's port 80)", () => {
   it("every server also listens on the HTTP port; only hosts with tls: redirect to HTTPS with 308, as the controller's Lua builds the Location", async () => {
-    const { catalogue } = await import("../../fixtures/catalogue.ts");
-    const { buildPki: build } = await import("../pki/pki.ts");
+    const { catalogue } = await import("../../../fixtures/catalogue.ts");
+    const { buildPki: build } = await import("../../pki/pki.ts");
     const p = await build({ serverHosts: catalogue.policies.map((x) => x.host) });
     const m = buildManifests({ namespace: "default", policies: catalogue.policies, pki: p });
     const r = renderNginxConfig({

@@ -8,10 +8,10 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Manifests } from "../manifests/manifests.ts";
-import { DAY, generateKeys, issue, SERVER_AUTH } from "../pki/pki.ts";
+import type { Manifests } from "../../manifests/manifests.ts";
+import { DAY, generateKeys, issue, SERVER_AUTH } from "../../pki/pki.ts";
 import { NginxTarget } from "./nginx-target.ts";
-import type { StartedTarget } from "./target.ts";
+import type { StartedTarget } from "../../targets/target.ts";
 
 const SERVICES = 1200;
 /** The run's default number of probes in flight (`run --concurrency`). */

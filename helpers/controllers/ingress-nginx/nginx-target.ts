@@ -10,15 +10,15 @@ import { existsSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startEchoServer, type StartedEchoServer } from "../../fixtures/echo-server.ts";
-import { onCleanup } from "../support/cleanup.ts";
-import { freePort, httpNumber } from "../support/net.ts";
-import { stopProcess as stopChild } from "../support/stop-process.ts";
-import { applyToStore } from "../model/store.ts";
+import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
+import { onCleanup } from "../../support/cleanup.ts";
+import { freePort, httpNumber } from "../../support/net.ts";
+import { stopProcess as stopChild } from "../../support/stop-process.ts";
+import { applyToStore } from "../../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
 import { nofileHardLimit, renderNginxConfig, WORKER_PROCESSES, type RenderedServer } from "./nginx-render.ts";
 import { accepting, childPids, waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
-import type { DeployInput, StartedTarget, Target, TargetAvailability } from "./target.ts";
+import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 
 const run = promisify(execFile);
 
