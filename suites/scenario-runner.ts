@@ -2,13 +2,13 @@
 // reports group them (a catalogue suite, or an Ingress). Checks arrive with the run context.
 import { get } from "node:http";
 import { describe, inject, test, type TestContext } from "vitest";
-import { GENERATED_SUITE, type Check } from "../helpers/checks/check.ts";
+import type { Check } from "../helpers/checks/check.ts";
 import { decodeClientCertHeader, judge } from "../helpers/probe/oracle.ts";
 import { probe } from "../helpers/probe/probe.ts";
 import { crossCheckCurl, curlFor } from "../helpers/probe/cross-check.ts";
 import { observedClass as classifyObserved } from "../helpers/profiles/observed-class.ts";
 import { compareWithBaseline } from "../helpers/profiles/compare-with-baseline.ts";
-import { guaranteeOf, guaranteeOfGenerated } from "../helpers/profiles/scenario-guarantee.ts";
+import { guaranteeOfCheck } from "../helpers/profiles/scenario-guarantee.ts";
 import { staticRecord, summarize, type RunContext, type ScenarioRecord } from "../helpers/run/run-context.ts";
 import { everyNth } from "../helpers/support/collect-garbage.ts";
 
@@ -132,7 +132,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   if (observedClass?.disagreement) verdict = { ...verdict, pass: false, mismatches: [...verdict.mismatches, observedClass.disagreement] };
   // Comparing a successor with ingress-nginx: a difference is the result, not a failure.
   const compared = run.compare ? compareWithBaseline(c.expect, observation, credential?.leafSha256, options) : undefined;
-  const comparison = compared && run.compare ? { ...run.compare, class: compared.class, guarantee: compared.headersOnly ? ("headers" as const) : c.suite === GENERATED_SUITE ? guaranteeOfGenerated(c) : guaranteeOf({ id: c.id, suite: c.suite, credential: c.credential ?? "none" }), why: compared.why, differences: compared.differences } : undefined;
+  const comparison = compared && run.compare ? { ...run.compare, class: compared.class, guarantee: compared.headersOnly ? ("headers" as const) : guaranteeOfCheck(c), why: compared.why, differences: compared.differences } : undefined;
   if (comparison && !stageError) verdict = { pass: true, mismatches: [] };
   // The same request made by curl: its command line always, its observation with --cross-check
   // (after the stage and the probe's last attempt, so lifecycle checks are compared too).

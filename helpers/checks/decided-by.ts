@@ -7,6 +7,7 @@
 // the emulation, not a controller. Reports say so; only a real controller (k3s, a cluster, a live
 // endpoint) observes these rules.
 import type { TargetKind } from "../targets/target.ts";
+import { GENERATED_SUITE } from "./check.ts";
 
 export type DecidedBy = "data-plane" | "controller-rule";
 
@@ -34,8 +35,8 @@ export const CONTROLLER_RULE_SCENARIOS: ReadonlySet<string> = new Set([
 /** Generated checks that a controller rule decides: which Ingress governs a shared host, a host denied for an unusable Secret. */
 const CONTROLLER_RULE_GENERATED = /^(governing-policy|host-denied)/;
 
-export function decidedByOf(check: { id: string; name: string }, generated: boolean): DecidedBy {
-  if (generated) return CONTROLLER_RULE_GENERATED.test(check.name) ? "controller-rule" : "data-plane";
+export function decidedByOf(check: { id: string; name: string; suite: string }): DecidedBy {
+  if (check.suite === GENERATED_SUITE) return CONTROLLER_RULE_GENERATED.test(check.name) ? "controller-rule" : "data-plane";
   return CONTROLLER_RULE_SCENARIOS.has(check.id) ? "controller-rule" : "data-plane";
 }
 

@@ -27,8 +27,6 @@ export interface ComparedClass {
   headersOnly?: boolean;
 }
 
-const REFUSALS = new Set([400, 401, 403, 421, 495, 496]);
-
 /** What answered, in a few words. */
 export function describeObservation(o: Observation): string {
   if (o.status === undefined) return o.tlsAlert ? `refused in the TLS handshake (alert ${o.tlsAlert.alert ?? o.tlsAlert.number ?? "?"})` : `no HTTP answer (${o.error?.code ?? "no response"})`;
@@ -43,7 +41,8 @@ export function compareWithBaseline(baseline: Expectation, observation: Observat
   const differences = verdict.mismatches;
   const reached = observation.echo !== undefined;
   const status = [baseline.status].flat()[0];
-  const observedRefusal = !reached && (observation.status === undefined || REFUSALS.has(observation.status) || observation.status >= 400);
+  // No answer at all, or an error status of the successor's own (not the backend's).
+  const observedRefusal = !reached && (observation.status === undefined || observation.status >= 400);
   if (baseline.upstream === "reached") {
     if (!reached) return { class: "stricter", why: `ingress-nginx lets this request through; the successor ${what}`, differences };
     // Only the order of the DN attributes? Then the backend is told the same thing.

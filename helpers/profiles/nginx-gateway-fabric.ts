@@ -41,7 +41,7 @@ function classify(s: Scenario, p: Policy): ScenarioClass {
   const o = OVERRIDES[s.id];
   if (o) return { ...o, guarantee: base.guarantee, ...(o.class === "same" ? { expect: undefined } : {}) } as ScenarioClass;
   if (base.expect?.transport !== "tls-rejected") return base;
-  if (HANDSHAKE_REFUSED.has(s.id)) return { ...base, reason: `${base.reason} (NGF: the port's default server refuses the handshake)`, sources: [...base.sources, HANDSHAKE_REFUSED.has(s.id) && /TRANSPORT/.test(s.id) ? NGF_SOURCES.defaultServer : NGF_SOURCES.notProgrammed] };
+  if (HANDSHAKE_REFUSED.has(s.id)) return { ...base, reason: `${base.reason} (NGF: the port's default server refuses the handshake)`, sources: [...base.sources, s.id.startsWith("MTLS-TRANSPORT-") ? NGF_SOURCES.defaultServer : NGF_SOURCES.notProgrammed] };
   const reason = base.reason.replace(/the handshake fails( \(AllowValidOnly\))?|fails the TLS handshake/g, "nginx closes the connection without an answer (444)");
   return { ...base, expect: CLOSED, reason, sources: [...base.sources, NGF_SOURCES.closed] };
 }

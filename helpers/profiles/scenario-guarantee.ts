@@ -1,6 +1,7 @@
 // Which guarantee each catalogue scenario gives evidence for: the words a migration is judged in.
 // Suite defaults, then the scenarios whose subject is another guarantee than their suite's.
 import type { SuiteName } from "../catalogue/catalogue.ts";
+import { GENERATED_SUITE } from "../checks/check.ts";
 import type { Guarantee } from "./profile.ts";
 
 const BY_SUITE: Record<SuiteName, Guarantee> = {
@@ -85,4 +86,9 @@ export function guaranteeOfGenerated(check: { name: string; expect: { status?: n
   // Whatever the rule, a refusal ingress-nginx turns into its error page is that page's guarantee.
   if ([check.expect.status].flat()[0] === 302) return "error-page";
   return BY_RULE.find(([pattern]) => pattern.test(check.name))?.[1] ?? "client-cert-required";
+}
+
+/** Any check's guarantee: a catalogue scenario's by its suite, id and credential; a generated one's by its rule. */
+export function guaranteeOfCheck(check: { id: string; name: string; suite: string; credential?: string; expect: { status?: number | number[] } }): Guarantee {
+  return check.suite === GENERATED_SUITE ? guaranteeOfGenerated(check) : guaranteeOf({ id: check.id, suite: check.suite, credential: check.credential ?? "none" });
 }

@@ -1,7 +1,7 @@
 // evidence.json: what a run did, to what, with which certificates, and what it observed.
 // Never holds a private key.
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
-import { GENERATED_SUITE, type Check, type CheckMigration } from "../checks/check.ts";
+import type { Check, CheckMigration } from "../checks/check.ts";
 import { decidedByOf, decision, type Decision } from "../checks/decided-by.ts";
 import type { TargetKind } from "../targets/target.ts";
 import type { Manifests } from "../manifests/manifests.ts";
@@ -172,7 +172,7 @@ export function scenarioEvidence(checks: Check[], results: Map<string, Collected
       finding: c.finding,
       ...(c.migration ? { migration: c.migration } : {}),
       ...(c.basis ? { basis: c.basis } : {}),
-      ...(c.static ? { static: true } : target ? { decidedBy: decision(decidedByOf(c, c.suite === GENERATED_SUITE), target) } : {}),
+      ...(c.static ? { static: true } : target ? { decidedBy: decision(decidedByOf(c), target) } : {}),
     };
     if (!r) {
       // No result because the suite broke (a file that did not load, a fault of the harness): an

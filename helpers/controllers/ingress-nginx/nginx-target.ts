@@ -17,7 +17,7 @@ import { stopProcess as stopChild } from "../../support/stop-process.ts";
 import { applyToStore } from "../../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
 import { nofileHardLimit, renderNginxConfig, WORKER_PROCESSES, type RenderedServer } from "./nginx-render.ts";
-import { accepting, childPids, waitForOldWorkers, workerProcesses } from "./nginx-workers.ts";
+import { childPids, retireOldWorkers } from "./nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 
 const run = promisify(execFile);
@@ -287,26 +287,9 @@ export class NginxTarget implements Target {
           const deadline = Date.now() + 10_000;
           for (;;) {
             // The master parses the configuration before it starts workers: new workers mean it
-            // loaded. Until it tells the old ones to quit (after sleeping 100 ms, nginx-workers.ts)
-            // they keep accepting, and the kernel wakes them first; tell them now: a worker takes
-            // QUIT itself as from its master (nginx.org/en/docs/control.html, "Individual worker
-            // processes can be controlled with signals as well"). The reload is the same; a
-            // lifecycle stage just does not wait out the master's sleep.
-            const now = oldWorkers ? await workerProcesses(child!.pid!) : undefined;
-            const fresh = now ? accepting(now).filter((w) => !oldWorkers!.includes(w.pid)) : [];
-            const loaded = fresh.length >= WORKER_PROCESSES;
-            if (oldWorkers && loaded) {
-              for (const pid of oldWorkers) {
-                try {
-                  process.kill(pid, "SIGQUIT");
-                } catch {
-                  // Already gone.
-                }
-              }
-              if (!(await waitForOldWorkers(child!.pid!, oldWorkers))) {
-                throw new Error(`nginx's old workers (${oldWorkers.join(", ")}) kept accepting connections 10 s after the reload`);
-              }
-            }
+            // loaded; the old ones are told to quit at once (retireOldWorkers). The reload is the
+            // same; a lifecycle stage just does not wait out the master's sleep.
+            const loaded = oldWorkers ? await retireOldWorkers(child!.pid!, oldWorkers, WORKER_PROCESSES) : false;
             // Only new workers accept now (or, without /proc, whichever answers): the generation confirms it.
             const seen = !oldWorkers || loaded ? await currentGeneration(listenAddress, httpPort).catch(() => 0) : 0;
             if (seen === generation) return;

@@ -13,9 +13,9 @@ import { freePort, httpNumber } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
-import { accepting, childPids, waitForOldWorkers, workerProcesses } from "../ingress-nginx/nginx-workers.ts";
+import { childPids, retireOldWorkers } from "../ingress-nginx/nginx-workers.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
-import { NGF_RELEASE, renderNgfConfig, type NgfRendered } from "./render.ts";
+import { NGF_RELEASE, NGF_WORKER_PROCESSES, renderNgfConfig, type NgfRendered } from "./render.ts";
 
 const DESCRIPTION =
   "the run's Ingresses translated to Gateway API (a Gateway per host with client auth, spec.tls.frontend) and rendered as NGINX Gateway Fabric v2.6.7 renders them, on the system's nginx on loopback; this is not NGINX Gateway Fabric itself";
@@ -129,19 +129,9 @@ export class NgfLocalTarget implements Target {
           child!.kill("SIGHUP");
           const until = Date.now() + 10_000;
           for (;;) {
-            const now = old ? await workerProcesses(child!.pid!) : undefined;
-            const fresh = now ? accepting(now).filter((w) => !old!.includes(w.pid)) : [];
-            if (old && fresh.length >= 2) {
-              for (const pid of old) {
-                try {
-                  process.kill(pid, "SIGQUIT");
-                } catch {
-                  // gone
-                }
-              }
-              await waitForOldWorkers(child!.pid!, old);
-            }
-            if ((!old || fresh.length >= 2) && (await generationAt(listenAddress, controlPort).catch(() => 0)) === generation) return;
+            // Both workers of the new generation accept, the old ones no longer (retireOldWorkers).
+            const loaded = old ? await retireOldWorkers(child!.pid!, old, NGF_WORKER_PROCESSES) : true;
+            if (loaded && (await generationAt(listenAddress, controlPort).catch(() => 0)) === generation) return;
             if (Date.now() > until) throw new Error(`nginx did not load generation ${generation} within 10 s`);
             await new Promise((r) => setTimeout(r, 20));
           }

@@ -21,6 +21,8 @@ import { secretView } from "../../model/secrets.ts";
 import { translateToGatewayApi } from "../../migration/gateway-api.ts";
 
 export const NGF_RELEASE = "nginx/nginx-gateway-fabric@v2.6.7";
+/** worker_processes of the rendering: a reload is done once this many new workers accept. */
+export const NGF_WORKER_PROCESSES = 2;
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -197,7 +199,7 @@ export function renderNgfConfig(input: NgfRenderInput): NgfRendered {
   const config = `# ${NGF_RELEASE} rendering for the translated Gateways (generation ${input.generation})
 # In the foreground: the target holds the master's PID (reloads, stop).
 daemon off;
-worker_processes 2;
+worker_processes ${NGF_WORKER_PROCESSES};
 pid ${input.prefix}/nginx.pid;
 error_log ${input.prefix}/logs/error.log warn;
 events { worker_connections 16384; }

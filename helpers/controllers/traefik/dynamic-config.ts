@@ -182,6 +182,7 @@ export function renderTraefikConfig(input: RenderInput): RenderedTraefik {
     }
 
     let optionName = "";
+    let caPem: string | undefined;
     const authSecret = annotations[`${A}auth-tls-secret`];
     const verifyClient = annotations[`${A}auth-tls-verify-client`];
     if (authSecret !== undefined) {
@@ -190,6 +191,7 @@ export function renderTraefikConfig(input: RenderInput): RenderedTraefik {
         skipped.push(`${id}: Cannot build client auth TLS option, skipping ingress: ${ca.error}`);
         continue;
       }
+      caPem = ca;
       optionName = normalize(`${ns}-${name}-${authSecret}`);
       config.tls.options[optionName] ??= {
         // opt.SetDefaults(): TLS 1.2 and up, ALPN h2, http/1.1 (acme-tls/1 only matters to ACME).
@@ -223,8 +225,8 @@ export function renderTraefikConfig(input: RenderInput): RenderedTraefik {
         if (passCert) {
           const mw = `${key}-tls-pass-certificate-to-upstream`;
           const type = clientAuthType(verifyClient);
-          const ca = type === "RequestClientCert" ? clientCa(secrets, ns, authSecret!) : undefined;
-          config.http.middlewares[mw] = { authTLSPassCertificateToUpstream: { clientAuthType: type, ...(typeof ca === "string" ? { caFiles: [ca] } : {}) } };
+          // The middleware re-verifies with the CA only for optional_no_ca (middleware.go:340-367).
+          config.http.middlewares[mw] = { authTLSPassCertificateToUpstream: { clientAuthType: type, ...(type === "RequestClientCert" && caPem ? { caFiles: [caPem] } : {}) } };
           secure.middlewares = [mw];
         }
         config.http.routers[key] = web;
