@@ -74,8 +74,11 @@ export interface Expectation {
    * response: Traefik's brokenTLSRouter for TLS options that do not build (closed after the
    * ClientHello), NGINX Gateway Fabric's `return 444` (closed after the request). A reset any
    * server can do for any reason, so a run that expects one also reads the data plane's health.
+   * `host-not-served`: the host's own server certificate is not presented (a default one is), so
+   * a client that trusts only the host's refuses the connection: the data plane does not serve
+   * the host at all (HAProxy Ingress, F5 NGINX Ingress: a configuration the data plane could not load).
    */
-  transport?: "tls-rejected" | "connection-closed";
+  transport?: "tls-rejected" | "connection-closed" | "host-not-served";
   /**
    * How DN headers (ssl-client-subject-dn, ssl-client-issuer-dn) compare: `exact` strings (the
    * default: nginx prints RFC 2253), or `rdn-set`: the same type=value attributes in any order

@@ -32,4 +32,16 @@ export const CONTROLLERS: Record<ControllerName, ControllerEntry> = {
     local: async () => new (await import("./nginx-gateway-fabric/local-target.ts")).NgfLocalTarget(),
     localTools: ["nginx"],
   },
+  "haproxy-ingress": {
+    profile: "haproxy-ingress",
+    version: "v0.15.4",
+    local: async () => new (await import("./haproxy-ingress/local-target.ts")).HaproxyIngressLocalTarget(),
+    localTools: ["haproxy", "openssl"],
+  },
+  "f5-nginx-ingress": {
+    profile: "f5-nginx-ingress",
+    version: "v5.5.4",
+    local: async () => new (await import("./f5-nginx-ingress/local-target.ts")).F5LocalTarget(),
+    localTools: ["nginx", "openssl"],
+  },
 };

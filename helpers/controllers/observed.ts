@@ -11,9 +11,10 @@ export interface ObservedRows {
   versions: string;
   /** What answered: the data plane and the rendering it ran. */
   dataPlane: string;
-  /** The version of what answered when the file was last written (Go for Traefik, nginx for NGF). */
+  /** The version of what answered when the file was last written (Go for Traefik, nginx for NGF and F5 NGINX Ingress, HAProxy for HAProxy Ingress). */
   goVersion?: string;
   nginxVersion?: string;
+  haproxyVersion?: string;
   command: string;
   /** scenario id -> the class its observation showed. */
   rows: Record<string, MigrationClass>;

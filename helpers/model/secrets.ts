@@ -109,7 +109,7 @@ const certificateOf = memo((certPem: string): TrustedCa => {
 });
 
 /** ssl.ConfigureCRL: the first PEM block must be labelled X509 CRL and parse. */
-function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: string[]; sha256: string } {
+export function parseCrl(text: string, now: Date): { expired: boolean; revokedSerials: string[]; sha256: string } {
   const { nextUpdate, ...crl } = readCrl(text);
   return { expired: nextUpdate !== undefined && nextUpdate < now.getTime(), ...crl };
 }

@@ -129,10 +129,24 @@ function judgeConnectionClosed(expect: Expectation, observed: Observation): Verd
   return { pass: m.length === 0, mismatches: m };
 }
 
+/** What a client that trusts only the host's certificate says when another one is presented. */
+const FOREIGN_SERVER_CERTIFICATE = /server presented certificate sha256|self[- ]signed certificate|unable to verify the first certificate|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/;
+
+/** `transport: "host-not-served"`: no HTTP response, because the server presented a certificate that is not the host's. */
+function judgeHostNotServed(expect: Expectation, observed: Observation): Verdict {
+  const m: string[] = [];
+  if (expect.upstream === "reached") m.push('transport: expected the host not served, but the expectation also says upstream "reached"');
+  const said = `${observed.error?.code ?? ""} ${observed.error?.message ?? ""}`;
+  if (observed.status !== undefined) m.push(`transport: expected the host not served (another server certificate), observed HTTP ${observed.status}`);
+  else if (!FOREIGN_SERVER_CERTIFICATE.test(said)) m.push(`transport: expected the host not served (another server certificate), observed ${said.trim() || "no error"}`);
+  return { pass: m.length === 0, mismatches: m };
+}
+
 export function judge(expect: Expectation, observed: Observation, presentedLeafSha256?: string, options: JudgeOptions = {}): Verdict {
   // First: a refused handshake needs no echo to be judged, so noEcho changes nothing for it.
   if (expect.transport === "tls-rejected") return judgeTlsRejected(expect, observed);
   if (expect.transport === "connection-closed") return judgeConnectionClosed(expect, observed);
+  if (expect.transport === "host-not-served") return judgeHostNotServed(expect, observed);
   const m: string[] = [];
   if (options.noEcho && expect.upstream === "reached") {
     if (observed.status === undefined) {

@@ -29,7 +29,7 @@ export type Guarantee = (typeof GUARANTEES)[number];
 export const CLASSES = ["same", "equivalent", "lost", "not-expressible", "stricter"] as const;
 export type MigrationClass = (typeof CLASSES)[number];
 
-export const PROFILES = ["ingress-nginx", "traefik", "gateway-api", "nginx-gateway-fabric"] as const;
+export const PROFILES = ["ingress-nginx", "traefik", "gateway-api", "nginx-gateway-fabric", "haproxy-ingress", "f5-nginx-ingress"] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
 /**

@@ -8,6 +8,8 @@ import { PROFILES, type Profile, type ProfileName, type ProfileRow, type Scenari
 import { guaranteeOf } from "./scenario-guarantee.ts";
 import { traefikProfile } from "./traefik.ts";
 import { nginxGatewayFabricProfile } from "./nginx-gateway-fabric.ts";
+import { haproxyIngressProfile } from "./haproxy-ingress.ts";
+import { f5NginxIngressProfile } from "./f5-nginx-ingress.ts";
 import { observedRows, type ObservedRows } from "../controllers/observed.ts";
 
 /** The baseline: the catalogue's own expectations, which rest on the controller's source. */
@@ -33,7 +35,7 @@ export function observedFor(name: ProfileName, versions: string): ObservedRows |
   return rows && rows.versions === versions ? rows : undefined;
 }
 
-const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile, "nginx-gateway-fabric": nginxGatewayFabricProfile };
+const BY_NAME: Record<ProfileName, Profile> = { "ingress-nginx": ingressNginxProfile, traefik: traefikProfile, "gateway-api": gatewayApiProfile, "nginx-gateway-fabric": nginxGatewayFabricProfile, "haproxy-ingress": haproxyIngressProfile, "f5-nginx-ingress": f5NginxIngressProfile };
 
 export function profileByName(name: string): Profile {
   if (!(PROFILES as readonly string[]).includes(name)) throw new ConfigError(`unknown profile "${name}": one of ${PROFILES.join(", ")}`);

@@ -96,7 +96,7 @@ program
   .option("--preload-images", "copy the run's images from the host's Docker into k3s before it pulls")
   .option("--preload-image <ref>", "one more image to preload (repeatable), e.g. k3s system images", collect)
   .option("--registry-mirror <[registry=]url>", "k3s pulls through this mirror: a URL for every registry the run uses, or REGISTRY=URL for one (repeatable)", collect)
-  .option("--profile <name>", "the catalogue's checks expect this successor's behaviour: ingress-nginx (default), traefik, gateway-api or nginx-gateway-fabric (see `list --profile`)")
+  .option("--profile <name>", "the catalogue's checks expect this successor's behaviour: ingress-nginx (default), traefik, gateway-api, nginx-gateway-fabric, haproxy-ingress or f5-nginx-ingress (see `list --profile`)")
   .option("--profile-version <version>", "the successor's version row, e.g. v3.7.1 (default: the profile's newest)")
   .option("--strict", "a guarantee the successor loses fails the run (exit 1) instead of being reported like a finding")
   .option("--signing-key <file>", "Ed25519 private key (PKCS#8 PEM) that signs the report (default: a key made for the run)")
@@ -122,7 +122,7 @@ program
   .option("--controller-namespace <name>", "cluster: the namespace the controller runs in (default ingress-nginx)")
   .option("--controller-selector <labels>", "cluster: the label selector of the controller's pods (default: the release manifest's)")
   .option("--controller-service <name>", "cluster: the controller's Service, whose load-balancer address is probed (default ingress-nginx-controller)")
-  .addOption(new Option("--controller <name>", "what serves the Ingresses: ingress-nginx, traefik (its kubernetesIngressNGINX provider; local, k3s, cluster, endpoint) or nginx-gateway-fabric (the Ingresses translated to Gateway API; local)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
+  .addOption(new Option("--controller <name>", "what serves the Ingresses: ingress-nginx, traefik (its kubernetesIngressNGINX provider; local, k3s, cluster, endpoint), nginx-gateway-fabric (the Ingresses translated to Gateway API), haproxy-ingress (jcmoraisjr, the same annotations on HAProxy) or f5-nginx-ingress (a Policy per Ingress); the last three: local, endpoint, cluster --audit").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
   .action(async (opts: RunCliOptions) => {
     const versions = (opts.controllerVersion ?? "").split(",").map((v) => v.trim()).filter(Boolean);
     // Every version is checked before the first run starts.
@@ -241,7 +241,8 @@ program
   .option("--k3s-image <image>", "k3s image (default: a k3s of the newest Kubernetes the release supports)")
   .addOption(new Option("--controller <name>", "what serves the Ingresses (traefik: k3s's packaged Traefik, pinned)").choices([...CONTROLLER_NAMES]).default(DEFAULT_CONTROLLER_NAME))
   .action(async (opts: { controllerVersion: string; controllerManifest?: string; k3sImage?: string; controller?: string }, cmd: Command) => {
-    if (parseControllerName(opts.controller) === "nginx-gateway-fabric") throw new ConfigError("--controller nginx-gateway-fabric runs only on --target local (its rendering on the system's nginx): it needs no image");
+    const controller = parseControllerName(opts.controller);
+    if (controller !== "traefik" && controller !== "ingress-nginx") throw new ConfigError(`--controller ${controller} is not installed by this project (its rendering runs on --target local): it needs no image`);
     if (parseControllerName(opts.controller) === "traefik") {
       if (opts.controllerManifest || cmd.getOptionValueSource("controllerVersion") === "cli") {
         throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
@@ -284,7 +285,7 @@ program
   .option("--json", "machine-readable output")
   .option("--controls", "the controls and the scenarios that evidence each")
   .option("--rules", "the checks generated for any Ingress (--manifests, endpoint, --audit) and the lint rules")
-  .option("--profile <name>", "every scenario's class on a successor: ingress-nginx, traefik, gateway-api or nginx-gateway-fabric")
+  .option("--profile <name>", "every scenario's class on a successor: ingress-nginx, traefik, gateway-api, nginx-gateway-fabric, haproxy-ingress or f5-nginx-ingress")
   .option("--profile-version <version>", "with --profile: the successor's version row (e.g. v3.6.24 for Traefik before 3.7)")
   .action(async (opts: { only?: string; json?: boolean; controls?: boolean; rules?: boolean; profile?: string; profileVersion?: string }) => {
     if (opts.profile) {

@@ -1,5 +1,5 @@
 // Makes sure the system tools the run needs are there (nginx; for the project's tests also
-// openssl, curl, xmllint, chromium and certutil; go for --target local --controller traefik). On Debian as root it installs what is missing with apt-get, saying so;
+// openssl, curl, xmllint, chromium and certutil; go for --target local --controller traefik, haproxy for haproxy-ingress). On Debian as root it installs what is missing with apt-get, saying so;
 // otherwise it prints the command to run and exits 2. MTLS_NO_INSTALL=1 never installs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -24,7 +24,18 @@ const TOOLS: Record<string, Tool> = {
   certutil: { name: "certutil", debianPackage: "libnss3-tools", present: () => onPath("certutil") && onPath("pk12util") },
   // Go builds the local Traefik data plane (helpers/controllers/traefik/data-plane), standard library only.
   go: { name: "go", debianPackage: "golang-go", present: () => findGo() !== undefined },
+  // HAProxy (with Lua) serves HAProxy Ingress's rendering (helpers/controllers/haproxy-ingress).
+  haproxy: { name: "haproxy", debianPackage: "haproxy", present: () => findHaproxy() !== undefined },
 };
+
+/** HAPROXY_BIN, else \`haproxy\` on PATH, else Debian's /usr/sbin/haproxy. */
+export function findHaproxy(): string | undefined {
+  if (process.env.HAPROXY_BIN) return existsSync(process.env.HAPROXY_BIN) ? process.env.HAPROXY_BIN : undefined;
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin"]) {
+    if (dir && existsSync(join(dir, "haproxy"))) return join(dir, "haproxy");
+  }
+  return undefined;
+}
 
 /** GO_BIN, else \`go\` on PATH, else Debian's /usr/lib/go/bin/go. */
 export function findGo(): string | undefined {

@@ -42,6 +42,9 @@ async function nginxChoice(why: string, options?: NginxTargetOptions): Promise<T
   return { target: nginx, why: `${why}; ${availability.reason}` };
 }
 
+/** Controllers the project renders here but never installs. */
+export const RENDERED_ONLY: readonly string[] = ["nginx-gateway-fabric", "haproxy-ingress", "f5-nginx-ingress"];
+
 export async function chooseTarget(name: string, options: TargetOptions = {}): Promise<TargetChoice> {
   if (!(TARGET_NAMES as readonly string[]).includes(name)) {
     throw new ConfigError(`unknown target "${name}": choose one of ${TARGET_NAMES.join(", ")}`);
@@ -50,8 +53,12 @@ export async function chooseTarget(name: string, options: TargetOptions = {}): P
   if (options.audit && name !== "cluster") throw new ConfigError("--audit applies to --target cluster");
   // The nginx target emulates ingress-nginx: it cannot stand in for Traefik, and auto may not fall back to it.
   const traefik = options.controller === "traefik";
-  // NGINX Gateway Fabric runs only here, as its rendering on nginx: the k3s and cluster paths know ingress-nginx and Traefik.
-  if (options.controller === "nginx-gateway-fabric" && name !== "local") throw new ConfigError("--controller nginx-gateway-fabric runs on --target local (its rendering of the translated Gateways on nginx)");
+  // The successors this project does not install: their renderings here (local), or a live deployment
+  // of them checked as it is (endpoint, cluster --audit). The k3s and cluster paths install only
+  // ingress-nginx and Traefik.
+  if (options.controller && RENDERED_ONLY.includes(options.controller) && !(name === "local" || name === "endpoint" || (name === "cluster" && options.audit))) {
+    throw new ConfigError(`--controller ${options.controller} runs on --target local (its rendering on this machine), or checks a live deployment of it: --target endpoint, or --target cluster --audit`);
+  }
   if (traefik && name === "nginx") throw new ConfigError("--controller traefik: the nginx target emulates ingress-nginx; use --target local (Traefik's rendering on a Go data plane), k3s, cluster or endpoint");
   if (traefik && (options.controllerVersion || options.controllerManifest)) {
     throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
