@@ -10,13 +10,16 @@ import type { ScenarioEvidence } from "../reports/evidence.ts";
 import type { Guarantee, MigrationClass } from "../profiles/profile.ts";
 import type { MigrationProfile } from "../profiles/guarantees.ts";
 import type { MigrationReport } from "./migration-report.ts";
+import type { ControllerName } from "../targets/controllers.ts";
 
 /** The successors whose data plane runs here, and the run that observes them. */
-export const OBSERVABLE: Partial<Record<MigrationProfile, { controller: "traefik" | "nginx-gateway-fabric"; what: string }>> = {
+export const OBSERVABLE: Partial<Record<MigrationProfile, { controller: ControllerName; what: string }>> = {
   traefik: { controller: "traefik", what: "Traefik v3.7.9's provider rendered for the project's Go data plane on crypto/tls (--target local --controller traefik)" },
   // Gateway API is a specification: one implementation observed here, the translation beside the report on it.
   "gateway-api": { controller: "nginx-gateway-fabric", what: "the translation written beside this report, rendered as NGINX Gateway Fabric v2.6.7 renders it, on nginx (--target local --controller nginx-gateway-fabric): one implementation of Gateway API" },
   "nginx-gateway-fabric": { controller: "nginx-gateway-fabric", what: "the translation written beside this report, rendered as NGINX Gateway Fabric v2.6.7 renders it, on nginx (--target local --controller nginx-gateway-fabric)" },
+  "haproxy-ingress": { controller: "haproxy-ingress", what: "the Ingresses as written, rendered as HAProxy Ingress v0.15.4 renders them, on HAProxy (--target local --controller haproxy-ingress)" },
+  "f5-nginx-ingress": { controller: "f5-nginx-ingress", what: "each Ingress with client auth translated into a Policy (spec.ingressMTLS) named by nginx.org/policies, rendered as F5 NGINX Ingress v5.5.4 renders it, on nginx (--target local --controller f5-nginx-ingress)" },
 };
 
 export interface ObservedCheck {

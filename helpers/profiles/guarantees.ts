@@ -7,11 +7,13 @@ import type { VerifyClient } from "../model/annotations.ts";
 import type { HostPolicy, ResolvedIngress } from "../model/hosts.ts";
 import { GUARANTEES, type Citation, type Guarantee, type MigrationClass, type ProfileName } from "./profile.ts";
 import { CITATIONS } from "./sources.ts";
+import { HAPROXY_INGRESS_SOURCES as HI } from "./haproxy-ingress.ts";
+import { F5_SOURCES as F5 } from "./f5-nginx-ingress.ts";
 
 export { CITATIONS };
 
 /** The successor profiles a migration is judged against (ingress-nginx is the baseline). */
-export const MIGRATION_PROFILES = ["traefik", "gateway-api", "nginx-gateway-fabric"] as const satisfies readonly ProfileName[];
+export const MIGRATION_PROFILES = ["traefik", "gateway-api", "nginx-gateway-fabric", "haproxy-ingress", "f5-nginx-ingress"] as const satisfies readonly ProfileName[];
 export type MigrationProfile = (typeof MIGRATION_PROFILES)[number];
 
 export interface GuaranteeRow {
@@ -79,6 +81,18 @@ export const PROFILE_INFO: Record<MigrationProfile, ProfileInfo> = {
     versions: ">=2.6.0 (read at v2.6.7)",
     note: "The Gateway API translation written beside this report, on NGF: its rows are core frontend validation's (read), and --observe runs them on NGF's rendering, where a refused client's connection is closed without an answer (444) and the depth is fixed at 4.",
     sources: [C.gwFrontend, { ref: "nginx/nginx-gateway-fabric@v2.6.7:internal/controller/nginx/config/servers_template.go:105-125 (ssl_verify_client on, ssl_verify_depth 4, error_page 495 496 -> return 444, the 421 check)", basis: "code" }],
+  },
+  "haproxy-ingress": {
+    title: "HAProxy Ingress (jcmoraisjr)",
+    versions: ">=0.15.0 (read at v0.15.4)",
+    note: "The same auth-tls annotation names per host, read only when --annotations-prefix includes nginx.ingress.kubernetes.io (by default v0.15 reads haproxy-ingress.github.io/ and ingress.kubernetes.io/ only: then every guarantee is lost). The handshake always completes; refusals are HTTP 496/495, or 303 to the error page.",
+    sources: [HI.prefix, HI.handshake, HI.rules],
+  },
+  "f5-nginx-ingress": {
+    title: "F5 NGINX Ingress Controller (Policy ingressMTLS)",
+    versions: ">=5.0.0 (read at v5.5.4)",
+    note: "No auth-tls annotation: a Policy with spec.ingressMTLS per Ingress, attached with nginx.org/policies (the translation beside this report with --observe). The same four nginx directives at server level, so refusals are nginx's 400; no error page, no CN match, no ssl-client-* header. One Ingress per host.",
+    sources: [F5.stanza, F5.noField, F5.collision],
   },
 };
 
@@ -214,12 +228,67 @@ function ngfRow(g: Guarantee, f: HostFacts): GuaranteeRow {
   return gatewayRow(g, f);
 }
 
+/** HAProxy Ingress: the same annotation names per host, refused at HTTP level with its own statuses. */
+function haproxyIngressRow(g: Guarantee, f: HostFacts): GuaranteeRow {
+  const hiMode = f.declaredMode === "off" || f.declaredMode === "optional" || f.declaredMode === "optional_no_ca" ? f.declaredMode : "on";
+  switch (g) {
+    case "client-cert-required":
+      return row(g, "equivalent", "A client without a certificate is still refused: the handshake completes and HAProxy Ingress answers 496 (ingress-nginx: 400), or 421 when it reaches the host with another SNI.", HI.handshake, HI.rules, HI.responses);
+    case "trust-anchor":
+      return row(g, "equivalent", "The Secret's ca.crt is the crt-list's ca-file: a certificate from another CA, self-signed, or missing its intermediate gets 495 (ingress-nginx: 400).", HI.handshake, HI.rules);
+    case "validity":
+      if (f.mode === "optional_no_ca") return row(g, "lost", "optional_no_ca is skip-check: no certificate is validated, an expired one reaches the backend where ingress-nginx answers 400.", HI.modes, HI.skipCheck);
+      return row(g, "equivalent", "An expired or not yet valid certificate gets 495 (ingress-nginx: 400).", HI.rules);
+    case "verify-depth":
+      return row(g, "lost", `auth-tls-verify-depth is not read: chains longer than the ${DEPTH_NOTE(f.depth)} ingress-nginx allows are accepted.`, HI.noDepthNoCn);
+    case "optional-mode":
+      if (hiMode !== f.mode) return row(g, "stricter", `ingress-nginx reads verify-client ${JSON.stringify(f.declaredMode)} as ${f.mode}; HAProxy Ingress takes only the exact words and requires a certificate: clients without one get 496.`, HI.modes);
+      if (f.mode === "optional") return row(g, "equivalent", "optional: a client without a certificate passes, a bad certificate gets 495 (ingress-nginx: 400).", HI.modes, HI.rules);
+      return row(g, "equivalent", "optional_no_ca is skip-check: any certificate or none passes (the validity row says what that costs).", HI.modes, HI.skipCheck);
+    case "error-page":
+      return row(g, "equivalent", `A refused client is sent to ${f.errorPage} with 303 (ingress-nginx: 302).`, HI.rules);
+    case "match-cn":
+      return row(g, "lost", `auth-tls-match-cn is not read: any certificate the CA issued passes, whatever its subject (${f.matchCn} is not checked).`, HI.noDepthNoCn);
+    case "crl":
+      return row(g, "equivalent", "The Secret's ca.crl becomes the crt-list's crl-file: a revoked certificate gets 495 (ingress-nginx: 400). A ca.crl that is PEM but no CRL makes HAProxy refuse the whole configuration.", HI.crl, HI.crlUnloadable);
+    case "headers":
+      return row(g, "lost", "The backend gets X-SSL-Client-CN, -DN and -SHA1 (OpenSSL's one-line DN), never ssl-client-verify, -subject-dn, -issuer-dn or -cert; client-sent ssl-client-* headers are not removed, so a forged ssl-client-verify: SUCCESS reaches the backend.", HI.headers);
+    case "host-isolation":
+      return row(g, "equivalent", `auth-tls is per host, as on ingress-nginx: ${f.governing}'s client auth covers every path of the host. Where several Ingresses set it differently, the oldest's value wins (at one creation second: namespace/name ascending, where ingress-nginx takes descending).`, HI.merge);
+  }
+}
+
+/** F5 NGINX Ingress: a Policy per Ingress, the same nginx directives; what has no field is lost. */
+function f5Row(g: Guarantee, f: HostFacts): GuaranteeRow {
+  const shared = f.sharedWith.length > 0;
+  switch (g) {
+    case "client-cert-required":
+    case "trust-anchor":
+    case "validity":
+    case "verify-depth":
+    case "optional-mode":
+    case "crl":
+      if (shared) return row(g, "lost", `The host is shared with ${f.sharedWith.join(", ")}: F5 serves one Ingress per host (the oldest; at one creation second the larger UID), so which client auth applies, if any, is not this declaration's.`, F5.collision);
+      return row(g, "same", g === "crl" ? "The Secret's ca.crl becomes ssl_crl: refused with nginx's 400, as by ingress-nginx." : "The Policy's ingressMTLS renders the same ssl_verify_client, ssl_verify_depth and CA at server level: nginx refuses as for ingress-nginx (400).", F5.stanza, F5.defaults);
+    case "error-page":
+      return row(g, "lost", `ingressMTLS has no error page: a refused client gets nginx's 400, not the redirect to ${f.errorPage}.`, F5.noField, F5.stanza);
+    case "match-cn":
+      return row(g, "lost", `ingressMTLS has no CN match: any certificate the CA issued passes (${f.matchCn} is not checked).`, F5.noField);
+    case "headers":
+      return row(g, "lost", "F5 sets no ssl-client-* header and removes none a client sends: the backend loses the verify result and the subject, and a forged ssl-client-verify: SUCCESS reaches it.", F5.noHeaders);
+    case "host-isolation":
+      return row(g, "lost", `F5 serves one Ingress per host: ${f.sharedWith.join(", ")} and this Ingress compete for it (the oldest wins; at one creation second the larger UID), and the other's paths are not served.`, F5.collision);
+  }
+}
+
 /** Each successor's rows by name: a profile without an entry does not compile (no silent fallback). */
 const ROWS_OF: Record<MigrationProfile, (g: Guarantee, f: HostFacts) => GuaranteeRow> = {
   traefik: traefikRow,
   "gateway-api": gatewayRow,
   // NGF implements core frontend validation: its rows, except where its nginx answers otherwise.
   "nginx-gateway-fabric": ngfRow,
+  "haproxy-ingress": haproxyIngressRow,
+  "f5-nginx-ingress": f5Row,
 };
 
 export function classify(profile: MigrationProfile, guarantee: Guarantee, facts: HostFacts): GuaranteeRow {

@@ -265,7 +265,7 @@ program
   .command("migration")
   .description("will my mTLS survive the move? per Ingress and host, the guarantees it relies on and what Traefik and Gateway API make of each (from source reading); exit 1 when one is lost")
   .option("--manifests <path>", "your Ingresses and their CA Secrets (a YAML file or a folder)")
-  .option("--to <profiles>", "successor profiles, comma-separated: traefik, gateway-api, nginx-gateway-fabric", "traefik,gateway-api")
+  .option("--to <profiles>", "successor profiles, comma-separated: traefik, gateway-api, nginx-gateway-fabric, haproxy-ingress, f5-nginx-ingress", "traefik,gateway-api")
   .option("--json", "the report as JSON")
   .option("--markdown", "the report as Markdown (the default)")
   .option("--out <dir>", "write migration.json, migration.md and gateway-api/*.yaml there")
