@@ -1,5 +1,6 @@
 // The thin runner every suite uses: one vitest test per check of the suite, grouped as the
 // reports group them (a catalogue suite, or an Ingress). Checks arrive with the run context.
+import type { Guarantee, MigrationClass } from "../helpers/profiles/profile.ts";
 import { get } from "node:http";
 import { describe, inject, test, type TestContext } from "vitest";
 import type { Check } from "../helpers/checks/check.ts";
@@ -133,7 +134,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   // Comparing a successor with ingress-nginx: a difference is the result, not a failure.
   const compared = run.compare ? compareWithBaseline(c.expect, observation, credential?.leafSha256, options) : undefined;
   const comparison = compared && run.compare ? { ...run.compare, class: compared.class, guarantee: compared.headersOnly ? ("headers" as const) : guaranteeOfCheck(c), why: compared.why, differences: compared.differences } : undefined;
-  if (comparison && !stageError) verdict = { pass: true, mismatches: [] };
+  if (comparison && !stageError) verdict = run.compare?.live ? heldToRows(comparison, run.compare.expected?.[c.host]?.[comparison.guarantee]) : { pass: true, mismatches: [] };
   // The same request made by curl: its command line always, its observation with --cross-check
   // (after the stage and the probe's last attempt, so lifecycle checks are compared too).
   const curl = curlFor(run, c, request);
@@ -159,4 +160,18 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
   };
   task.meta.mtls = record;
   if (!verdict.pass) throw new Error(formatFailure(c, verdict.mismatches));
+}
+
+/**
+ * A live successor: the class observed against the class its guarantee row gives for the host. A
+ * loss the row predicts is reported as lost (the successor cannot express it); any other loss, or a
+ * refusal of what ingress-nginx lets through that the row does not predict, fails with both said.
+ */
+function heldToRows(comparison: { class: MigrationClass; guarantee: Guarantee; profile: string; why: string; differences: string[] }, predicted: { class: MigrationClass; reason: string } | undefined): { pass: boolean; mismatches: string[] } {
+  const observed = comparison.class;
+  if (observed === "same" || observed === "equivalent") return { pass: true, mismatches: [] };
+  if (observed === "lost" && (predicted?.class === "lost" || predicted?.class === "not-expressible")) return { pass: true, mismatches: [] };
+  if (observed === "stricter" && predicted?.class === "stricter") return { pass: true, mismatches: [] };
+  const expected = predicted ? `${comparison.profile} is expected to keep ${comparison.guarantee} here as "${predicted.class}" (${predicted.reason})` : `no client authentication is declared for this host, so ${comparison.profile} is expected to answer as ingress-nginx does`;
+  return { pass: false, mismatches: [...comparison.differences, `class: expected ${expected}; observed "${observed}": ${comparison.why}`] };
 }

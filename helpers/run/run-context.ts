@@ -62,7 +62,17 @@ export interface RunContext {
    */
   observesSuccessor?: boolean;
   /** Every observation is classified against the check's (ingress-nginx's) expectation instead of failing it. */
-  compare?: { profile: string; versions: string };
+  compare?: {
+    profile: string;
+    versions: string;
+    /**
+     * A live deployment of the successor (endpoint, cluster --audit): each observation's class is held
+     * to the class the successor's guarantee row gives for the host (helpers/profiles/guarantees.ts):
+     * a loss or a refusal the row does not predict fails the check.
+     */
+    expected?: Record<string, Partial<Record<Guarantee, { class: MigrationClass; reason: string }>>>;
+    live?: boolean;
+  };
   /** Suites served by a data plane of their own (SubjectGroup.deployments): where their checks connect instead. */
   bySuite?: Record<string, SuiteDeployment>;
 }

@@ -43,6 +43,8 @@ import { exitCodeOf, overallVerdict } from "../reports/run-verdict.ts";
 import type { MutantName } from "../controllers/ingress-nginx/mutants.ts";
 import { parseControllerName, type ControllerName } from "../targets/controllers.ts";
 import { CONTROLLERS } from "../controllers/index.ts";
+import { classify as classifyGuarantee, MIGRATION_PROFILES, type HostFacts, type MigrationProfile } from "../profiles/guarantees.ts";
+import { GUARANTEES } from "../profiles/profile.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
 import { policiesOf, type SubjectOrigin } from "./subject.ts";
 import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteUnits, userUnits, type ShardRecord, type ShardSettings, type ShardSpec } from "./shard.ts";
@@ -144,7 +146,7 @@ interface RunPlan {
   /** The controller that serves the Ingresses is the successor the checks expect: what it does is observed, not read. */
   observesSuccessor?: boolean;
   /** compareWithBaseline: the successor whose observations are classified against ingress-nginx's expectations. */
-  compare?: { profile: string; versions: string };
+  compare?: { profile: string; versions: string; live?: boolean };
   /** Suites that get a data plane of their own, run beside the rest (SubjectGroup.deployments). */
   ownDeployment?: string[];
   /** --shard: this slice of the input (for a live endpoint or an audit, set once the Ingresses are found). */
@@ -204,6 +206,18 @@ export async function planRun(options: RunOptions): Promise<RunPlan> {
     if (options.profile) throw new ConfigError("--profile and a comparison with ingress-nginx exclude each other: the checks keep ingress-nginx's expectations");
     if (!user) throw new ConfigError("a comparison with ingress-nginx runs your own Ingresses (--manifests)");
     return { choice, catalogue, ...userShard(user, options), suites: ["ingresses"], compare: { profile: CONTROLLERS[controller].profile, versions: CONTROLLERS[controller].version } };
+  }
+  // A live deployment of a successor (endpoint, cluster --audit): the checks generated from its
+  // Ingresses keep ingress-nginx's expectations; each observation is classed against them and held
+  // to the class the successor's guarantee rows give for the host (a loss they predict is reported
+  // as lost, any other difference fails).
+  if (found && !options.profile && controllerOf(options) !== "ingress-nginx") {
+    const controller = controllerOf(options);
+    const entry = CONTROLLERS[controller];
+    if (!(MIGRATION_PROFILES as readonly string[]).includes(entry.profile) || controller === "nginx-gateway-fabric") {
+      throw new ConfigError(`--controller ${controller} serves Gateways, not the Ingresses a live check reads; use --target local --controller ${controller} to observe its rendering`);
+    }
+    return { choice, catalogue, suites: ["ingresses"], compare: { profile: entry.profile, versions: entry.version, live: true } };
   }
   // A successor serving the Ingresses makes the checks expect its profile, at the version this project runs.
   const served = CONTROLLERS[controllerOf(options)];
@@ -427,8 +441,15 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     stageTimeoutMs: (target?.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS) + (target?.settleMs ?? 0) + STAGE_PROBE_MARGIN_MS,
     concurrency,
     ...(plan.observesSuccessor ? { observesSuccessor: true } : {}),
-    ...(plan.compare ? { compare: plan.compare } : {}),
+    ...(plan.compare ? { compare: plan.compare.live ? { ...plan.compare, expected: expectedClasses(plan.compare.profile as MigrationProfile, subject.hostFacts ?? {}) } : plan.compare } : {}),
   };
+}
+
+/** Per host and guarantee: the class the successor's rows give for what ingress-nginx enforces there. */
+function expectedClasses(profile: MigrationProfile, facts: Record<string, HostFacts>): NonNullable<RunContext["compare"]>["expected"] {
+  return Object.fromEntries(
+    Object.entries(facts).map(([host, f]) => [host, Object.fromEntries(GUARANTEES.map((g) => { const r = classifyGuarantee(profile, g, f); return [g, { class: r.class, reason: r.reason }]; }))]),
+  );
 }
 
 /**

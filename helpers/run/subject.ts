@@ -19,6 +19,7 @@ import { manifestsAtStage } from "../../fixtures/lifecycle.ts";
 import { buildManifests, type Manifests } from "../manifests/manifests.ts";
 import type { PreparedObjects, UserObjects } from "../manifests/user-manifests.ts";
 import { resolveHosts, type HostPolicy } from "../model/hosts.ts";
+import { hostFacts, type HostFacts } from "../profiles/guarantees.ts";
 import { secretView, type SecretView } from "../model/secrets.ts";
 import { CredentialFactory, type MintedCredential } from "../pki/credentials.ts";
 import { allCertificates, buildPki, chainPem, importCa, type IssuedCert, type Pki } from "../pki/pki.ts";
@@ -85,6 +86,8 @@ export interface RunSubject {
   /** No echo backend answers (a live endpoint without --echo). */
   noEcho?: boolean;
   acceptAnyEcho?: boolean;
+  /** Per host with client auth: what ingress-nginx enforces there (a live successor's expected classes are read off it). */
+  hostFacts?: Record<string, HostFacts>;
   /** Writes the run's certificates (and, where asked, keys) for the report. */
   writeFiles(dirs: PkiDirs): Promise<string[]>;
   /** The PKI of the catalogue subject (tests reach into it). */
@@ -271,6 +274,10 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
     crlSha256: crl?.sha256 ?? null,
     noEcho: input.noEcho,
     acceptAnyEcho: input.acceptAnyEcho,
+    hostFacts: Object.fromEntries(hosts.flatMap((h) => {
+      const facts = h.clientAuth ? hostFacts(h, ingresses, h.clientAuth.governing) : undefined;
+      return facts ? [[h.host, facts]] : [];
+    })),
     writeFiles: (dirs) => writeIssued(certificates, [...minted.values()].map((m) => ({ key: m.key, chainPem: m.chainPem, keyPem: m.keyPem })), dirs),
   };
 }
