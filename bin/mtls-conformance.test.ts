@@ -86,18 +86,19 @@ describe("mtls-conformance", () => {
   });
 
   it("list --profile classifies every scenario for each successor, with its sources; an unknown profile is exit 2", async () => {
-    for (const profile of ["traefik", "gateway-api"]) {
+    for (const profile of ["traefik", "gateway-api", "haproxy-ingress", "f5-nginx-ingress"]) {
       const r = await cli(["list", "--profile", profile, "--json"]);
       expect(r.code).toBe(0);
       const json = JSON.parse(r.stdout);
       expect(json.scenarios.map((s: { id: string }) => s.id)).toEqual(catalogue.scenarios.map((s) => s.id));
       expect(Object.values(json.totals as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(catalogue.scenarios.length);
       for (const s of json.scenarios) expect(s.sources.length, s.id).toBeGreaterThan(0);
-      // Traefik's rows are observed on its TLS stack here (helpers/controllers/traefik/observed.json);
-      // nothing observes a Gateway API implementation yet.
-      if (profile === "traefik") expect(json.basis.observed).toBe(json.scenarios.filter((s: { sources: Array<{ basis: string }> }) => s.sources.some((x) => x.basis === "observed")).length);
-      if (profile === "traefik") expect(json.basis.observed).toBeGreaterThan(100);
-      else expect(json.basis.observed).toBe(0);
+      // Traefik's, HAProxy Ingress's and F5's rows are observed on their data planes here
+      // (helpers/controllers/<name>/observed.json); Gateway API is a specification, observed through NGF.
+      const observed = json.scenarios.filter((s: { sources: Array<{ basis: string }> }) => s.sources.some((x) => x.basis === "observed")).length;
+      if (profile === "gateway-api") expect(json.basis.observed).toBe(0);
+      else expect(json.basis.observed).toBe(observed);
+      if (profile !== "gateway-api") expect(json.basis.observed).toBeGreaterThan(100);
     }
     const text = await cli(["list", "--profile", "traefik", "--only", "MTLS-CLIENT-010"]);
     expect(text.stdout).toContain("MTLS-CLIENT-010  lost");
@@ -106,7 +107,7 @@ describe("mtls-conformance", () => {
     expect(old.versions).toBe("<3.7.0");
     const bad = await cli(["list", "--profile", "envoy"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('mtls-conformance: unknown profile "envoy": one of ingress-nginx, traefik, gateway-api, nginx-gateway-fabric');
+    expect(bad.stderr.trim()).toBe('mtls-conformance: unknown profile "envoy": one of ingress-nginx, traefik, gateway-api, nginx-gateway-fabric, haproxy-ingress, f5-nginx-ingress');
   });
 
   it("Ctrl-C stops nginx and removes the scratch directory, exit 130", async () => {

@@ -33,3 +33,11 @@ export function observedRows(controller: string): ObservedRows | undefined {
   }
   return cached.get(controller);
 }
+
+/** What answered, with its version: "Go 1.19.8", "HAProxy 2.6.12", "nginx 1.22.1". */
+export function dataPlaneVersion(v: { goVersion?: string; go?: string; haproxyVersion?: string; haproxy?: string; nginxVersion?: string; nginx?: string }): string {
+  const go = v.goVersion ?? v.go;
+  if (go) return `Go ${go.replace(/^go/, "")}`;
+  const haproxy = v.haproxyVersion ?? v.haproxy;
+  return haproxy ? `HAProxy ${haproxy}` : `nginx ${v.nginxVersion ?? v.nginx}`;
+}

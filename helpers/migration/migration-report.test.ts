@@ -127,7 +127,7 @@ describe("mtls-conformance migration", () => {
 
   it("bad arguments: exit 2 in one line, no stack trace", async () => {
     const cases: Array<[string[], string]> = [
-      [["migration", "--manifests", EXAMPLE, "--to", "traefik,envoy"], "mtls-conformance: --to envoy: unknown profile (known: traefik, gateway-api, nginx-gateway-fabric)"],
+      [["migration", "--manifests", EXAMPLE, "--to", "traefik,envoy"], "mtls-conformance: --to envoy: unknown profile (known: traefik, gateway-api, nginx-gateway-fabric, haproxy-ingress, f5-nginx-ingress)"],
       [["migration", "--manifests", EXAMPLE, "--to", "ingress-nginx"], "mtls-conformance: --to ingress-nginx: that is the baseline"],
       [["migration", "--to", "traefik"], "mtls-conformance: migration: --manifests PATH is required"],
       [["migration", "--manifests", "/nonexistent/ingresses"], "mtls-conformance: --manifests /nonexistent/ingresses: no such file or folder"],

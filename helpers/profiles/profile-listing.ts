@@ -1,6 +1,7 @@
 // `list --profile NAME`: every scenario's class on a successor, for people and for machines.
 import type { Catalogue, Scenario } from "../catalogue/catalogue.ts";
 import { CLASSES, type Basis, type MigrationClass } from "./profile.ts";
+import { dataPlaneVersion } from "../controllers/observed.ts";
 import { classifyCatalogue, observedFor, profileByName, profileRow, type ClassifiedScenario } from "./registry.ts";
 
 export interface ProfileListing {
@@ -21,7 +22,7 @@ export function profileListing(catalogue: Catalogue, name: string, version: stri
   // A row whose class an observation on the successor's data plane showed rests on that observation.
   const observed = observedFor(profile.name, row.versions);
   const rows = classifyCatalogue(catalogue, profile, row, scenarios).map((r) =>
-    observed && observed.rows[r.id] === r.class ? { ...r, sources: [...r.sources, { ref: `observed: ${observed.dataPlane}, ${observed.goVersion ?? `nginx ${observed.nginxVersion}`} (\`${observed.command}\`)`, basis: "observed" as const }] } : r,
+    observed && observed.rows[r.id] === r.class ? { ...r, sources: [...r.sources, { ref: `observed: ${observed.dataPlane}, ${dataPlaneVersion(observed)} (\`${observed.command}\`)`, basis: "observed" as const }] } : r,
   );
   const totals = Object.fromEntries(CLASSES.map((c) => [c, rows.filter((r) => r.class === c).length])) as Record<MigrationClass, number>;
   const basis: Record<Basis, number> = { code: 0, doc: 0, test: 0, inferred: 0, observed: 0 };

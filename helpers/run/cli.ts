@@ -5,6 +5,7 @@
 // configuration, 3 the suite broke (a fault of the harness: no verdict on the Ingresses).
 import { Command, CommanderError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_K3S_IMAGE } from "../targets/defaults.ts";
 import type { EndpointTargetOptions } from "../targets/endpoint-target.ts";
@@ -276,6 +277,28 @@ program
   .action(async (opts: import("../migration/migration-command.ts").MigrationCliOptions) => {
     const { migrationCommand } = await import("../migration/migration-command.ts");
     process.exitCode = await migrationCommand(opts);
+  });
+
+program
+  .command("successors")
+  .description("which successor keeps what: per guarantee, the classes the catalogue's checks showed on each successor's data plane here")
+  .option("--observe", "run the catalogue on each successor's local data plane now (about a minute) instead of reading the classes the last observed runs kept")
+  .option("--json", "machine-readable output")
+  .option("--readme <file>", "write the table into the file's generated block (README.md)")
+  .action(async (opts: { observe?: boolean; json?: boolean; readme?: string }) => {
+    const { observedSuccessorClasses } = await import("../profiles/successor-observe.ts");
+    const { renderSuccessorTable, replaceReadmeBlock, successorTable } = await import("../profiles/successor-table.ts");
+    const { classes, source, failed } = await observedSuccessorClasses({ observe: !!opts.observe, log: (l) => process.stderr.write(`${l}\n`) });
+    const table = successorTable(catalogue, classes, source);
+    const text = renderSuccessorTable(table);
+    if (opts.readme) {
+      writeFileSync(opts.readme, replaceReadmeBlock(readFileSync(opts.readme, "utf8"), text));
+      process.stderr.write(`wrote the table into ${opts.readme}\n`);
+    } else process.stdout.write(opts.json ? JSON.stringify(table, null, 2) + "\n" : text);
+    if (failed.length) {
+      process.stderr.write(`not every check held on: ${failed.join(", ")} (the table shows what was observed)\n`);
+      process.exitCode = 1;
+    }
   });
 
 program

@@ -63,7 +63,7 @@ describe("--controller on the command line", () => {
   it("an unknown controller is exit 2 in one line", async () => {
     const r = await cli(["run", "--target", "nginx", "--controller", "nginx-ingress"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("error: option '--controller <name>' argument 'nginx-ingress' is invalid. Allowed choices are ingress-nginx, traefik, nginx-gateway-fabric.\n");
+    expect(r.stderr).toBe("error: option '--controller <name>' argument 'nginx-ingress' is invalid. Allowed choices are ingress-nginx, traefik, nginx-gateway-fabric, haproxy-ingress, f5-nginx-ingress.\n");
     expect(r.stdout).toBe("");
   });
 
@@ -93,9 +93,9 @@ describe("RunOptions.controller", () => {
 
   it("an unknown name is a ConfigError", async () => {
     const reportDir = tempDir("controller-bad-");
-    const error = await runConformance({ target: "nginx", reportDir, command: "t", controller: "haproxy" as never, log: () => undefined }).catch((e: unknown) => e);
+    const error = await runConformance({ target: "nginx", reportDir, command: "t", controller: "kong" as never, log: () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe('unknown controller "haproxy": choose one of ingress-nginx, traefik, nginx-gateway-fabric');
+    expect((error as Error).message).toBe('unknown controller "kong": choose one of ingress-nginx, traefik, nginx-gateway-fabric, haproxy-ingress, f5-nginx-ingress');
   });
 
   it("--controller traefik makes the catalogue's checks expect Traefik's row for the pinned version, unless --profile says otherwise", async () => {

@@ -35,3 +35,20 @@ export function httpNumber(address: string, port: number, path: string, hostHead
     req.end();
   });
 }
+
+/**
+ * Free ports on `address`, each handed out once: freePort reserves nothing, and the kernel can
+ * hand out the same port twice in a row.
+ */
+export function portTaker(address: string): () => Promise<number> {
+  const taken = new Set<number>();
+  return async () => {
+    for (;;) {
+      const p = await freePort(address);
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+}

@@ -12,7 +12,8 @@ import { onCleanup } from "../../support/cleanup.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
-import { portTaker, spawnNginx, type NginxProcess } from "./nginx-process.ts";
+import { portTaker } from "../../support/net.ts";
+import { spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import { F5_RELEASE, F5_SSL_PORT, F5_WORKER_PROCESSES, renderF5Config, type F5Rendered } from "./render.ts";
 
 const DESCRIPTION =

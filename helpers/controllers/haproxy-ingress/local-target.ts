@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
 import { findHaproxy } from "../../support/ensure-tools.ts";
-import { freePort, httpNumber } from "../../support/net.ts";
+import { httpNumber, portTaker } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
@@ -61,14 +61,7 @@ export class HaproxyIngressLocalTarget implements Target {
     let output = "";
     let rendered: HaproxyRendered | undefined;
     let generation = 1;
-    // freePort reserves nothing: take each port once.
-    const taken = new Set<number>();
-    const port = async (): Promise<number> => {
-      for (;;) {
-        const p = await freePort(listenAddress);
-        if (!taken.has(p)) return taken.add(p), p;
-      }
-    };
+    const port = portTaker(listenAddress);
     const https = await port();
     const http = await port();
     const controlPort = await port();

@@ -3,24 +3,20 @@
 // system's nginx, each Gateway on ports of its own, in front of the echo backend. It observes
 // nginx doing what NGF configures; NGF's controller is not running (its graph validation is
 // emulated where it decides: an invalid CA reference leaves the listener unprogrammed).
-import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
-import { freePort, httpNumber } from "../../support/net.ts";
-import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
-import { childPids, retireOldWorkers } from "../ingress-nginx/nginx-workers.ts";
+import { portTaker } from "../../support/net.ts";
+import { spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { NGF_RELEASE, NGF_WORKER_PROCESSES, renderNgfConfig, type NgfRendered } from "./render.ts";
 
 const DESCRIPTION =
   "the run's Ingresses translated to Gateway API (a Gateway per host with client auth, spec.tls.frontend) and rendered as NGINX Gateway Fabric v2.6.7 renders them, on the system's nginx on loopback; this is not NGINX Gateway Fabric itself";
-
-const generationAt = (address: string, port: number): Promise<number> => httpNumber(address, port, "/generation");
 
 export class NgfLocalTarget implements Target {
   readonly kind = "local" as const;
@@ -39,22 +35,12 @@ export class NgfLocalTarget implements Target {
     const prefix = await mkdtemp(join(input.workDir, "ngf-"));
     const diagnosticsDir = join(input.reportDir, input.instance ? `nginx-gateway-fabric-${input.instance}` : "nginx-gateway-fabric");
     let echo: StartedEchoServer | undefined;
-    let child: ChildProcess | undefined;
+    let nginx: NginxProcess | undefined;
     let rendered: NgfRendered | undefined;
     let generation = 1;
     // A port pair per host, kept for the whole run: the probes' endpoints are fixed when the suites start.
     const portPairs = new Map<string, { https: number; http: number }>();
-    // freePort reserves nothing: the kernel can hand out the same port twice in a row, so every port is taken once.
-    const taken = new Set<number>();
-    const port = async (): Promise<number> => {
-      for (;;) {
-        const p = await freePort(listenAddress);
-        if (!taken.has(p)) {
-          taken.add(p);
-          return p;
-        }
-      }
-    };
+    const port = portTaker(listenAddress);
     const pair = async () => ({ https: await port(), http: await port() });
     const unserved = await pair();
     const controlPort = await port();
@@ -79,13 +65,13 @@ export class NgfLocalTarget implements Target {
     };
     const cleanup = onCleanup(
       async () => {
-        if (child) await stopProcess(child, 3000, "SIGQUIT");
+        if (nginx) await nginx.stop();
         if (echo) await echo.stop();
         await save().catch(() => []);
         await rm(prefix, { recursive: true, force: true });
       },
       () => {
-        if (child?.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        nginx?.kill();
         rmSync(prefix, { recursive: true, force: true });
       },
     );
@@ -99,14 +85,8 @@ export class NgfLocalTarget implements Target {
       echo = await startEchoServer(listenAddress);
       await Promise.all(["logs", "ssl", "tmp"].map((d) => mkdir(join(prefix, d), { recursive: true })));
       await write(input.manifests);
-      child = spawn(bin, ["-p", prefix, "-c", confPath, "-e", join(prefix, "logs", "error.log")], { stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-      const deadline = Date.now() + 5000;
-      while ((await generationAt(listenAddress, controlPort).catch(() => 0)) !== generation) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start with NGINX Gateway Fabric's rendering: ${stderr.trim()}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      nginx = spawnNginx({ bin, prefix, confPath, errorLog: join(prefix, "logs", "error.log"), controlAddress: listenAddress, controlPort, workers: NGF_WORKER_PROCESSES, what: "NGINX Gateway Fabric's rendering" });
+      await nginx.started(generation);
       for (const g of rendered!.gateways) if (g.invalid) input.log(`  nginx-gateway-fabric: ${g.name}: listener not programmed: ${g.invalid}`);
       const endpointOf = (host: string) => portPairs.get(host) ?? unserved;
       const started: StartedTarget = {
@@ -125,16 +105,7 @@ export class NgfLocalTarget implements Target {
         update: async (changed) => {
           generation++;
           await write(changed);
-          const old = await childPids(child!.pid!);
-          child!.kill("SIGHUP");
-          const until = Date.now() + 10_000;
-          for (;;) {
-            // Both workers of the new generation accept, the old ones no longer (retireOldWorkers).
-            const loaded = old ? await retireOldWorkers(child!.pid!, old, NGF_WORKER_PROCESSES) : true;
-            if (loaded && (await generationAt(listenAddress, controlPort).catch(() => 0)) === generation) return;
-            if (Date.now() > until) throw new Error(`nginx did not load generation ${generation} within 10 s`);
-            await new Promise((r) => setTimeout(r, 20));
-          }
+          await nginx!.reload(generation);
         },
         settleMs: 0,
         collectDiagnostics: save,

@@ -1,11 +1,11 @@
 // Running an emulated controller's nginx on loopback: in the foreground (the target holds the
 // master's PID), started once its control server answers the rendered generation, reloaded with
 // SIGHUP until the old workers are retired and the new generation answers, stopped with SIGQUIT.
-// Shared shape with NGF's local target (nginx-gateway-fabric/local-target.ts), which can use it too.
+// Used by the renderings that run on nginx (NGINX Gateway Fabric, F5 NGINX Ingress).
 import { spawn, type ChildProcess } from "node:child_process";
-import { freePort, httpNumber } from "../../support/net.ts";
-import { stopProcess } from "../../support/stop-process.ts";
-import { childPids, retireOldWorkers } from "../ingress-nginx/nginx-workers.ts";
+import { httpNumber } from "../support/net.ts";
+import { stopProcess } from "../support/stop-process.ts";
+import { childPids, retireOldWorkers } from "./ingress-nginx/nginx-workers.ts";
 
 export interface NginxProcessOptions {
   bin: string;
@@ -64,22 +64,5 @@ export function spawnNginx(options: NginxProcessOptions): NginxProcess {
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     },
-  };
-}
-
-/**
- * Free ports on `address`, each handed out once: freePort reserves nothing, and the kernel can
- * hand out the same port twice in a row.
- */
-export function portTaker(address: string): () => Promise<number> {
-  const taken = new Set<number>();
-  return async () => {
-    for (;;) {
-      const p = await freePort(address);
-      if (!taken.has(p)) {
-        taken.add(p);
-        return p;
-      }
-    }
   };
 }
