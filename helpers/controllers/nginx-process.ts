@@ -3,6 +3,8 @@
 // SIGHUP until the old workers are retired and the new generation answers, stopped with SIGQUIT.
 // Used by the renderings that run on nginx (NGINX Gateway Fabric, F5 NGINX Ingress).
 import { spawn, type ChildProcess } from "node:child_process";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { httpNumber } from "../support/net.ts";
 import { stopProcess } from "../support/stop-process.ts";
 import { childPids, retireOldWorkers } from "./ingress-nginx/nginx-workers.ts";
@@ -65,4 +67,41 @@ export function spawnNginx(options: NginxProcessOptions): NginxProcess {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     },
   };
+}
+
+/**
+ * The report's copy of a rendering run on nginx: nginx.conf, error.log, and what the rendering was
+ * made from (the translation it kept); returns the files written.
+ */
+export async function saveNginxDiagnostics(prefix: string, diagnosticsDir: string, translation?: { name: string; content: string }): Promise<string[]> {
+  await mkdir(diagnosticsDir, { recursive: true });
+  const out: string[] = [];
+  for (const name of ["nginx.conf", "logs/error.log"]) {
+    const to = join(diagnosticsDir, name.replace("logs/", ""));
+    await copyFile(join(prefix, name), to).then(() => out.push(to), () => undefined);
+  }
+  if (translation) {
+    const to = join(diagnosticsDir, translation.name);
+    await writeFile(to, translation.content);
+    out.push(to);
+  }
+  return out;
+}
+
+/** The main context and the http block's first lines: everything under `prefix`, in the foreground. */
+export function nginxPreamble(o: { release: string; generation: number; prefix: string; workers: number; errorLevel: string; workerConnections: number; mainLines?: string[] }): string {
+  return `# ${o.release} rendering (generation ${o.generation})
+# In the foreground: the target holds the master's PID (reloads, stop).
+daemon off;
+${(o.mainLines ?? []).map((l) => `${l}\n`).join("")}worker_processes ${o.workers};
+pid ${o.prefix}/nginx.pid;
+error_log ${o.prefix}/logs/error.log ${o.errorLevel};
+events { worker_connections ${o.workerConnections}; }
+http {
+    access_log ${o.prefix}/logs/access.log;
+    client_body_temp_path ${o.prefix}/tmp/body;
+    proxy_temp_path ${o.prefix}/tmp/proxy;
+    fastcgi_temp_path ${o.prefix}/tmp/fastcgi;
+    uwsgi_temp_path ${o.prefix}/tmp/uwsgi;
+    scgi_temp_path ${o.prefix}/tmp/scgi;`;
 }

@@ -1,5 +1,7 @@
 // `mtls-conformance migration`: the static migration report on the command line.
 //   migration --manifests PATH [--to traefik,gateway-api] [--json | --markdown] [--out DIR] [--gateway-yaml]
+// With --out: migration.json, migration.md, gateway-api/*.yaml (gateway-api, nginx-gateway-fabric in --to),
+// f5-nginx-ingress/objects.yaml (f5-nginx-ingress in --to).
 // Exit codes: 0 nothing lost, 1 a guarantee is lost on a profile asked for, 2 bad arguments.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -28,7 +30,7 @@ export async function migrationCommand(opts: MigrationCliOptions, write: (s: str
   const formats = [opts.json && "--json", opts.markdown && "--markdown", opts.gatewayYaml && "--gateway-yaml"].filter(Boolean);
   if (formats.length > 1) throw new ConfigError(`migration: ${formats.join(" and ")} exclude each other`);
   if (opts.gatewayYaml && !profiles.includes("gateway-api") && !profiles.includes("nginx-gateway-fabric")) throw new ConfigError("migration: --gateway-yaml needs gateway-api (or nginx-gateway-fabric) in --to");
-  const { report, gateway } = await buildMigrationReport(opts.manifests, { profiles, gatewayClass: opts.gatewayClass, namespace: opts.namespace });
+  const { report, gateway, f5 } = await buildMigrationReport(opts.manifests, { profiles, gatewayClass: opts.gatewayClass, namespace: opts.namespace });
   if (opts.observe) await observe(report, profiles, opts);
 
   if (opts.out) {
@@ -46,6 +48,8 @@ export async function migrationCommand(opts: MigrationCliOptions, write: (s: str
     put("migration.json", renderJson(report));
     put("migration.md", renderMarkdown(report));
     for (const f of gateway?.files ?? []) put(f.path, f.yaml);
+    // The objects F5 NGINX Ingress needs instead of the auth-tls annotations, checked against the Policy CRD's schema and the controller's rules.
+    if (f5) put("f5-nginx-ingress/objects.yaml", f5.yaml);
     if (!opts.json && !opts.markdown && !opts.gatewayYaml) {
       write(summaryLines(report).join("\n") + "\n");
       write(`wrote ${written.length} file(s) to ${opts.out}: ${written.map((f) => f.slice(opts.out!.length).replace(/^\//, "")).join(", ")}\n`);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { validateGatewayApiObject } from "./gateway-api.ts";
+import { controllerValidationErrors, crdSchemaErrors } from "../controllers/f5-nginx-ingress/policy-schema.ts";
 import type { MigrationReport } from "./migration-report.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 
@@ -115,6 +116,24 @@ describe("mtls-conformance migration", () => {
         expect(validateGatewayApiObject(doc.toJS()), f).toBeUndefined();
       }
     }
+  });
+
+  it("--to f5-nginx-ingress --out writes the Policies, nginx.org/ca Secrets and annotated Ingresses F5 needs, each Policy valid for the CRD and the controller", async () => {
+    const dir = tempDir("migration-f5-");
+    const r = await cli(["migration", "--manifests", EXAMPLE, "--to", "f5-nginx-ingress", "--out", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^f5-nginx-ingress \(.*\): \d+ same, .* \d+ lost/m);
+    const docs = parseAllDocuments(readFileSync(join(dir, "f5-nginx-ingress", "objects.yaml"), "utf8")).map((d) => d.toJS({ version: "1.1" } as never) as { kind: string; metadata: { name: string; annotations?: Record<string, string> }; type?: string });
+    const policies = docs.filter((d) => d.kind === "Policy");
+    expect(policies.length).toBeGreaterThan(0);
+    for (const p of policies) {
+      expect(crdSchemaErrors(p), p.metadata.name).toEqual([]);
+      expect(controllerValidationErrors(p), p.metadata.name).toEqual([]);
+    }
+    expect(docs.filter((d) => d.kind === "Secret").every((d) => d.type === "nginx.org/ca")).toBe(true);
+    const ingresses = docs.filter((d) => d.kind === "Ingress");
+    for (const i of ingresses) expect(Object.keys(i.metadata.annotations ?? {}).filter((k) => k.startsWith("nginx.ingress.kubernetes.io/auth-tls-")), i.metadata.name).toEqual([]);
+    expect(ingresses.some((i) => i.metadata.annotations?.["nginx.org/policies"])).toBe(true);
   });
 
   it("--gateway-yaml prints the translation", async () => {

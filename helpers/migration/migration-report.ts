@@ -12,6 +12,7 @@ import { DAY, generateKeys, issue } from "../pki/pki.ts";
 import { ConfigError } from "../support/errors.ts";
 import { ingressGuarantees, MIGRATION_PROFILES, PROFILE_INFO, type GuaranteeRow, type IngressGuarantees, type MigrationProfile } from "../profiles/guarantees.ts";
 import { CLASSES, type Citation, type MigrationClass } from "../profiles/profile.ts";
+import { translateToF5 } from "../controllers/f5-nginx-ingress/translate.ts";
 import { translateToGatewayApi, type GatewayTranslation } from "./gateway-api.ts";
 
 export const BASIS_STATEMENT =
@@ -86,6 +87,8 @@ function missingCaSecrets(ingresses: V1Ingress[], secrets: SecretView[]): string
 export interface BuiltMigration {
   report: MigrationReport;
   gateway?: GatewayTranslation;
+  /** F5 NGINX Ingress: the Policies, nginx.org/ca Secrets and annotated Ingresses to apply (YAML). */
+  f5?: { yaml: string; problems: string[] };
 }
 
 export async function buildMigrationReport(path: string, options: MigrationOptions): Promise<BuiltMigration> {
@@ -162,7 +165,8 @@ export async function buildMigrationReport(path: string, options: MigrationOptio
     ingresses: entries,
     ...(gateway ? { gatewayApi: { files: gateway.files.map((f) => f.path), skipped: gateway.skipped } } : {}),
   };
-  return { report, ...(gateway ? { gateway } : {}) };
+  const f5 = options.profiles.includes("f5-nginx-ingress") ? translateToF5({ ingresses: served, secrets: user.secrets, ignoreClass: true }) : undefined;
+  return { report, ...(gateway ? { gateway } : {}), ...(f5 ? { f5: { yaml: f5.yaml, problems: f5.problems } } : {}) };
 }
 
 /** 1 when any guarantee is lost on any profile of the report, else 0. */

@@ -27,6 +27,9 @@ export interface SuccessorAnswer {
   klass?: MigrationClass;
 }
 
+/** An answer: what the successor does (absent: as ingress-nginx), why, from which sources; a class only where comparing misleads. */
+export const answer = (expect: Expectation | undefined, reason: string, sources: Citation[], klass?: MigrationClass): SuccessorAnswer => ({ expect, reason, sources, ...(klass ? { klass } : {}) });
+
 export function derivedClass(s: Scenario, expect: Expectation): MigrationClass {
   const base = s.expect;
   if (isDeepStrictEqual(expect, base)) return "same";

@@ -8,9 +8,9 @@
 // cannot use answers 500 on every request of the Ingress. The class of each row follows from its
 // answer (derive.ts).
 import type { Expectation, Policy, Scenario } from "../catalogue/catalogue.ts";
-import { derivedRows, type SuccessorAnswer } from "./derive.ts";
+import { answer, derivedRows, type SuccessorAnswer } from "./derive.ts";
 import { answered, CLIENT_HEADERS, TLS_REJECTED } from "./expect.ts";
-import type { Citation, MigrationClass, Profile } from "./profile.ts";
+import type { Citation, Profile } from "./profile.ts";
 
 const V = "nginx/kubernetes-ingress@v5.5.4:";
 export const F5_SOURCES = {
@@ -39,7 +39,7 @@ const NO_CERT_400: Expectation = { status: 400, bodyIncludes: "No required SSL c
 const BAD_CERT_400: Expectation = { status: 400, bodyIncludes: "The SSL certificate error", upstream: "not-reached" };
 
 type Answer = SuccessorAnswer;
-const a = (expect: Expectation | undefined, reason: string, sources: Citation[], klass?: MigrationClass): Answer => ({ expect, reason, sources, ...(klass ? { klass } : {}) });
+const a = answer;
 const policyError = (why: string, ...more: Citation[]) => a(E500, `${why}: the Policy cannot be used, so every request of the Ingress gets 500`, [S.error500, ...more]);
 const matchCnLost = a(OK, "no CN match in ingressMTLS: any certificate the CA issued passes", [S.noField]);
 
@@ -77,7 +77,7 @@ const OVERRIDES: Record<string, Answer> = {
   "MTLS-LIFECYCLE-011": a(NO_CERT_400, "the other Ingress's verify-depth -1 invalidates only its own Policy: verify-client on applies here, no certificate gets 400", [S.translation, S.error500]),
 };
 
-function answer(s: Scenario, p: Policy): Answer {
+function answerOf(s: Scenario, p: Policy): Answer {
   const o = OVERRIDES[s.id];
   if (o) return o;
   const e = s.expect;
@@ -93,7 +93,7 @@ export const f5NginxIngressProfile: Profile = {
   rows: [
     {
       versions: ">=5.0.0",
-      scenario: derivedRows(answer),
+      scenario: derivedRows(answerOf),
     },
   ],
 };

@@ -7,9 +7,9 @@
 // nothing; an unusable CA secret means a fake CA that refuses everyone. The class of each row
 // follows from its answer (derive.ts).
 import type { Expectation, Policy, Scenario } from "../catalogue/catalogue.ts";
-import { derivedRows, type SuccessorAnswer } from "./derive.ts";
-import { answered, CLIENT_HEADERS } from "./expect.ts";
-import type { Citation, Profile, ScenarioClass } from "./profile.ts";
+import { answer, derivedRows, type SuccessorAnswer } from "./derive.ts";
+import { CLIENT_HEADERS } from "./expect.ts";
+import type { Citation, Profile } from "./profile.ts";
 
 const V = "jcmoraisjr/haproxy-ingress@v0.15.4:";
 export const HAPROXY_INGRESS_SOURCES = {
@@ -38,7 +38,7 @@ const reachedHi = (extra: Record<string, string> = {}, absent = CLIENT_HEADERS):
 /** The headers it sets for the guide's client (ssl_c_s_dn prints OpenSSL's one-line form, in the certificate's RDN order). */
 const CLIENT_X_SSL = { "x-ssl-client-cn": "authorized-client", "x-ssl-client-dn": "/CN=authorized-client/O=MyOrganization" };
 
-const a = (expect: Expectation | undefined, reason: string, sources: Citation[], klass?: ScenarioClass["class"]): SuccessorAnswer => ({ expect, reason, sources, ...(klass ? { klass } : {}) });
+const a = answer;
 const required = (why: string) => a(REQUIRED, `${why}: the handshake completes, then 496 (ingress-nginx: 400)`, [S.handshake, S.rules, S.responses]);
 const invalid = (why: string) => a(INVALID, `${why}: the handshake completes, then 495 (ingress-nginx: 400)`, [S.handshake, S.rules, S.responses]);
 const fake = (why: string, none: boolean) => a(none ? REQUIRED : INVALID, `${why}: the fake CA stands in, ${none ? "496" : "495"} (ingress-nginx: 403)`, [S.strict, S.rules]);
@@ -95,7 +95,7 @@ const OVERRIDES: Record<string, SuccessorAnswer> = {
   "MTLS-LIFECYCLE-011": a(REQUIRED, "verify-depth is not read, so the negative value blocks nothing: verify-client on applies, no certificate gets 496", [S.noDepthNoCn, S.modes]),
 };
 
-function answer(s: Scenario, p: Policy): SuccessorAnswer {
+function answerOf(s: Scenario, p: Policy): SuccessorAnswer {
   const o = OVERRIDES[s.id];
   if (o) return o;
   const e = s.expect;
@@ -123,7 +123,7 @@ export const haproxyIngressProfile: Profile = {
   rows: [
     {
       versions: ">=0.15.0",
-      scenario: derivedRows(answer),
+      scenario: derivedRows(answerOf),
     },
   ],
 };

@@ -5,7 +5,7 @@
 // port as F5 serves them on 443 and 80, in front of the echo backend. It observes nginx doing what
 // F5 configures; F5's controller is not running (its validation is emulated where it decides).
 import { rmSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
@@ -13,7 +13,7 @@ import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { portTaker } from "../../support/net.ts";
-import { spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import { F5_RELEASE, F5_SSL_PORT, F5_WORKER_PROCESSES, renderF5Config, type F5Rendered } from "./render.ts";
 
 const DESCRIPTION =
@@ -46,20 +46,7 @@ export class F5LocalTarget implements Target {
     let rendered: F5Rendered | undefined;
     let generation = 1;
 
-    const save = async (): Promise<string[]> => {
-      await mkdir(diagnosticsDir, { recursive: true });
-      const out: string[] = [];
-      for (const name of ["nginx.conf", "logs/error.log"]) {
-        const to = join(diagnosticsDir, name.replace("logs/", ""));
-        await copyFile(join(prefix, name), to).then(() => out.push(to), () => undefined);
-      }
-      if (rendered) {
-        const to = join(diagnosticsDir, "f5-objects.yaml");
-        await writeFile(to, rendered.translation);
-        out.push(to);
-      }
-      return out;
-    };
+    const save = (): Promise<string[]> => saveNginxDiagnostics(prefix, diagnosticsDir, rendered ? { name: "f5-objects.yaml", content: rendered.translation } : undefined);
     const cleanup = onCleanup(
       async () => {
         if (nginx) await nginx.stop();
@@ -91,6 +78,7 @@ export class F5LocalTarget implements Target {
       await write(input.manifests);
       nginx = spawnNginx({ bin, prefix, confPath, errorLog, controlAddress: listenAddress, controlPort, workers: F5_WORKER_PROCESSES, what: "F5 NGINX Ingress Controller's rendering" });
       await nginx.started(generation);
+      input.log(`  f5-nginx-ingress: the objects applied instead of the auth-tls annotations (Policies, nginx.org/ca Secrets, annotated Ingresses) go to ${join(diagnosticsDir, "f5-objects.yaml")}`);
       logNotes();
       const endpoint = { https: { address: listenAddress, port: ports.https }, http: { address: listenAddress, port: ports.http } };
       const details: Record<string, unknown> = {

@@ -26,6 +26,7 @@ import { DEFAULT_INGRESS_CLASS } from "../../model/hosts.ts";
 import { secretData } from "../../model/secrets.ts";
 import { controllerValidationErrors, isDns1123Subdomain } from "./policy-schema.ts";
 import { CA_SECRET_TYPE, F5_RELEASE, POLICIES_ANNOTATION, translateToF5, type F5Policy } from "./translate.ts";
+import { nginxPreamble } from "../nginx-process.ts";
 
 export { F5_RELEASE };
 /** worker_processes of the rendering: a reload is done once this many new workers accept. */
@@ -466,22 +467,9 @@ export function renderF5Config(input: F5RenderInput): F5Rendered {
     }
   }
 
-  const config = `# ${F5_RELEASE} rendering for the translated objects (generation ${input.generation})
-# In the foreground: the target holds the master's PID (reloads, stop).
-daemon off;
-# F5's image runs nginx as its non-root user (no user directive: internal/configs/version1/nginx.tmpl:1-2), so the
-# workers can read html/; here they run as the user running nginx for the same reason: a path no location serves is 404.
-${process.getuid?.() === 0 ? "user root;\n" : ""}worker_processes ${F5_WORKER_PROCESSES};
-pid ${input.prefix}/nginx.pid;
-error_log ${input.prefix}/logs/error.log notice;
-events { worker_connections 1024; }
-http {
-    access_log ${input.prefix}/logs/access.log;
-    client_body_temp_path ${input.prefix}/tmp/body;
-    proxy_temp_path ${input.prefix}/tmp/proxy;
-    fastcgi_temp_path ${input.prefix}/tmp/fastcgi;
-    uwsgi_temp_path ${input.prefix}/tmp/uwsgi;
-    scgi_temp_path ${input.prefix}/tmp/scgi;
+  // F5's image runs nginx as its non-root user (no user directive: internal/configs/version1/nginx.tmpl:1-2), so
+  // the workers can read html/; here they run as the user running nginx for the same reason: a path no location serves is 404.
+  const config = `${nginxPreamble({ release: `${F5_RELEASE} for the translated objects`, generation: input.generation, prefix: input.prefix, workers: F5_WORKER_PROCESSES, errorLevel: "notice", workerConnections: 1024, mainLines: process.getuid?.() === 0 ? ["user root;"] : [] })}
     sendfile on;
     keepalive_timeout 75s;
     keepalive_requests 1000;

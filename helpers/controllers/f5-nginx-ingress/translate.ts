@@ -40,6 +40,8 @@ export interface F5TranslateInput {
   ingresses: V1Ingress[];
   secrets: V1Secret[];
   ingressClass?: string;
+  /** Take Ingresses naming no class as the controller's (the migration report reads them so). */
+  ignoreClass?: boolean;
 }
 
 export interface F5Translation {
@@ -103,7 +105,7 @@ const samePolicy = (a: F5Policy, b: F5Policy) => JSON.stringify(a.spec) === JSON
 export function translateToF5(input: F5TranslateInput): F5Translation {
   const views = input.secrets.map(secretView);
   const lookup = (ns: string, name: string) => views.find((s) => s.namespace === ns && s.name === name);
-  const model = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass });
+  const model = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass, ignoreClass: input.ignoreClass });
   const notes: Record<string, string[]> = {};
   const problems: string[] = [];
   const objects: F5Object[] = [];

@@ -4,14 +4,14 @@
 // nginx doing what NGF configures; NGF's controller is not running (its graph validation is
 // emulated where it decides: an invalid CA reference leaves the listener unprogrammed).
 import { rmSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import { portTaker } from "../../support/net.ts";
-import { spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { NGF_RELEASE, NGF_WORKER_PROCESSES, renderNgfConfig, type NgfRendered } from "./render.ts";
 
@@ -49,20 +49,7 @@ export class NgfLocalTarget implements Target {
     };
 
     const confPath = join(prefix, "nginx.conf");
-    const save = async (): Promise<string[]> => {
-      await mkdir(diagnosticsDir, { recursive: true });
-      const out: string[] = [];
-      for (const name of ["nginx.conf", "logs/error.log"]) {
-        const to = join(diagnosticsDir, name.replace("logs/", ""));
-        await copyFile(join(prefix, name), to).then(() => out.push(to), () => undefined);
-      }
-      if (rendered) {
-        const to = join(diagnosticsDir, "gateway-api.yaml");
-        await writeFile(to, rendered.translation);
-        out.push(to);
-      }
-      return out;
-    };
+    const save = (): Promise<string[]> => saveNginxDiagnostics(prefix, diagnosticsDir, rendered ? { name: "gateway-api.yaml", content: rendered.translation } : undefined);
     const cleanup = onCleanup(
       async () => {
         if (nginx) await nginx.stop();

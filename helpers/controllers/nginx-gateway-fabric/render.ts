@@ -19,6 +19,7 @@ import type { V1Ingress, V1Secret, V1Service } from "@kubernetes/client-node";
 import { resolveHosts } from "../../model/hosts.ts";
 import { secretView } from "../../model/secrets.ts";
 import { translateToGatewayApi } from "../../migration/gateway-api.ts";
+import { nginxPreamble } from "../nginx-process.ts";
 
 export const NGF_RELEASE = "nginx/nginx-gateway-fabric@v2.6.7";
 /** worker_processes of the rendering: a reload is done once this many new workers accept. */
@@ -196,20 +197,7 @@ export function renderNgfConfig(input: NgfRenderInput): NgfRendered {
   const served = new Set(gateways.map((g) => g.host));
   for (const h of input.hosts) if (!served.has(h)) servers.push(defaultServers(input.portsFor(h)));
 
-  const config = `# ${NGF_RELEASE} rendering for the translated Gateways (generation ${input.generation})
-# In the foreground: the target holds the master's PID (reloads, stop).
-daemon off;
-worker_processes ${NGF_WORKER_PROCESSES};
-pid ${input.prefix}/nginx.pid;
-error_log ${input.prefix}/logs/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log ${input.prefix}/logs/access.log;
-    client_body_temp_path ${input.prefix}/tmp/body;
-    proxy_temp_path ${input.prefix}/tmp/proxy;
-    fastcgi_temp_path ${input.prefix}/tmp/fastcgi;
-    uwsgi_temp_path ${input.prefix}/tmp/uwsgi;
-    scgi_temp_path ${input.prefix}/tmp/scgi;
+  const config = `${nginxPreamble({ release: `${NGF_RELEASE} for the translated Gateways`, generation: input.generation, prefix: input.prefix, workers: NGF_WORKER_PROCESSES, errorLevel: "warn", workerConnections: 16384 })}
     server_names_hash_bucket_size 128;
     map_hash_bucket_size 128;
 ${maps.join("\n")}
