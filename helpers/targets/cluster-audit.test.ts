@@ -12,6 +12,8 @@ import { runConformance } from "../run/run.ts";
 import { startFakeKubeApi, type StartedFakeApi } from "../testing/fake-kube-api.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
 import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
+import { HaproxyIngressLocalTarget } from "../controllers/haproxy-ingress/local-target.ts";
+import { findHaproxy } from "../support/ensure-tools.ts";
 import type { StartedTarget } from "./target.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 
@@ -51,6 +53,14 @@ async function dataPlane(alter?: (m: Manifests) => void): Promise<StartedTarget>
   const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(secrets), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
   alter?.(manifests);
   const target = await new NginxTarget().start({ manifests, workDir: tempDir("audit-plane-"), reportDir: tempDir("audit-plane-report-"), log: () => undefined });
+  running.push(target);
+  return target;
+}
+
+/** HAProxy Ingress's rendering of what the cluster holds, on HAProxy: a successor deployed there. */
+async function haproxyIngressPlane(): Promise<StartedTarget> {
+  const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(secrets), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
+  const target = await new HaproxyIngressLocalTarget().start({ manifests, workDir: tempDir("audit-hi-plane-"), reportDir: tempDir("audit-hi-plane-report-"), log: () => undefined });
   running.push(target);
   return target;
 }
@@ -140,5 +150,24 @@ describe("cluster --audit against a fake API server in front of the nginx data p
     expect(o.exitCode).toBe(1);
     await expect(audit(api, await dataPlane(), { serverCa: undefined })).rejects.toThrow("--audit needs --server-ca FILE");
     await expect(audit(api, await dataPlane(), { installController: true })).rejects.toThrow("--audit changes nothing in the cluster");
+  });
+
+  it.skipIf(!findHaproxy())("--controller haproxy-ingress: the cluster's HAProxy Ingress held to what its Ingresses declare: 496 is its refusal, the FAILED header and ssl-client-* are lost as its rows say, exit 0", async () => {
+    const api = await startFakeKubeApi({ ingresses, secrets }, dir);
+    running.push(api);
+    // --echo: the backend answers with the headers it got, so what HAProxy Ingress tells it is judged too.
+    const o = await audit(api, await haproxyIngressPlane(), { controller: "haproxy-ingress", echo: true });
+    const failed = o.evidence.scenarios.filter((s) => s.verdict === "fail");
+    expect(failed.map((s) => `${s.id}: ${s.mismatches.join("; ")}`)).toEqual([]);
+    expect(o.exitCode).toBe(0);
+    expect(o.evidence.target.description).toContain("haproxy-ingress controller");
+    const s = (id: string) => o.evidence.scenarios.find((x) => x.id === id)!;
+    expect(s("shop/api#no-client-cert")).toMatchObject({ verdict: "pass", observed: { status: 496 }, migration: { class: "equivalent", guarantee: "client-cert-required" } });
+    expect(s("shop/api#impostor-ca")).toMatchObject({ verdict: "pass", observed: { status: 495 } });
+    // optional_no_ca validates nothing on HAProxy Ingress, and no header says FAILED: lost, as its row says.
+    expect(s("shop/partners#impostor-ca")).toMatchObject({ verdict: "guarantee-lost", migration: { class: "lost" } });
+    // The backend gets X-SSL-Client-* instead of ssl-client-*: lost, as the headers row says.
+    expect(s("shop/api#valid-client")).toMatchObject({ verdict: "guarantee-lost", migration: { guarantee: "headers", class: "lost" } });
+    await expect(audit(api, await haproxyIngressPlane(), { controller: "haproxy-ingress", ingressAddress: undefined })).rejects.toThrow("--audit --controller haproxy-ingress: say where it answers");
   });
 });

@@ -67,6 +67,10 @@ export class ClusterAuditTarget implements Target {
     if (o.installController) throw new ConfigError("--audit changes nothing in the cluster: --install-controller does not go with it");
     if (o.serverCa && !existsSync(o.serverCa)) throw new ConfigError(`--server-ca ${o.serverCa}: no such file`);
     if (!o.serverCa && !o.insecureServer) throw new ConfigError("--audit needs --server-ca FILE (the CA of the hosts' server certificates) or --insecure-server");
+    // Where ingress-nginx and k3s's Traefik run is known; another successor's is the cluster's own choice.
+    if (o.controller && o.controller !== "ingress-nginx" && o.controller !== "traefik" && !o.ingressAddress && !(o.controllerNamespace && o.controllerService)) {
+      throw new ConfigError(`--audit --controller ${o.controller}: say where it answers: --ingress-address HOST:PORT, or --controller-namespace and --controller-service`);
+    }
     if (o.clients) readClients(o.clients);
   }
 
@@ -128,7 +132,7 @@ export class ClusterAuditTarget implements Target {
     input.log(`auditing through ${endpoint.address}:${endpoint.port} as ${(input.hosts ?? []).length} host(s); nothing is created or changed`);
     return {
       kind: "cluster",
-      description: `the ingress-nginx controller of an existing cluster, audited as it is (no object created or changed)`,
+      description: `the ${this.options.controller ?? "ingress-nginx"} controller of an existing cluster, audited as it is (no object created or changed)`,
       versions: { kubernetes, controller: controller.version },
       details: {
         audit: true,
