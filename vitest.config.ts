@@ -7,7 +7,7 @@ import SummaryReporter from "./helpers/testing/summary-reporter.ts";
 
 export default defineConfig({
   test: {
-    include: ["helpers/**/*.test.ts", "fixtures/**/*.test.ts", "suites/**/*.test.ts", "bin/**/*.test.ts"],
+    include: ["helpers/**/*.test.ts", "fixtures/**/*.test.ts", "suites/**/*.test.ts", "bin/**/*.test.ts", "scripts/**/*.test.ts", "action/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // vitest's default is one worker fewer than the cores (one on a 2-core machine), but much of a

@@ -3,11 +3,14 @@
 // check in it is defined here, in one collection, so that suites that may (all but the lifecycle
 // suite, and that one too on a data plane of its own) run beside each other in one worker.
 import { readdirSync } from "node:fs";
+import { extname } from "node:path";
 import { test } from "vitest";
 import { runContext } from "./scenario-runner.ts";
 
-const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".conformance.ts"));
-const loaded = await Promise.all(files.map(async (f) => [f.replace(/\.conformance\.ts$/, ""), (await import(`./${f}`)) as { define: () => Promise<void> }] as const));
+// ".conformance.ts" beside the sources, ".conformance.js" in the built package.
+const SUITE = `.conformance${extname(import.meta.filename)}`;
+const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith(SUITE));
+const loaded = await Promise.all(files.map(async (f) => [f.slice(0, -SUITE.length), (await import(`./${f}`)) as { define: () => Promise<void> }] as const));
 const suites = new Map(loaded);
 const run = await runContext("");
 // The lifecycle suite first: its checks run one after another, the run's longest chain, so its

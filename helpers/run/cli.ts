@@ -14,14 +14,15 @@ import { controlCoverage, selectScenarios } from "../catalogue/catalogue.ts";
 import { runAllCleanups } from "../support/cleanup.ts";
 import { ConfigError } from "../support/errors.ts";
 import { DEFAULT_CONTROLLER_VERSION, parseControllerVersion, resolveControllerManifest } from "../targets/controller-manifest.ts";
-import { ROOT, runConformance, TOOL } from "./run.ts";
+import { runConformance, TOOL } from "./run.ts";
 import { TARGET_NAMES } from "../targets/registry.ts";
 import { CONTROLLER_NAMES, DEFAULT_CONTROLLER_NAME, parseControllerName } from "../targets/controllers.ts";
 import { parseShard } from "./shard.ts";
 
 function defaultReportDir(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return join(ROOT, "reports", stamp);
+  // Where the command runs (a clone's root with `npm run conformance`, a CI job's workspace with npx).
+  return join(process.cwd(), "reports", stamp);
 }
 
 const program = new Command()

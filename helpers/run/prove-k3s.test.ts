@@ -61,9 +61,12 @@ describe("judgeProof", () => {
 });
 
 describe("the nightly workflow", () => {
-  it("proves the k3s path with exactly the maintainer's command, and nothing else runs the catalogue", () => {
+  it("proves the k3s path with exactly the maintainer's command; otherwise the catalogue runs only through the action, on this commit's package", () => {
     const root = join(import.meta.dirname, "..", "..");
-    const workflow = parse(readFileSync(join(root, ".github", "workflows", "nightly.yml"), "utf8")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+    const workflow = parse(readFileSync(join(root, ".github", "workflows", "nightly.yml"), "utf8")) as { jobs: Record<string, { steps: Array<{ run?: string; uses?: string; with?: Record<string, string> }> }> };
+    const actionSteps = Object.values(workflow.jobs).flatMap((j) => j.steps.filter((s) => s.uses === "./"));
+    expect(actionSteps.length).toBeGreaterThan(0);
+    for (const s of actionSteps) expect(s.with?.package).toMatch(/^\.\/reports\/package\/mtls-conformance-[\d.]+\.tgz$/);
     const runs = Object.values(workflow.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
     expect(runs.filter((r) => r.includes("prove:k3s"))).toEqual([expect.stringMatching(/^npm run prove:k3s -- /)]);
     expect(runs.filter((r) => /conformance -- run\b/.test(r))).toEqual([]);

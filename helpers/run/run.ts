@@ -6,7 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
 import { catalogue as defaultCatalogue } from "../../fixtures/catalogue.ts";
@@ -51,8 +51,12 @@ import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteU
 import { GUIDE_COMMAND_RULES } from "../checks/guide-commands.ts";
 import { catalogueSubject, foundSubject, manifestsSubject, type Deployment, type RunSubject, type SubjectGroup } from "./subject.ts";
 
+/** Where bin/, helpers/ and suites/ are: the clone, or dist/ of the installed package. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+/** The package's own package.json: in ROOT in a clone, above dist/ when installed. */
+const PACKAGE = JSON.parse(readFileSync(existsSync(join(ROOT, "package.json")) ? join(ROOT, "package.json") : join(ROOT, "..", "package.json"), "utf8")) as { name: string; version: string };
+/** ".ts" in a clone (Node runs the sources), ".js" in the built package. */
+const SOURCE_EXT = extname(fileURLToPath(import.meta.url));
 export const TOOL = { name: PACKAGE.name, version: PACKAGE.version };
 
 /** Probes in flight at once, per group. */
@@ -846,7 +850,9 @@ async function createSuiteRunner(reporter: ProgressReporter, concurrency: number
     {
       config: false,
       root: ROOT,
-      include: ["suites/run-suites.ts"],
+      include: [`suites/run-suites${SOURCE_EXT}`],
+      // Installed, the package itself is under node_modules, which vitest leaves out by default.
+      exclude: [],
       watch: false,
       run: true,
       reporters: [reporter],
