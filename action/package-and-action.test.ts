@@ -116,6 +116,14 @@ const ACTION_METADATA = {
   },
 };
 
+describe("the GitHub Action's install step", () => {
+  it.skipIf(!existsSync("/usr/sbin/nginx"))("finds the nginx target's tools present and installs nothing", () => {
+    const r = spawnSync("bash", [join(REPO, "action", "install-tools.sh")], { encoding: "utf8", env: { ...ENV, INPUT_TARGET: "nginx", INPUT_CONTROLLER: "ingress-nginx" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("mtls-conformance: the tools for --target nginx are there");
+  });
+});
+
 describe("action.yml", () => {
   const action = parseYaml(readFileSync(join(REPO, "action.yml"), "utf8")) as { inputs: Record<string, unknown>; outputs: Record<string, { value: string }>; runs: { steps: Array<{ run?: string; id?: string }> } };
 
