@@ -3,8 +3,10 @@
 // SIGHUP until the old workers are retired and the new generation answers, stopped with SIGQUIT.
 // Used by the renderings that run on nginx (NGINX Gateway Fabric, F5 NGINX Ingress).
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { onCleanup } from "../support/cleanup.ts";
 import { httpNumber } from "../support/net.ts";
 import { stopProcess } from "../support/stop-process.ts";
 import { childPids, retireOldWorkers } from "./ingress-nginx/nginx-workers.ts";
@@ -104,4 +106,23 @@ http {
     fastcgi_temp_path ${o.prefix}/tmp/fastcgi;
     uwsgi_temp_path ${o.prefix}/tmp/uwsgi;
     scgi_temp_path ${o.prefix}/tmp/scgi;`;
+}
+
+/**
+ * What a local nginx target registers for cleanup: nginx stopped, the echo backend stopped, the
+ * diagnostics saved, the prefix removed; on a hard exit nginx killed and the prefix removed.
+ */
+export function cleanupNginxTarget(state: { nginx(): NginxProcess | undefined; echo(): { stop(): Promise<void> } | undefined }, prefix: string, save: () => Promise<string[]>): () => Promise<void> {
+  return onCleanup(
+    async () => {
+      await state.nginx()?.stop();
+      await state.echo()?.stop();
+      await save().catch(() => []);
+      await rm(prefix, { recursive: true, force: true });
+    },
+    () => {
+      state.nginx()?.kill();
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  );
 }

@@ -4,16 +4,14 @@
 // controller renders them (render.ts), on the system's nginx, every host on one https and one http
 // port as F5 serves them on 443 and 80, in front of the echo backend. It observes nginx doing what
 // F5 configures; F5's controller is not running (its validation is emulated where it decides).
-import { rmSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
-import { onCleanup } from "../../support/cleanup.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { portTaker } from "../../support/net.ts";
-import { saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { cleanupNginxTarget, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import { F5_RELEASE, F5_SSL_PORT, F5_WORKER_PROCESSES, renderF5Config, type F5Rendered } from "./render.ts";
 
 const DESCRIPTION =
@@ -47,18 +45,7 @@ export class F5LocalTarget implements Target {
     let generation = 1;
 
     const save = (): Promise<string[]> => saveNginxDiagnostics(prefix, diagnosticsDir, rendered ? { name: "f5-objects.yaml", content: rendered.translation } : undefined);
-    const cleanup = onCleanup(
-      async () => {
-        if (nginx) await nginx.stop();
-        if (echo) await echo.stop();
-        await save().catch(() => []);
-        await rm(prefix, { recursive: true, force: true });
-      },
-      () => {
-        nginx?.kill();
-        rmSync(prefix, { recursive: true, force: true });
-      },
-    );
+    const cleanup = cleanupNginxTarget({ nginx: () => nginx, echo: () => echo }, prefix, save);
     const write = async (manifests: Manifests): Promise<void> => {
       rendered = renderF5Config({ ingresses: manifests.ingresses, secrets: manifests.secrets, ingressClass: input.ingressClass, prefix, listenAddress, ports, backend: `${echo!.host}:${echo!.port}`, generation, controlPort });
       for (const f of rendered.files) {

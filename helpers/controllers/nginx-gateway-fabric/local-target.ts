@@ -3,15 +3,13 @@
 // system's nginx, each Gateway on ports of its own, in front of the echo backend. It observes
 // nginx doing what NGF configures; NGF's controller is not running (its graph validation is
 // emulated where it decides: an invalid CA reference leaves the listener unprogrammed).
-import { rmSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
-import { onCleanup } from "../../support/cleanup.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import { portTaker } from "../../support/net.ts";
-import { saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { cleanupNginxTarget, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
 import { NGF_RELEASE, NGF_WORKER_PROCESSES, renderNgfConfig, type NgfRendered } from "./render.ts";
 
@@ -50,18 +48,7 @@ export class NgfLocalTarget implements Target {
 
     const confPath = join(prefix, "nginx.conf");
     const save = (): Promise<string[]> => saveNginxDiagnostics(prefix, diagnosticsDir, rendered ? { name: "gateway-api.yaml", content: rendered.translation } : undefined);
-    const cleanup = onCleanup(
-      async () => {
-        if (nginx) await nginx.stop();
-        if (echo) await echo.stop();
-        await save().catch(() => []);
-        await rm(prefix, { recursive: true, force: true });
-      },
-      () => {
-        nginx?.kill();
-        rmSync(prefix, { recursive: true, force: true });
-      },
-    );
+    const cleanup = cleanupNginxTarget({ nginx: () => nginx, echo: () => echo }, prefix, save);
     const write = async (manifests: Manifests): Promise<void> => {
       await ports(manifests);
       rendered = renderNgfConfig({ ingresses: manifests.ingresses, secrets: manifests.secrets, ingressClass: input.ingressClass, prefix, listenAddress, portsFor: (h) => portPairs.get(h)!, unserved, hosts: [...portPairs.keys()], backend: `${echo!.host}:${echo!.port}`, generation, controlPort });
