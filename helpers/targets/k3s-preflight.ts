@@ -60,7 +60,7 @@ export async function k3sPreflight(input: PreflightInput): Promise<{ problems: P
   if (traefik) {
     // No manifest: the chart is k3s's own, and what matters is that it knows the provider's values.
     const why = packagedTraefikProblem(input.k3sImage);
-    if (why) problems.push({ what: `image ${input.k3sImage} for --controller traefik`, why, remedy: `omit --k3s-image (the default is ${TRAEFIK_K3S_IMAGE}) or pass a k3s that packages Traefik v3.7 or newer` });
+    if (why) problems.push({ what: `image ${input.k3sImage} for --controller traefik`, why, remedy: `omit --k3s-image (the default is ${TRAEFIK_K3S_IMAGE}) or pass a k3s known to package Traefik v3.7 or newer` });
   }
   try {
     if (!traefik) manifest = await resolveControllerManifest({ version, file: input.controllerManifest, fetchImpl: input.fetchImpl, log: input.log });

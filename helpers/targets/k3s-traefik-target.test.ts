@@ -175,8 +175,8 @@ describe("the k3s preflight for --controller traefik", () => {
     expect(problems).toEqual([
       {
         what: "image rancher/k3s:v1.35.0-k3s1 for --controller traefik",
-        why: `rancher/k3s:v1.35.0-k3s1 packages Traefik v3.5.1, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0); use ${TRAEFIK_K3S_IMAGE}`,
-        remedy: `omit --k3s-image (the default is ${TRAEFIK_K3S_IMAGE}) or pass a k3s that packages Traefik v3.7 or newer`,
+        why: `rancher/k3s:v1.35.0-k3s1 packages Traefik v3.5.1, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0) and, packaged by k3s without a values schema, would drop it silently; use ${TRAEFIK_K3S_IMAGE}`,
+        remedy: `omit --k3s-image (the default is ${TRAEFIK_K3S_IMAGE}) or pass a k3s known to package Traefik v3.7 or newer`,
       },
     ]);
   });

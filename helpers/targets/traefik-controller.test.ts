@@ -16,6 +16,7 @@ import {
   K3S_PACKAGED_TRAEFIK,
   nginxIngressClass,
   packagedTraefikProblem,
+  providerFlagProblem,
   sameImage,
   TRAEFIK_CONFIG_PATH,
   TRAEFIK_IMAGE,
@@ -124,15 +125,28 @@ describe("the pinned Traefik", () => {
     expect(TRAEFIK_IMAGE).toBe(`docker.io/traefik:${TRAEFIK_VERSION}`);
   });
 
+  it("a Deployment the chart rendered without the provider flag is named, with its arguments; with it, nothing is said", () => {
+    // As chart v41.1.1's _podtemplate.tpl:620-637 renders the provider (and as a chart without the key renders nothing of it).
+    const rendered = ["--entryPoints.web.address=:8000/tcp", "--entryPoints.websecure.address=:8443/tcp", "--providers.kubernetesingressnginx", "--providers.kubernetesingressnginx.ingressclass=nginx", "--providers.kubernetesingressnginx.controllerclass=k8s.io/ingress-nginx"];
+    expect(providerFlagProblem(rendered)).toBeUndefined();
+    const dropped = rendered.filter((a) => !a.startsWith("--providers.kubernetesingressnginx"));
+    expect(providerFlagProblem(dropped)).toMatch(/^the Deployment's Traefik runs without --providers\.kubernetesingressnginx \(its arguments: --entryPoints\.web/);
+    expect(providerFlagProblem(undefined)).toContain("its arguments: none");
+  });
+
   it("runs on a k3s whose packaged chart knows the provider; older ones are named with the reason", () => {
     expect(atLeast(K3S_PACKAGED_TRAEFIK[TRAEFIK_K3S_IMAGE.split(":")[1]!]!, "v3.7.0")).toBe(true);
     expect(packagedTraefikProblem(TRAEFIK_K3S_IMAGE)).toBeUndefined();
     expect(packagedTraefikProblem("rancher/k3s:v1.35.0-k3s1")).toBe(
-      `rancher/k3s:v1.35.0-k3s1 packages Traefik v3.5.1, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0); use ${TRAEFIK_K3S_IMAGE}`,
+      `rancher/k3s:v1.35.0-k3s1 packages Traefik v3.5.1, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0) and, packaged by k3s without a values schema, would drop it silently; use ${TRAEFIK_K3S_IMAGE}`,
     );
     expect(packagedTraefikProblem("rancher/k3s:v1.36.1-k3s1")).toContain("packages Traefik v3.6.13");
-    // Unknown releases are not refused: nothing is known of them.
-    expect(packagedTraefikProblem("rancher/k3s:v1.38.0-k3s1")).toBeUndefined();
+    // A release not known to package a v3.7 chart is refused too: k3s's chart has no values schema,
+    // so a chart without the key would drop it silently.
+    expect(packagedTraefikProblem("rancher/k3s:v1.34.1-k3s1")).toContain("packages Traefik v3.3.6");
+    for (const image of ["rancher/k3s:v1.38.0-k3s1", "rancher/k3s:v1.35.2-k3s1"]) {
+      expect(packagedTraefikProblem(image), image).toMatch(/is not a k3s this project knows to package a Traefik v3\.7 chart .*dropped without an error/);
+    }
   });
 });
 
@@ -231,12 +245,14 @@ describe("waiting for Traefik, against an API server that answers as the real on
   afterAll(() => fake.stop());
   beforeEach(() => fake.reset());
 
-  const deployment = (image: string) =>
+  // The arguments chart v41.1.1 renders for the provider (traefik/templates/_podtemplate.tpl:620-637).
+  const CHART_ARGS = ["--entryPoints.web.address=:8000/tcp", "--entryPoints.websecure.address=:8443/tcp", "--providers.kubernetesingressnginx", "--providers.kubernetesingressnginx.ingressclass=nginx", "--providers.kubernetesingressnginx.controllerclass=k8s.io/ingress-nginx"];
+  const deployment = (image: string, args = CHART_ARGS) =>
     fake.put({
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "traefik", namespace: "kube-system", labels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" } },
-      spec: { template: { spec: { containers: [{ name: "traefik", image }] } } },
+      spec: { template: { spec: { containers: [{ name: "traefik", image, args }] } } },
     } as never);
   const pod = (name: string, image: string, ready: boolean, labels: Record<string, string> = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" }, state?: object) =>
     fake.put({
@@ -272,5 +288,15 @@ describe("waiting for Traefik, against an API server that answers as the real on
     expect(new URLSearchParams(list.query).get("labelSelector")).toBe("app.kubernetes.io/name=traefik");
     expect(sameImage("traefik:v3.7.9", "docker.io/library/traefik:v3.7.9")).toBe(true);
     expect(sameImage("rancher/mirrored-library-traefik:v3.7.9", "docker.io/traefik:v3.7.9")).toBe(false);
+  });
+
+  it("the pinned image rendered by a chart that dropped the provider (k3s's, without a values schema): the wait stops at once and names the missing flag", async () => {
+    deployment(TRAEFIK_IMAGE, CHART_ARGS.filter((a) => !a.startsWith("--providers.kubernetesingressnginx")));
+    pod("traefik-new", TRAEFIK_IMAGE, true);
+    const started = Date.now();
+    const error = (await waitTraefikReady(fake.kube(TRAEFIK_LOCATION), 30_000).catch((e: unknown) => e)) as Error;
+    expect(error).not.toBeInstanceOf(WaitTimeoutError);
+    expect(error.message).toBe(`the Deployment's Traefik runs without --providers.kubernetesingressnginx (its arguments: --entryPoints.web.address=:8000/tcp --entryPoints.websecure.address=:8443/tcp): k3s's chart dropped providers.kubernetesIngressNGINX, which it does not know, without an error; no Ingress of class nginx would be served; use rancher/k3s:v1.37.1-k3s1`);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

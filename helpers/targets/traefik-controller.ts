@@ -13,7 +13,7 @@
 // documented place for this one is traefik-config.yaml there (docs/helm/helm.md, same section).
 import { stringify } from "yaml";
 import type { V1Pod } from "@kubernetes/client-node";
-import { waitFor } from "../support/wait.ts";
+import { StopWaiting, waitFor } from "../support/wait.ts";
 import { normalizeImageRef } from "./image-preload.ts";
 import type { ControllerLocation, Kube } from "./kube.ts";
 
@@ -44,22 +44,28 @@ export const TRAEFIK_IMAGE = `docker.io/traefik:${TRAEFIK_VERSION}`;
 /**
  * The k3s whose packaged chart knows `providers.kubernetesIngressNGINX`. Not the newest k3s of
  * compatibility.ts (v1.35.0-k3s1): that release packages Traefik v3.5.1 (k3s-io/docs
- * docs/release-notes/v1.35.X.md, table; chart traefik-37.1.1+up37.1.0), and chart 37.1.0's
- * values.schema.json has `providers` with additionalProperties false and no such provider, so
- * these values would fail the chart's validation and Traefik would never be installed. The key
- * came with chart v40.0.0 (commit 236d2b0 "kubernetesIngressNginx => kubernetesIngressNGINX";
- * 38.x-39.x spelled it kubernetesIngressNginx), the first chart for Traefik v3.7.0. k3s v1.37.1
- * packages Traefik v3.7.13 (docs/release-notes/v1.37.X.md, released 2026-09-30, helm-controller
- * v0.17.9), so a chart for v3.7.
+ * docs/release-notes/v1.35.X.md, table; chart traefik-37.1.1+up37.1.0), whose chart has no such
+ * provider. k3s packages its charts without values.schema.json (k3s-io/k3s-charts
+ * packages/traefik/generated-changes/exclude/values.schema.json, since 2025-01-29; the packaged
+ * traefik-37.1.1+up37.1.0.tgz and 39.0.701+up39.0.7.tgz hold none), so helm does not refuse an
+ * unknown key: it drops it, and Traefik starts without the provider (every probe then gets 404).
+ * Hence the preflight refuses every k3s not known to package a v3.7 chart, and the wait checks the
+ * Deployment's arguments. The key came with chart v40.0.0 (commit 236d2b0 "kubernetesIngressNginx
+ * => kubernetesIngressNGINX"; 38.x-39.x spelled it kubernetesIngressNginx), the first chart for
+ * Traefik v3.7.0. k3s v1.37.1 packages Traefik v3.7.13 (docs/release-notes/v1.37.X.md, released
+ * 2026-09-30, helm-controller v0.17.9), so a chart for v3.7.
  */
 export const TRAEFIK_K3S_IMAGE = "rancher/k3s:v1.37.1-k3s1";
 
 /**
- * The Traefik release each k3s packages, from k3s-io/docs docs/release-notes/v1.35.X.md,
- * v1.36.X.md and v1.37.X.md (their tables' Traefik column). A k3s packaging one below v3.7.0 has
- * a chart below v40.0.0, without the provider's values key.
+ * The Traefik release each k3s packages, from k3s-io/docs docs/release-notes/v1.33.X.md,
+ * v1.34.X.md, v1.35.X.md, v1.36.X.md and v1.37.X.md (their tables' Traefik column). A k3s packaging
+ * one below v3.7.0 has a chart below v40.0.0, without the provider's values key.
  */
 export const K3S_PACKAGED_TRAEFIK: Readonly<Record<string, string>> = {
+  // The k3s images compatibility.ts picks for ingress-nginx v1.13.x and v1.14.x.
+  "v1.33.1-k3s1": "v3.3.6",
+  "v1.34.1-k3s1": "v3.3.6",
   "v1.35.0-k3s1": "v3.5.1",
   "v1.35.0-k3s3": "v3.6.7",
   "v1.36.0-k3s1": "v3.6.13",
@@ -198,8 +204,20 @@ export function atLeast(version: string, min: string): boolean | undefined {
 export function packagedTraefikProblem(k3sImage: string): string | undefined {
   const tag = k3sImage.slice(k3sImage.lastIndexOf(":") + 1);
   const packaged = K3S_PACKAGED_TRAEFIK[tag];
-  if (!packaged || atLeast(packaged, "v3.7.0")) return undefined;
-  return `${k3sImage} packages Traefik ${packaged}, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0); use ${TRAEFIK_K3S_IMAGE}`;
+  // k3s's packaged chart has no values schema: a chart without the key would drop it silently, so
+  // only a k3s known to package a v3.7 chart is taken.
+  if (!packaged) return `${k3sImage} is not a k3s this project knows to package a Traefik v3.7 chart (known: ${Object.keys(K3S_PACKAGED_TRAEFIK).join(", ")}); k3s's chart has no values schema, so on an older chart providers.kubernetesIngressNGINX would be dropped without an error and Traefik would serve no Ingress; use ${TRAEFIK_K3S_IMAGE}`;
+  if (atLeast(packaged, "v3.7.0")) return undefined;
+  return `${k3sImage} packages Traefik ${packaged}, whose Helm chart has no providers.kubernetesIngressNGINX (it came with chart v40.0.0, for Traefik v3.7.0) and, packaged by k3s without a values schema, would drop it silently; use ${TRAEFIK_K3S_IMAGE}`;
+}
+
+/** The flag the chart renders for the provider (traefik-helm-chart v41.1.1 traefik/templates/_podtemplate.tpl:620-637). */
+export const PROVIDER_FLAG = "--providers.kubernetesingressnginx";
+
+/** Why a Deployment the chart rendered serves no Ingress of ours: its container lacks the provider flag. */
+export function providerFlagProblem(args: string[] | undefined): string | undefined {
+  if ((args ?? []).some((a) => a === PROVIDER_FLAG || a.startsWith(`${PROVIDER_FLAG}=`) || a.startsWith(`${PROVIDER_FLAG}.`))) return undefined;
+  return `the Deployment's Traefik runs without ${PROVIDER_FLAG} (its arguments: ${(args ?? []).join(" ") || "none"}): k3s's chart dropped providers.kubernetesIngressNGINX, which it does not know, without an error; no Ingress of class nginx would be served`;
 }
 
 /** The same image, however it is written (`traefik:v3.7.9` = `docker.io/library/traefik:v3.7.9`). */
@@ -226,14 +244,20 @@ export async function waitTraefikReady(kube: Kube, timeoutMs: number, image = TR
     `Traefik ${TRAEFIK_VERSION} (Deployment ${namespace}/${TRAEFIK_DEPLOYMENT}, image ${image}) to be Ready`,
     async () => {
       let deployed: string | undefined;
+      let args: string[] | undefined;
       try {
         const d = await kube.apps.readNamespacedDeployment({ name: TRAEFIK_DEPLOYMENT, namespace });
-        deployed = traefikContainer(d.spec?.template?.spec?.containers)?.image;
+        const container = traefikContainer(d.spec?.template?.spec?.containers);
+        deployed = container?.image;
+        args = container?.args;
       } catch (error) {
         if ((error as { code?: number }).code !== 404) throw error;
         return { done: false, observation: `no Deployment ${namespace}/${TRAEFIK_DEPLOYMENT} yet; ${await helmInstallState(kube)}` };
       }
       if (!sameImage(deployed, image)) return { done: false, observation: `Deployment ${namespace}/${TRAEFIK_DEPLOYMENT} runs ${deployed ?? "no image"}, not ${image}` };
+      // The pinned image with our values applied, yet no provider: waiting will not change it.
+      const noProvider = providerFlagProblem(args);
+      if (noProvider) throw new StopWaiting(new Error(`${noProvider}; use ${TRAEFIK_K3S_IMAGE}`));
       const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
       const ready = pods.find((p) => isReady(p) && sameImage(traefikContainer(p.spec?.containers)?.image, image));
       if (ready) return { done: true, value: ready };
