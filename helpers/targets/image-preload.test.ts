@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { getContainerRuntimeClient } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { inspectManifest } from "./controller-manifest.ts";
 import { containerEngineAnswers } from "./engine.ts";
 import { K3sTarget } from "./k3s-target.ts";
 import {
+  configDigestOf,
   confirmPreloaded,
   k3sImageStates,
   normalizeImageRef,
@@ -143,12 +144,14 @@ const CRICTL_OUTPUT = `{
   ]
 }`;
 
-const saved = (ref: string, hostImageId: string): PreloadedImage => ({
+/** A saved image; on the classic store the host's image ID is the config digest, on the containerd store it is not. */
+const saved = (ref: string, configDigest: string, hostImageId = configDigest): PreloadedImage => ({
   ref,
   savedAs: preloadTag(ref),
   digest: parseImageRef(ref).digest ?? null,
   digestCheck: parseImageRef(ref).digest ? "verified" : "not-pinned",
   hostImageId,
+  configDigest,
   hostRepoDigests: [],
   archive: "/dev/null",
 });
@@ -184,6 +187,12 @@ describe("what k3s holds (crictl images -o json)", () => {
     ]);
   });
 
+  it("on Docker's containerd image store the host's image ID is the manifest's digest: k3s's config-digest ID is compared with the archive's config, so the import is still confirmed", () => {
+    // As Docker 29's containerd store inspects it: Id = the index/manifest digest; the archive names the config.
+    const c8d = [saved(`registry.k8s.io/ingress-nginx/controller:v9.9.9@${A}`, id("1"), id("e"))];
+    expect(k3sImageStates(parseCrictlImages(CRICTL_OUTPUT), c8d).map((s) => s.state)).toEqual(["imported"]);
+  });
+
   it("the evidence lists only what k3s imported, and says why the others are missing", async () => {
     const logs: string[] = [];
     const calls: string[][] = [];
@@ -191,7 +200,7 @@ describe("what k3s holds (crictl images -o json)", () => {
     const evidence = await confirmPreloaded(container, SAVED, (l) => logs.push(l));
     expect(calls).toEqual([["crictl", "images", "-o", "json"]]);
     expect(evidence).toEqual([
-      { ref: SAVED[0]!.ref, savedAs: "registry.k8s.io/ingress-nginx/controller:v9.9.9", digest: A, digestCheck: "verified", hostImageId: id("1"), k3s: "imported" },
+      { ref: SAVED[0]!.ref, savedAs: "registry.k8s.io/ingress-nginx/controller:v9.9.9", digest: A, digestCheck: "verified", hostImageId: id("1"), configDigest: id("1"), k3s: "imported" },
     ]);
     expect(logs).toHaveLength(3);
     expect(logs.join("\n")).toContain("node:24-alpine was saved but not imported by k3s (k3s has node:24-alpine but not as an import");
@@ -212,6 +221,35 @@ describe("what k3s holds (crictl images -o json)", () => {
       expect(logs[0]).toMatch(/could not ask k3s which images it imported/);
     }
     expect(await confirmPreloaded({ exec: () => Promise.reject(new Error("not called")) }, [], () => undefined)).toEqual([]);
+  });
+});
+
+describe("the config digest a saved archive names, from both Docker image stores", () => {
+  it("classic store (`<hex>.json`) and Docker 25+ OCI layout from either store (`blobs/sha256/<hex>`), read from real tar archives", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "preload-stores-"));
+    try {
+      const hex = "c".repeat(64);
+      const layouts = {
+        // moby v20.10.24 image/tarexport/save.go: <config>.json, <layer>/layer.tar, manifest.json, repositories
+        classic: { files: { [`${hex}.json`]: "{}", "manifest.json": JSON.stringify([{ Config: `${hex}.json`, RepoTags: ["registry.k8s.io/x:v1"], Layers: ["d/layer.tar"] }]), repositories: "{}" } },
+        // Docker 25+ (and the containerd store): an OCI image layout with manifest.json beside index.json
+        oci: { files: { "oci-layout": '{"imageLayoutVersion":"1.0.0"}', "index.json": "{}", [`blobs/sha256/${hex}`]: "{}", "manifest.json": JSON.stringify([{ Config: `blobs/sha256/${hex}`, RepoTags: ["registry.k8s.io/x:v1"], Layers: [`blobs/sha256/${"d".repeat(64)}`] }]) } },
+      };
+      for (const [name, { files }] of Object.entries(layouts)) {
+        const src = join(dir, name);
+        for (const [f, content] of Object.entries(files)) {
+          mkdirSync(dirname(join(src, f)), { recursive: true });
+          writeFileSync(join(src, f), content);
+        }
+        const file = join(dir, `${name}.tar`);
+        execFileSync("tar", ["-cf", file, "-C", src, ...Object.keys(files)]);
+        const [item] = await readArchiveManifest(file);
+        expect(configDigestOf(item!), name).toBe(`sha256:${hex}`);
+      }
+      expect(configDigestOf({ Config: "something-else", RepoTags: null, Layers: [] })).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -322,6 +360,10 @@ describe("preloading from Docker as it runs here", () => {
     expect(image).toMatchObject({ ref: p.ref, savedAs: tag, digest: p.indexDigest, digestCheck: "verified", hostImageId: p.imageId });
     expect(tarManifest(image.archive)[0]!.RepoTags).toEqual([tag]);
     expect(tarList(image.archive)).toContain("repositories");
+    // This engine's store is the classic one: the archive's config digest is the host's image ID
+    // (on the containerd store it is not, and the config digest is what k3s's CRI reports).
+    expect(image.configDigest).toBe(`sha256:${(tarManifest(image.archive)[0] as unknown as { Config: string }).Config.replace(/^blobs\/sha256\//, "").replace(/\.json$/, "")}`);
+    expect(image.configDigest).toBe(p.imageId);
     expect(logs.join("\n")).toContain(`--preload-images: ${missing} is not in the host's Docker; k3s will pull it`);
     expect(logs.join("\n")).toContain(`preloading ${p.ref} as ${tag} (digest ${p.indexDigest} verified`);
 

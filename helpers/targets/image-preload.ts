@@ -136,8 +136,18 @@ export interface PreloadedImage {
   /** The manifest's digest, or null for a reference without one. */
   digest: string | null;
   digestCheck: DigestCheck;
-  /** `sha256:…`: the image's config digest, which is also the image ID k3s's CRI reports. */
+  /**
+   * `sha256:…`: the host engine's image ID. On Docker's classic store it is the config digest;
+   * on the containerd image store (Docker 29's default on new installs) it is the manifest's or
+   * the index's digest (moby v29 daemon/containerd/image.go: the image's target descriptor).
+   */
   hostImageId: string;
+  /**
+   * `sha256:…`: the image's config digest, read from the saved archive's manifest.json (`Config`:
+   * `<hex>.json` from the classic store, `blobs/sha256/<hex>` from Docker 25+ on either store). It is
+   * the image ID k3s's CRI reports (containerd internal/cri/store/image/image.go:163-166), on both stores.
+   */
+  configDigest: string;
   hostRepoDigests: string[];
   /** The tarball written for k3s's agent/images directory. */
   archive: string;
@@ -234,8 +244,10 @@ export async function savePreloadImages(refs: string[], dir: string, options: Sa
 
     const archive = join(dir, options.fileName?.(index, ref) ?? `image-${index}.tar`);
     await pipeline(await docker.getImage(savedAs).get(), createWriteStream(archive));
-    const repoTags = (await readArchiveManifest(archive)).flatMap((m) => m.RepoTags ?? []);
-    if (!repoTags.some((t) => normalizeImageRef(t) === normalizeImageRef(savedAs))) {
+    const items = await readArchiveManifest(archive);
+    const repoTags = items.flatMap((m) => m.RepoTags ?? []);
+    const item = items.find((m) => (m.RepoTags ?? []).some((t) => normalizeImageRef(t) === normalizeImageRef(savedAs)));
+    if (!item) {
       await rm(archive, { force: true });
       const reason = `the saved archive names ${repoTags.length ? repoTags.join(", ") : "no tag"}, not ${savedAs}`;
       log(`--preload-images: not preloading ${ref}: ${reason}; k3s will pull it`);
@@ -245,7 +257,7 @@ export async function savePreloadImages(refs: string[], dir: string, options: Sa
 
     const check = digestCheck === "verified" ? `digest ${digest} verified` : digestCheck === "unverifiable" ? `digest ${digest} NOT verifiable on the host (no RepoDigest)` : "no digest in the reference";
     log(`preloading ${ref} as ${savedAs} (${check}; image ${info.Id})`);
-    result.images.push({ ref, savedAs, digest: digest ?? null, digestCheck, hostImageId: info.Id, hostRepoDigests: info.RepoDigests ?? [], archive });
+    result.images.push({ ref, savedAs, digest: digest ?? null, digestCheck, hostImageId: info.Id, configDigest: configDigestOf(item) ?? info.Id, hostRepoDigests: info.RepoDigests ?? [], archive });
     result.rewrites[ref] = savedAs;
   }
   return result;
@@ -253,6 +265,16 @@ export async function savePreloadImages(refs: string[], dir: string, options: Sa
 
 // ---------------------------------------------------------------------------------------------
 // The archive `docker save` writes
+
+/**
+ * The config digest an archive's manifest.json entry names: `<hex>.json` (the classic store's
+ * `docker save`, moby v20.10.24 image/tarexport/save.go:209-231) or `blobs/sha256/<hex>` (the OCI
+ * layout Docker 25+ writes from either store); undefined for anything else.
+ */
+export function configDigestOf(item: ArchiveManifestItem): string | undefined {
+  const m = /^(?:blobs\/sha256\/([0-9a-f]{64})|([0-9a-f]{64})\.json)$/.exec(item.Config);
+  return m ? `sha256:${m[1] ?? m[2]}` : undefined;
+}
 
 /** One entry of a `docker save` archive's manifest.json (moby image/tarexport manifestItem). */
 export interface ArchiveManifestItem {
@@ -420,8 +442,10 @@ export function parseCrictlImages(output: string): CriImage[] {
  * - `not-pinned`: same tag and ID but not pinned: pulled by the kubelet, or a k3s that does not pin;
  * - `different-image`: the tag names another image ID;
  * - `absent`: k3s has no image under the tag.
- * The ID is comparable because both Docker's classic store and the CRI use the config digest
- * (moby v20.10.24 image/store.go:143-147; containerd internal/cri/store/image/image.go:163-166).
+ * k3s's ID is compared with the config digest the saved archive names, which the CRI uses as the
+ * image ID (containerd internal/cri/store/image/image.go:163-166) whichever store the host's Docker
+ * has; the host's own image ID is that digest only on the classic store (moby v20.10.24
+ * image/store.go:143-147).
  */
 export type K3sImageState = "imported" | "not-pinned" | "different-image" | "absent";
 
@@ -430,7 +454,8 @@ export function k3sImageStates(images: CriImage[], preloaded: PreloadedImage[]):
     const want = normalizeImageRef(image.savedAs);
     const held = images.find((i) => i.repoTags.some((t) => normalizeImageRef(t) === want));
     if (!held) return { image, state: "absent" as const };
-    const state: K3sImageState = held.id !== image.hostImageId ? "different-image" : held.pinned ? "imported" : "not-pinned";
+    // The config digest, not the host's image ID: on the containerd store they differ.
+    const state: K3sImageState = held.id !== image.configDigest ? "different-image" : held.pinned ? "imported" : "not-pinned";
     return { image, state, k3sImageId: held.id };
   });
 }
@@ -442,6 +467,7 @@ export interface PreloadEvidence {
   digest: string | null;
   digestCheck: DigestCheck;
   hostImageId: string;
+  configDigest: string;
   /** `imported` when crictl confirmed it; `unconfirmed` when crictl could not be asked. */
   k3s: "imported" | "unconfirmed";
 }
@@ -457,6 +483,7 @@ const evidence = (image: PreloadedImage, k3s: PreloadEvidence["k3s"]): PreloadEv
   digest: image.digest,
   digestCheck: image.digestCheck,
   hostImageId: image.hostImageId,
+  configDigest: image.configDigest,
   k3s,
 });
 
@@ -494,7 +521,7 @@ export async function confirmPreloaded(
     }
     const why = {
       absent: `k3s has no ${image.savedAs}`,
-      "different-image": `k3s's ${image.savedAs} is ${k3sImageId}, not the saved ${image.hostImageId}`,
+      "different-image": `k3s's ${image.savedAs} is ${k3sImageId}, not the saved ${image.configDigest}`,
       "not-pinned": `k3s has ${image.savedAs} but not as an import (not pinned): it was pulled, or this k3s does not pin imports`,
     }[state];
     log(`--preload-images: ${image.ref} was saved but not imported by k3s (${why}); not listed as preloaded`);
