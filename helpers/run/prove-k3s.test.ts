@@ -1,10 +1,13 @@
 // What a k3s run's evidence must show to prove the path, judged on real evidence: a run of the
 // nginx target (not k3s, so not proof), and the same evidence with the target a k3s run records.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { judgeProof, type ProofEvidence } from "./prove-k3s.ts";
+import { nightlyBudgetMinutes } from "./nightly-budget.ts";
+import { completeImageSet } from "../targets/image-preload.ts";
 import { runConformance } from "./run.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 
@@ -71,5 +74,27 @@ describe("the nightly workflow", () => {
     expect(runs.filter((r) => r.includes("prove:k3s"))).toEqual([expect.stringMatching(/^npm run prove:k3s -- /)]);
     expect(runs.filter((r) => /conformance -- run\b/.test(r))).toEqual([]);
     expect(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts["prove:k3s"]).toBe("node helpers/run/prove-k3s.ts");
+  });
+
+  it("budgets the job's time from the releases asked, and stores the image cache only from a complete set", () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const workflow = parse(readFileSync(join(root, ".github", "workflows", "nightly.yml"), "utf8")) as { jobs: Record<string, { needs?: string; "timeout-minutes"?: string | number; steps: Array<{ id?: string; name?: string; run?: string; if?: string }> }> };
+    const plan = workflow.jobs.plan!;
+    expect(plan.steps.find((s) => s.id === "budget")?.run).toMatch(/^node helpers\/run\/nightly-budget\.ts "\$\{\{ github\.event\.inputs\.controller-versions \|\| 'v1\.15\.1' \}\}" >> "\$GITHUB_OUTPUT"$/);
+    expect(workflow.jobs.conformance).toMatchObject({ needs: "plan", "timeout-minutes": "${{ fromJSON(needs.plan.outputs.minutes) }}" });
+    const steps = workflow.jobs.conformance!.steps;
+    expect(steps.find((s) => s.id === "save")?.run).toContain("node helpers/targets/image-preload.ts save");
+    expect(steps.find((s) => s.name === "Store the image cache")?.if).toContain("steps.save.outcome == 'success'");
+    // The budget: setup plus each release's run, within GitHub's limit.
+    expect(nightlyBudgetMinutes("v1.15.1")).toBe(35);
+    expect(nightlyBudgetMinutes("v1.13.9, v1.14.5,v1.15.1")).toBe(75);
+    expect(nightlyBudgetMinutes("")).toBe(35);
+    expect(nightlyBudgetMinutes(Array.from({ length: 40 }, (_, i) => `v1.${i}.0`).join(","))).toBe(360);
+    const printed = execFileSync(process.execPath, [join(root, "helpers", "run", "nightly-budget.ts"), "v1.13.9,v1.15.1"], { encoding: "utf8" });
+    expect(printed).toBe("minutes=55\n");
+    // The save command's verdict on a set: complete only when nothing is missing or skipped.
+    expect(completeImageSet({ missing: [], skipped: [] })).toBe(true);
+    expect(completeImageSet({ missing: ["rancher/mirrored-pause:3.6"], skipped: [] })).toBe(false);
+    expect(completeImageSet({ missing: [], skipped: [{ ref: "x", reason: "other digest" }] })).toBe(false);
   });
 });

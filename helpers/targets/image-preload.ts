@@ -554,7 +554,17 @@ async function main(argv: string[]): Promise<number> {
     fileName: (_, ref) => `${safe(ref)}.tar`,
   });
   process.stdout.write(`saved ${result.images.length} image(s) to ${dir}; missing ${result.missing.length}; skipped ${result.skipped.length}\n`);
+  // A cache made from part of the set would stand for the whole week: say so, and let CI not store it.
+  if (!completeImageSet(result)) {
+    process.stdout.write(`incomplete: ${[...result.missing, ...result.skipped.map((s) => s.ref)].join(", ")} not saved; do not cache this set\n`);
+    return 1;
+  }
   return 0;
+}
+
+/** Every image asked for was saved: nothing missing on the host, nothing skipped. */
+export function completeImageSet(result: Pick<PreloadResult, "missing" | "skipped">): boolean {
+  return result.missing.length === 0 && result.skipped.length === 0;
 }
 
 if (import.meta.main) {
