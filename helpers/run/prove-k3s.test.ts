@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { judgeProof, type ProofEvidence } from "./prove-k3s.ts";
+import { catalogueSources, judgeProof, readBaselines, renderDisputed, type ProofEvidence } from "./prove-k3s.ts";
 import { nightlyBudgetMinutes } from "./nightly-budget.ts";
 import { completeImageSet } from "../targets/image-preload.ts";
 import { runConformance } from "./run.ts";
@@ -60,6 +60,39 @@ describe("judgeProof", () => {
       "Kubernetes 1.35 is outside the release's supported 1.33, 1.32",
       `${e.scenarios[0]!.id} failed: status: expected 400, observed 200`,
     ]);
+  });
+});
+
+describe("a first run: failures as expectations to confirm or correct", () => {
+  it("without an accepted baseline a failed check is not a gap: it is reported with the model's expectation, its controller sources and the observation", async () => {
+    const e = asK3s(nginxEvidence);
+    e.scenarios = e.scenarios.map((s) => (s.id === "MTLS-GUIDE-001" ? { ...s, verdict: "fail", observed: { status: 200, upstreamReached: true }, mismatches: ["status: expected 400, observed 200"] } : s));
+    const first = judgeProof(e, 3, { firstRun: true, sources: await catalogueSources() });
+    expect(first.proven).toBe(true);
+    expect(first.gaps).toEqual([]);
+    expect(first.facts).toContain("first run: 1 check(s) failed, each reported with the model's expectation and its sources to confirm or correct");
+    const [d] = first.toConfirm;
+    expect(d).toMatchObject({ id: "MTLS-GUIDE-001", expected: { status: 400, upstream: "not-reached" }, observed: { status: 200 }, mismatches: ["status: expected 400, observed 200"] });
+    // The catalogue's basis: the controller source lines the expectation rests on.
+    expect(d!.sources.length).toBeGreaterThan(0);
+    for (const src of d!.sources) expect(src).toMatch(/ingress-nginx/);
+    expect(d!.sources.join("\n")).toMatch(/nginx\.tmpl:\d+/);
+    const md = renderDisputed("v1.15.1", first.toConfirm);
+    expect(md).toContain("## MTLS-GUIDE-001");
+    expect(md).toContain(`- source: ${d!.sources[0]}`);
+    // Once a baseline is accepted, the same run is not proven.
+    const later = judgeProof(e, 3);
+    expect(later.proven).toBe(false);
+    expect(later.gaps).toEqual(["MTLS-GUIDE-001 failed: status: expected 400, observed 200"]);
+  });
+
+  it("the baseline file, when there is one, names releases with the SHA-256 of an accepted evidence.json", () => {
+    const baselines = readBaselines();
+    for (const [version, b] of Object.entries(baselines)) {
+      expect(version).toMatch(/^v\d+\.\d+\.\d+$/);
+      expect(b.evidenceSha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(readBaselines(join(tempDir("no-baseline-"), "k3s-baseline.json"))).toEqual({});
   });
 });
 

@@ -1,4 +1,5 @@
-// npm run prove:k3s [-- --controller-version v1.15.1,v1.14.5] [--report-dir DIR]
+// npm run prove:k3s [-- --controller-version v1.15.1,v1.14.5] [--report-dir DIR] [--first-run]
+// npm run prove:k3s -- --accept DIR/evidence.json       (records a reviewed run as the baseline)
 //
 // The k3s path proven end to end, in one command, on a machine whose Docker can pull (the
 // project's own CI cannot). The nightly workflow runs exactly this. It:
@@ -9,10 +10,18 @@
 //   3. reads each evidence.json and says whether it proves the path: the real controller came up
 //      in k3s, every scenario has a verdict and none failed, the echo backend answered in the
 //      cluster, and the versions, image digests and preloaded images are on record.
+//   4. for each check that failed on the real controller, writes the model's expectation and the
+//      controller source lines it rests on beside what was observed (expectations-to-confirm.md,
+//      .json in the report directory): a failure is either a wrong expectation or a controller
+//      defect, and this is what tells them apart.
+// Until a run of a release has been accepted as its baseline (its evidence.json's SHA-256 in
+// helpers/run/k3s-baseline.json, written by --accept after review), a release is judged as a first
+// run: failing checks are reported to confirm or correct, not failed (--first-run forces that).
 // Exit 0 when every release is proven, 1 when not (with what is missing), 2 on bad arguments.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./run.ts";
 
@@ -28,12 +37,76 @@ export interface ProofEvidence {
     /** --controller traefik: no manifest; the HelmChartConfig k3s was given instead. */
     traefik?: { config?: { sha256?: string } };
   };
-  scenarios: Array<{ id: string; verdict: string; mismatches: string[]; observed?: { upstreamReached?: boolean } }>;
+  scenarios: Array<{ id: string; verdict: string; mismatches: string[]; must?: string; expected?: unknown; basis?: { explanation: string; sources: string[] }; observed?: { upstreamReached?: boolean; status?: number } }>;
   totals: { total: number; fail: number; checked: number };
 }
 
+/** A check the real controller failed: the model's answer and its sources beside the observation. */
+export interface DisputedExpectation {
+  id: string;
+  must?: string;
+  expected: unknown;
+  observed: unknown;
+  mismatches: string[];
+  /** The controller source lines the expectation rests on (repo@tag:file:line). */
+  sources: string[];
+  explanation?: string;
+}
+
+/** The baseline file: per release, the SHA-256 of the evidence.json a person reviewed and accepted. */
+export const BASELINE_FILE = new URL("./k3s-baseline.json", import.meta.url).pathname;
+export type Baselines = Record<string, { evidenceSha256: string; acceptedAt: string; runId?: string }>;
+
+export function readBaselines(file = BASELINE_FILE): Baselines {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Baselines) : {};
+}
+
+/** Every failed check of a run, as the expectation to confirm or correct; `sources` for checks whose evidence names none (the catalogue's). */
+export function disputedExpectations(evidence: ProofEvidence, sources: Record<string, string[]> = {}): DisputedExpectation[] {
+  return evidence.scenarios
+    .filter((s) => s.verdict === "fail")
+    .map((s) => ({ id: s.id, ...(s.must ? { must: s.must } : {}), expected: s.expected, observed: s.observed, mismatches: s.mismatches, sources: s.basis?.sources ?? sources[s.id] ?? [], ...(s.basis?.explanation ? { explanation: s.basis.explanation } : {}) }));
+}
+
+/**
+ * The controller source lines behind each catalogue scenario's expectation: the policy model's
+ * resolution of the scenario's host (its server-level rules) and of its Ingress's annotations,
+ * which read the same controller source the catalogue's expectations were written from.
+ */
+export async function catalogueSources(): Promise<Record<string, string[]>> {
+  const [{ catalogue }, { buildPki }, { buildManifests }, { resolveHosts }, { secretView }, { ingressId }] = await Promise.all([
+    import("../../fixtures/catalogue.ts"),
+    import("../pki/pki.ts"),
+    import("../manifests/manifests.ts"),
+    import("../model/hosts.ts"),
+    import("../model/secrets.ts"),
+    import("../model/annotations.ts"),
+  ]);
+  const pki = await buildPki({ serverHosts: [...new Set(catalogue.policies.map((p) => p.host))] });
+  const manifests = buildManifests({ namespace: "default", policies: catalogue.policies, pki });
+  const views = manifests.secrets.map(secretView);
+  const model = resolveHosts(manifests.ingresses, (ns, name) => views.find((v) => v.namespace === ns && v.name === name), { ingressClass: "nginx" });
+  const out: Record<string, string[]> = {};
+  for (const s of catalogue.scenarios) {
+    const policy = catalogue.policies.find((p) => p.name === s.policy);
+    if (!policy) continue;
+    const host = model.hosts.find((h) => h.host === policy.host);
+    const ingress = model.ingresses.find((i) => i.id === `default/${policy.ingressName}` || ingressId(i.ingress) === `default/${policy.ingressName}`);
+    out[s.id] = [...new Set([...(host?.sources ?? []), ...(ingress?.auth?.sources ?? [])])];
+  }
+  return out;
+}
+
+export function renderDisputed(version: string, disputed: DisputedExpectation[]): string {
+  const lines = [`# ${version}: expectations to confirm or correct`, "", `${disputed.length} check(s) failed on the real controller. For each, the model's expectation, the controller source it rests on, and what the controller did: either the expectation is wrong (correct the model and its source reading) or the controller is (a defect to report).`, ""];
+  for (const d of disputed) {
+    lines.push(`## ${d.id}`, "", ...(d.must ? [d.must, ""] : []), `- expected: \`${JSON.stringify(d.expected)}\``, `- observed: \`${JSON.stringify(d.observed)}\``, ...d.mismatches.map((m) => `- mismatch: ${m}`), ...(d.explanation ? [`- why expected: ${d.explanation}`] : []), ...(d.sources.length ? d.sources.map((src) => `- source: ${src}`) : ["- source: none on record"]), "");
+  }
+  return lines.join("\n");
+}
+
 /** What a k3s run's evidence proves about the path, and what it does not. */
-export function judgeProof(evidence: ProofEvidence, catalogueSize: number): { proven: boolean; facts: string[]; gaps: string[] } {
+export function judgeProof(evidence: ProofEvidence, catalogueSize: number, options: { firstRun?: boolean; sources?: Record<string, string[]> } = {}): { proven: boolean; facts: string[]; gaps: string[]; toConfirm: DisputedExpectation[] } {
   const facts: string[] = [];
   const gaps: string[] = [];
   const t = evidence.target;
@@ -56,19 +129,23 @@ export function judgeProof(evidence: ProofEvidence, catalogueSize: number): { pr
   if (reached) facts.push(`the in-cluster echo backend answered ${reached} probe(s)`);
   else gaps.push("no probe reached the in-cluster echo backend");
   const failed = evidence.scenarios.filter((s) => s.verdict === "fail");
-  for (const s of failed) gaps.push(`${s.id} failed: ${s.mismatches.join("; ")}`);
+  // A first run (no accepted baseline): a failure is an expectation to confirm or correct, not a gap.
+  if (!options.firstRun) for (const s of failed) gaps.push(`${s.id} failed: ${s.mismatches.join("; ")}`);
+  else if (failed.length) facts.push(`first run: ${failed.length} check(s) failed, each reported with the model's expectation and its sources to confirm or correct`);
   facts.push(`${evidence.scenarios.length - failed.length} of ${evidence.scenarios.length} scenario(s) passed or observed their finding`);
-  return { proven: gaps.length === 0, facts, gaps };
+  return { proven: gaps.length === 0, facts, gaps, toConfirm: disputedExpectations(evidence, options.sources) };
 }
 
 async function main(): Promise<number> {
-  let args: { values: { "controller-version"?: string; "report-dir"?: string } };
+  let args: { values: { "controller-version"?: string; "report-dir"?: string; "first-run"?: boolean; accept?: string } };
   try {
-    args = parseArgs({ options: { "controller-version": { type: "string" }, "report-dir": { type: "string" } }, strict: true });
+    args = parseArgs({ options: { "controller-version": { type: "string" }, "report-dir": { type: "string" }, "first-run": { type: "boolean" }, accept: { type: "string" } }, strict: true });
   } catch (error) {
-    process.stderr.write(`prove:k3s: ${(error as Error).message}\nusage: npm run prove:k3s [-- --controller-version v1.15.1[,v1.14.5]] [--report-dir DIR]\n`);
+    process.stderr.write(`prove:k3s: ${(error as Error).message}\nusage: npm run prove:k3s [-- --controller-version v1.15.1[,v1.14.5]] [--report-dir DIR] [--first-run] | -- --accept DIR/evidence.json\n`);
     return 2;
   }
+  if (args.values.accept) return acceptBaseline(args.values.accept);
+  const baselines = readBaselines();
   const { DEFAULT_CONTROLLER_VERSION } = await import("../targets/controller-manifest.ts");
   const versions = (args.values["controller-version"] ?? DEFAULT_CONTROLLER_VERSION).split(",").map((v) => v.trim()).filter(Boolean);
   const reportDir = resolve(args.values["report-dir"] ?? join(ROOT, "reports", "k3s-proof"));
@@ -97,6 +174,7 @@ async function main(): Promise<number> {
 
   // 3. What the evidence proves.
   const { catalogue } = await import("../../fixtures/catalogue.ts");
+  const sources = await catalogueSources();
   let proven = true;
   for (const version of versions) {
     const file = join(reportDir, ...(versions.length > 1 ? [version] : []), "evidence.json");
@@ -105,13 +183,37 @@ async function main(): Promise<number> {
       proven = false;
       continue;
     }
-    const verdict = judgeProof(JSON.parse(readFileSync(file, "utf8")) as ProofEvidence, catalogue.scenarios.length);
-    say(`${version}: ${verdict.proven ? "PROVEN" : "NOT PROVEN"} (${file})`);
+    const firstRun = !!args.values["first-run"] || !baselines[version];
+    const verdict = judgeProof(JSON.parse(readFileSync(file, "utf8")) as ProofEvidence, catalogueSize(catalogue), { firstRun, sources });
+    say(`${version}: ${verdict.proven ? "PROVEN" : "NOT PROVEN"}${firstRun ? ` (first run: ${baselines[version] ? "--first-run" : "no accepted baseline in helpers/run/k3s-baseline.json"})` : ""} (${file})`);
     for (const f of verdict.facts) say(`  ${f}`);
     for (const g of verdict.gaps) say(`  missing: ${g}`);
+    if (verdict.toConfirm.length) {
+      const base = join(dirname(file), "expectations-to-confirm");
+      writeFileSync(`${base}.json`, JSON.stringify(verdict.toConfirm, null, 2) + "\n");
+      writeFileSync(`${base}.md`, renderDisputed(version, verdict.toConfirm));
+      say(`  ${verdict.toConfirm.length} expectation(s) to confirm or correct, each with its sources: ${base}.md`);
+    }
+    if (firstRun && verdict.proven) say(`  after review: npm run prove:k3s -- --accept ${file}  (records it as ${version}'s baseline; later runs then fail on any failed check)`);
     proven &&= verdict.proven;
   }
   return proven ? 0 : 1;
+}
+
+const catalogueSize = (c: { scenarios: unknown[] }) => c.scenarios.length;
+
+/** --accept FILE: the reviewed run becomes its release's baseline (the SHA-256 of its evidence). */
+function acceptBaseline(file: string): number {
+  if (!existsSync(file)) return (process.stderr.write(`prove:k3s: --accept ${file}: no such file\n`), 2);
+  const text = readFileSync(file, "utf8");
+  const evidence = JSON.parse(text) as ProofEvidence & { run?: { id?: string }; target: { versions?: Record<string, string> } };
+  const version = /v\d+\.\d+\.\d+/.exec(evidence.target.versions?.controller ?? "")?.[0];
+  if (evidence.target.kind !== "k3s" || !version) return (process.stderr.write(`prove:k3s: --accept ${file}: not the evidence of a k3s run of an ingress-nginx release\n`), 2);
+  const baselines = readBaselines();
+  baselines[version] = { evidenceSha256: createHash("sha256").update(text).digest("hex"), acceptedAt: new Date().toISOString(), ...(evidence.run?.id ? { runId: evidence.run.id } : {}) };
+  writeFileSync(BASELINE_FILE, JSON.stringify(baselines, null, 2) + "\n");
+  process.stdout.write(`prove:k3s: ${version}'s baseline is now ${file} (sha256 ${baselines[version]!.evidenceSha256}); commit ${BASELINE_FILE}\n`);
+  return 0;
 }
 
 if (import.meta.main) process.exitCode = await main();
