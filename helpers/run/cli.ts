@@ -249,8 +249,9 @@ program
       if (opts.controllerManifest || cmd.getOptionValueSource("controllerVersion") === "cli") {
         throw new ConfigError("--controller-version and --controller-manifest name an ingress-nginx release; --controller traefik runs the pinned Traefik");
       }
-      const { imagesForTraefikRun } = await import("../targets/k3s-target.ts");
-      process.stdout.write(imagesForTraefikRun(opts.k3sImage).join("\n") + "\n");
+      const [{ imagesForTraefikRun }, { TRAEFIK_K3S_IMAGE }] = await Promise.all([import("../targets/k3s-target.ts"), import("../targets/traefik-controller.ts")]);
+      const system = await systemImagesOf(opts.k3sImage ?? TRAEFIK_K3S_IMAGE);
+      process.stdout.write(imagesForTraefikRun(opts.k3sImage, [], system).join("\n") + "\n");
       return;
     }
     const manifest = await resolveControllerManifest({
@@ -260,8 +261,17 @@ program
     });
     const { imagesForRun } = await import("../targets/k3s-target.ts");
     const { k3sImageFor } = await import("../targets/compatibility.ts");
-    process.stdout.write(imagesForRun(opts.k3sImage ?? k3sImageFor(manifest.version, DEFAULT_K3S_IMAGE), manifest).join("\n") + "\n");
+    const k3sImage = opts.k3sImage ?? k3sImageFor(manifest.version, DEFAULT_K3S_IMAGE);
+    process.stdout.write(imagesForRun(k3sImage, manifest, [], await systemImagesOf(k3sImage)).join("\n") + "\n");
   });
+
+/** k3s's own system images of the release, said on stderr where they come from (or why there are none). */
+async function systemImagesOf(k3sImage: string): Promise<string[]> {
+  const { k3sSystemImages } = await import("../targets/k3s-system-images.ts");
+  const system = await k3sSystemImages(k3sImage);
+  process.stderr.write(system.images.length ? `k3s's own system images: ${system.from}\n` : `k3s's own system images not listed (${system.from}): k3s pulls them itself\n`);
+  return system.images;
+}
 
 program
   .command("migration")

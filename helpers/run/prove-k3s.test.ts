@@ -130,4 +130,17 @@ describe("the nightly workflow", () => {
     expect(completeImageSet({ missing: ["rancher/mirrored-pause:3.6"], skipped: [] })).toBe(false);
     expect(completeImageSet({ missing: [], skipped: [{ ref: "x", reason: "other digest" }] })).toBe(false);
   });
+
+  it("logs in to Docker Hub when the repository has a token, and says the pulls are anonymous when not", () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const job = (parse(readFileSync(join(root, ".github", "workflows", "nightly.yml"), "utf8")) as { jobs: Record<string, { env?: Record<string, string>; steps: Array<{ name?: string; if?: string; uses?: string; run?: string; with?: Record<string, string> }> }> }).jobs.conformance!;
+    expect(job.env?.DOCKERHUB_USERNAME).toBe("${{ secrets.DOCKERHUB_USERNAME }}");
+    const login = job.steps.find((s) => s.uses?.startsWith("docker/login-action@"))!;
+    expect(login.if).toBe("env.DOCKERHUB_USERNAME != ''");
+    expect(login.with).toEqual({ username: "${{ secrets.DOCKERHUB_USERNAME }}", password: "${{ secrets.DOCKERHUB_TOKEN }}" });
+    const anonymous = job.steps.find((s) => s.if === "env.DOCKERHUB_USERNAME == ''")!;
+    expect(anonymous.run).toContain("::notice::");
+    // Before anything is pulled.
+    expect(job.steps.indexOf(login)).toBeLessThan(job.steps.findIndex((s) => s.run?.includes("prove:k3s")));
+  });
 });

@@ -4,6 +4,7 @@
 import { K3sContainer, type StartedK3sContainer } from "@testcontainers/k3s";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { k3sReleaseOf, k3sSystemImages } from "./k3s-system-images.ts";
 import { getContainerRuntimeClient, ImageName } from "testcontainers";
 import { k3sImageFor, kubernetesSupport } from "./compatibility.ts";
 import { parseRegistryMirrors, registriesYaml, registryOf } from "./registry-mirrors.ts";
@@ -167,7 +168,11 @@ export class K3sTarget implements Target {
     const mirrors = parseRegistryMirrors(this.options.registryMirrors ?? [], [...clusterImages, ...(this.options.extraPreloadImages ?? [])].map(registryOf));
     let preload: PreloadResult | undefined;
     if (this.options.preloadImages) {
-      const refs = [...clusterImages, ...(this.options.extraPreloadImages ?? [])];
+      // k3s's own system images too: otherwise k3s pulls them inside the cluster, from a registry.
+      const system = await k3sSystemImages(this.image);
+      if (system.images.length) log(`--preload-images: k3s ${k3sReleaseOf(this.image)}'s own ${system.images.length} system image(s) from ${system.from}`);
+      else log(`--preload-images: k3s's own system images are not preloaded (${system.from}); k3s pulls them itself`);
+      const refs = [...clusterImages, ...system.images, ...(this.options.extraPreloadImages ?? [])];
       preload = await saveImages(refs, join(input.workDir, "images"), log);
       // The manifest pins images by digest, and nothing k3s imports from a `docker save` archive
       // carries that digest (image-preload.ts): the containers run the saved tags instead. The
@@ -304,14 +309,14 @@ async function saveImages(refs: string[], dir: string, log: (l: string) => void)
   return savePreloadImages(refs, dir, { docker: client.container.dockerode, log });
 }
 
-/** Every image a k3s run needs, for `mtls-conformance images` and preloading. */
-export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = []): string[] {
-  return [k3sImage, ...ryukImages(), ...manifest.images, ECHO_IMAGE, ...extra];
+/** Every image a k3s run needs, for `mtls-conformance images` and preloading; `system`: k3s's own (k3s-system-images.ts). */
+export function imagesForRun(k3sImage: string, manifest: ControllerManifest, extra: string[] = [], system: string[] = []): string[] {
+  return [...new Set([k3sImage, ...ryukImages(), ...system, ...manifest.images, ECHO_IMAGE, ...extra])];
 }
 
-/** The same for `--controller traefik`: Traefik's image instead of the manifest's (k3s's system images are k3s's). */
-export function imagesForTraefikRun(k3sImage: string = TRAEFIK_K3S_IMAGE, extra: string[] = []): string[] {
-  return [k3sImage, ...ryukImages(), ...traefikClusterImages(ECHO_IMAGE), ...extra];
+/** The same for `--controller traefik`: Traefik's image instead of the manifest's. */
+export function imagesForTraefikRun(k3sImage: string = TRAEFIK_K3S_IMAGE, extra: string[] = [], system: string[] = []): string[] {
+  return [...new Set([k3sImage, ...ryukImages(), ...system, ...traefikClusterImages(ECHO_IMAGE), ...extra])];
 }
 
 /** What the k3s container is made of, before anything is pulled or started. */
