@@ -363,7 +363,11 @@ async function startTarget(
     if (deploy.manifests) ctx.log(`deployed ${deploy.manifests.ingresses.length} Ingress(es) on ${started.kind}${deploy.instance ? ` (its own data plane for the ${deploy.instance} suite, beside the others)` : ""}: ${started.description}`);
     return { started };
   } catch (error) {
-    // The run goes on, so every check is reported as not run and the evidence says why.
+    // A target that finds the run's configuration unusable (a ConfigError: a k3s whose chart drops
+    // the provider's values, a controller the run must not install over) ends the run with exit 2,
+    // as the preflight does; nothing it started is left (the run's close stops it).
+    if (error instanceof ConfigError) throw error;
+    // Otherwise the run goes on, so every check is reported as not run and the evidence says why.
     const deployError = (error as Error).message;
     ctx.log(`deploy failed: ${deployError}`);
     for (const f of (error as { diagnostics?: string[] }).diagnostics ?? []) ctx.artifacts[relative(ctx.reportDir, f)] = relative(ctx.reportDir, f);

@@ -11,6 +11,7 @@ import { isWebhookNotReady, serverBlocksFor } from "./kube.ts";
 import { NginxTarget } from "../controllers/ingress-nginx/nginx-target.ts";
 import type { DeployInput } from "./target.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
+import { runConformance } from "../run/run.ts";
 import { sharedPki } from "../testing/shared-pki.ts";
 
 // Every temp folder this file makes, removed after its last test.
@@ -105,6 +106,14 @@ describe("cluster target against an API server that answers as the real one", ()
     expect(fake.writes).toEqual([]);
     const list = fake.calls.find((c) => c.path === "/apis/apps/v1/deployments")!;
     expect(new URLSearchParams(list.query).get("labelSelector")).toBe("app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx");
+  });
+
+  it("through a run, the refusal ends it with the ConfigError (exit 2), nothing applied and the run's scratch removed", async () => {
+    fake.put(helmDeployment({ appVersion: "1.14.5", chartVersion: "4.14.5" }));
+    const error = await runConformance({ target: "cluster", only: "MTLS-GUIDE-001", reportDir: mkdtempSync(join(base, "run-")), command: "test", log: () => undefined, targetOptions: { kubeconfig, installController: true, controllerManifest: manifestFile(releaseLikeManifest("1.15.1")) } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain("--install-controller: this cluster already runs ingress-nginx");
+    expect(fake.writes).toEqual([]);
   });
 
   it("a Helm release in another namespace is refused too, pointing at --controller-namespace", async () => {

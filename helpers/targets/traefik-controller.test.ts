@@ -8,6 +8,7 @@ import { catalogue } from "../../fixtures/catalogue.ts";
 import { buildManifests } from "../manifests/manifests.ts";
 import { FakeKubeServer } from "../testing/fake-kube-server.ts";
 import { WaitTimeoutError } from "../support/wait.ts";
+import { ConfigError } from "../support/errors.ts";
 import {
   atLeast,
   helmChartConfig,
@@ -296,6 +297,8 @@ describe("waiting for Traefik, against an API server that answers as the real on
     const started = Date.now();
     const error = (await waitTraefikReady(fake.kube(TRAEFIK_LOCATION), 30_000).catch((e: unknown) => e)) as Error;
     expect(error).not.toBeInstanceOf(WaitTimeoutError);
+    // A ConfigError: the run ends with exit 2 and this line (run.ts startTarget).
+    expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(`the Deployment's Traefik runs without --providers.kubernetesingressnginx (its arguments: --entryPoints.web.address=:8000/tcp --entryPoints.websecure.address=:8443/tcp): k3s's chart dropped providers.kubernetesIngressNGINX, which it does not know, without an error; no Ingress of class nginx would be served; use rancher/k3s:v1.37.1-k3s1`);
     expect(Date.now() - started).toBeLessThan(5_000);
   });

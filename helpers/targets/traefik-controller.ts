@@ -13,6 +13,7 @@
 // documented place for this one is traefik-config.yaml there (docs/helm/helm.md, same section).
 import { stringify } from "yaml";
 import type { V1Pod } from "@kubernetes/client-node";
+import { ConfigError } from "../support/errors.ts";
 import { StopWaiting, waitFor } from "../support/wait.ts";
 import { normalizeImageRef } from "./image-preload.ts";
 import type { ControllerLocation, Kube } from "./kube.ts";
@@ -257,7 +258,8 @@ export async function waitTraefikReady(kube: Kube, timeoutMs: number, image = TR
       if (!sameImage(deployed, image)) return { done: false, observation: `Deployment ${namespace}/${TRAEFIK_DEPLOYMENT} runs ${deployed ?? "no image"}, not ${image}` };
       // The pinned image with our values applied, yet no provider: waiting will not change it.
       const noProvider = providerFlagProblem(args);
-      if (noProvider) throw new StopWaiting(new Error(`${noProvider}; use ${TRAEFIK_K3S_IMAGE}`));
+      // A ConfigError: the run ends with exit 2 and this reason (run.ts startTarget).
+      if (noProvider) throw new StopWaiting(new ConfigError(`${noProvider}; use ${TRAEFIK_K3S_IMAGE}`));
       const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
       const ready = pods.find((p) => isReady(p) && sameImage(traefikContainer(p.spec?.containers)?.image, image));
       if (ready) return { done: true, value: ready };
