@@ -291,6 +291,25 @@ program
   });
 
 program
+  .command("inventory")
+  .description("what is in force: the trust anchors, CRLs and server certificates your Ingresses name, and the guide's production checks (expiry, weak keys and signatures, names); read-only, nothing probed")
+  .option("--manifests <path>", "a YAML file or folder of your Ingresses and their Secrets")
+  .option("--namespace <ns>", "namespace for objects that name none", "default")
+  .option("--expiry-warning-days <days>", "a certificate or CRL ending within this many days is a finding that fails", "30")
+  .option("--json", "machine-readable output")
+  .action(async (opts: { manifests?: string; namespace: string; expiryWarningDays: string; json?: boolean }) => {
+    if (!opts.manifests) throw new ConfigError("inventory: --manifests PATH is required (a YAML file or a folder of your Ingresses and Secrets)");
+    const days = Number(opts.expiryWarningDays);
+    if (!Number.isInteger(days) || days < 0) throw new ConfigError(`--expiry-warning-days ${opts.expiryWarningDays}: a whole number of days`);
+    const [{ loadUserManifests }, { secretView }, { buildInventory, renderInventory }] = await Promise.all([import("../manifests/user-manifests.ts"), import("../model/secrets.ts"), import("../inventory/inventory.ts")]);
+    const user = loadUserManifests(opts.manifests, opts.namespace);
+    const inventory = buildInventory({ ingresses: user.ingresses, secrets: user.secrets.map(secretView), expiryWarningDays: days });
+    process.stdout.write(opts.json ? JSON.stringify(inventory, null, 2) + "\n" : renderInventory(inventory));
+    // A certificate or CRL in force that is expired or inside the warning window: an hourly job fails.
+    process.exitCode = inventory.findings.some((f) => f.blocking) ? 1 : 0;
+  });
+
+program
   .command("successors")
   .description("which successor keeps what: per guarantee, the classes the catalogue's checks showed on each successor's data plane here")
   .option("--observe", "run the catalogue on each successor's local data plane now (about a minute) instead of reading the classes the last observed runs kept")

@@ -1,0 +1,83 @@
+// The inventory of what is in force, from objects made with the openssl command line: a client CA
+// that expires in 10 days, a weak one (RSA 1024, SHA-1), a CRL, and a server certificate that
+// leaves out one of its Ingress's hosts. openssl itself is the oracle for every fingerprint.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cli } from "../testing/cli.ts";
+import { OpensslPki } from "../testing/openssl-pki.ts";
+import { tempDirs } from "../testing/temp-dirs.ts";
+import { namesCover, type Inventory } from "./inventory.ts";
+
+const tempDir = tempDirs();
+let dir: string;
+let pki: OpensslPki;
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const fingerprint = (file: string) => execFileSync("openssl", ["x509", "-in", file, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).trim().replace(/^.*=/, "").replaceAll(":", "").toLowerCase();
+const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: join(dir, "pki"), stdio: "pipe" });
+
+beforeAll(() => {
+  dir = tempDir("inventory-");
+  mkdirSync(join(dir, "pki"));
+  mkdirSync(join(dir, "objects"));
+  pki = new OpensslPki(join(dir, "pki")).ca("server-ca", "/CN=Shop Server CA").leaf("server", "/CN=api.shop.test", "server-ca", { eku: "serverAuth", san: ["api.shop.test"] });
+  // The client CA, valid 10 days; a weak one; and a CRL of the server CA (the OpensslPki's own database).
+  ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "client-ca.key", "-out", "client-ca.crt", "-subj", "/O=Shop/CN=Shop Client CA", "-days", "10");
+  ossl("req", "-x509", "-newkey", "rsa:1024", "-sha1", "-nodes", "-keyout", "weak-ca.key", "-out", "weak-ca.crt", "-subj", "/CN=Legacy Partner CA", "-days", "365");
+  const crl = pki.crl("server-ca", "server-ca.crl", 60);
+  const read = (f: string) => execFileSync("cat", [join(dir, "pki", f)], { encoding: "utf8" });
+  const secret = (name: string, data: Record<string, string>) => `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name}, namespace: shop }\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${b64(v)}`).join("\n")}\n`;
+  const ingress = (name: string, secretName: string, hosts: string[]) =>
+    `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: ${name}\n  namespace: shop\n  annotations:\n    nginx.ingress.kubernetes.io/auth-tls-secret: shop/${secretName}\nspec:\n  ingressClassName: nginx\n  tls: [{ hosts: [${hosts.join(", ")}], secretName: shop-tls }]\n  rules:\n${hosts.map((h) => `    - host: ${h}\n      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${name}, port: { number: 80 } } } }] }`).join("\n")}\n`;
+  writeFileSync(join(dir, "objects", "secrets.yaml"), [secret("client-ca", { "ca.crt": read("client-ca.crt"), "ca.crl": execFileSync("cat", [crl], { encoding: "utf8" }) }), secret("weak-ca", { "ca.crt": read("weak-ca.crt") }), secret("shop-tls", { "tls.crt": read("server.crt"), "tls.key": read("server.key") })].join("---\n"));
+  writeFileSync(join(dir, "objects", "ingresses.yaml"), [ingress("api", "client-ca", ["api.shop.test", "admin.shop.test"]), ingress("partners", "weak-ca", ["partners.shop.test"])].join("---\n"));
+});
+
+describe("mtls-conformance inventory", () => {
+  it("lists every trust anchor with openssl's SHA-256 and validity, the CRL, each host's server certificate; names the expiry once and the uncovered host once with the certificate's names; exit 1", async () => {
+    const r = await cli(["inventory", "--manifests", join(dir, "objects"), "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.controls).toEqual(["PCI-DSS-4.0:4.2.1.1", "NIST-800-53:IA-5(2)"]);
+    const client = inv.trustAnchors.find((a) => a.subject.includes("Shop Client CA"))!;
+    expect(client.sha256).toBe(fingerprint(pki.path("client-ca")));
+    expect(client).toMatchObject({ key: "rsa 2048", secrets: ["shop/client-ca"], ingresses: ["shop/api"], hosts: ["api.shop.test", "admin.shop.test"] });
+    expect(new Date(client.notAfter).getTime() - Date.now()).toBeLessThan(11 * 86_400_000);
+    expect(inv.trustAnchors.find((a) => a.subject.includes("Legacy Partner CA"))!.sha256).toBe(fingerprint(pki.path("weak-ca")));
+    expect(inv.crls).toEqual([expect.objectContaining({ secret: "shop/client-ca", entries: 0 })]);
+    expect(inv.serverCertificates.map((s) => [s.host, s.sha256, s.coversHost])).toEqual([
+      ["admin.shop.test", fingerprint(pki.path("server")), false],
+      ["api.shop.test", fingerprint(pki.path("server")), true],
+      ["partners.shop.test", fingerprint(pki.path("server")), false],
+    ]);
+    const by = (rule: string) => inv.findings.filter((f) => f.rule === rule);
+    // The client CA (10 days) and the server certificate (openssl ca -days 30), each named once.
+    const expiring = by("expiring");
+    expect(expiring.map((f) => f.subject.split(" (")[0])).toEqual(["trust anchor O=Shop, CN=Shop Client CA", "the server certificate CN=api.shop.test"]);
+    expect(expiring[0]).toMatchObject({ blocking: true });
+    expect(expiring[0]!.detail).toMatch(/in (9|10) day\(s\)/);
+    expect(expiring[1]!.subject).toContain("of admin.shop.test, api.shop.test, partners.shop.test");
+    const mismatch = by("name-mismatch").find((f) => f.subject.includes("admin.shop.test"))!;
+    expect(mismatch.detail).toBe("its names: api.shop.test");
+    expect(by("name-mismatch").filter((f) => f.subject.includes("admin.shop.test"))).toHaveLength(1);
+    expect(by("weak-key").map((f) => f.detail)).toEqual(["rsa 1024"]);
+    expect(by("weak-signature")[0]!.detail).toMatch(/SHA-1/i);
+  });
+
+  it("with a warning window shorter than every certificate's remaining days, nothing blocks: exit 0; the text form names the same", async () => {
+    const r = await cli(["inventory", "--manifests", join(dir, "objects"), "--expiry-warning-days", "5"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`sha256 ${fingerprint(pki.path("client-ca"))}`);
+    expect(r.stdout).toMatch(/FIND name-mismatch: its names: api\.shop\.test/);
+    expect((await cli(["inventory"])).stderr).toContain("inventory: --manifests PATH is required");
+  });
+
+  it("names cover a host as RFC 6125 says: exact, or a wildcard for one leftmost label", () => {
+    expect(namesCover(["api.shop.test"], "API.shop.test")).toBe(true);
+    expect(namesCover(["*.shop.test"], "api.shop.test")).toBe(true);
+    expect(namesCover(["*.shop.test"], "a.b.shop.test")).toBe(false);
+    expect(namesCover(["*.shop.test"], "shop.test")).toBe(false);
+    expect(namesCover([], "api.shop.test")).toBe(false);
+  });
+});
