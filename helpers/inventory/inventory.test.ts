@@ -81,3 +81,28 @@ describe("mtls-conformance inventory", () => {
     expect(namesCover([], "api.shop.test")).toBe(false);
   });
 });
+
+describe("the inventory in a run's reports", () => {
+  it("--manifests: evidence.json, JUnit and report.html name the user's own trust anchor (not the run's stand-in CA), with openssl's SHA-256", async () => {
+    const { runConformance } = await import("../run/run.ts");
+    const { loadUserManifests } = await import("../manifests/user-manifests.ts");
+    const reportDir = tempDir("inventory-run-");
+    const example = join(import.meta.dirname, "..", "..", "fixtures", "examples", "shop");
+    const outcome = await runConformance({ target: "nginx", manifests: example, reportDir, command: "test", log: () => undefined });
+    expect(outcome.exitCode).toBe(0);
+    // The oracle: openssl's fingerprint of the ca.crt the example's Secret holds.
+    const { secretView } = await import("../model/secrets.ts");
+    const caSecret = loadUserManifests(example).secrets.map(secretView).find((x) => x.data["ca.crt"])!;
+    const caFile = join(tempDir("inventory-ca-"), "ca.crt");
+    writeFileSync(caFile, caSecret.data["ca.crt"]!);
+    const sha = fingerprint(caFile);
+    const inv = outcome.evidence.inventory!;
+    expect(inv.trustAnchors.map((a) => a.sha256)).toEqual([sha]);
+    expect(inv.controls).toContain("PCI-DSS-4.0:4.2.1.1");
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(join(reportDir, "junit.xml"), "utf8")).toContain(`<property name="trust-anchor" value="O=Acme, CN=Acme Client CA; sha256 ${sha};`);
+    const html = readFileSync(join(reportDir, "report.html"), "utf8");
+    expect(html).toContain('<section id="inventory"');
+    expect(html).toContain(sha);
+  });
+});

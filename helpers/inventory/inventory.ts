@@ -86,8 +86,19 @@ function keyOf(cert: X509Certificate): string {
   return String(k.asymmetricKeyType);
 }
 
-/** The facts of one PEM certificate (@peculiar/x509 for the signature algorithm, Node's for the rest). */
+const factsCache = new Map<string, CertificateFacts>();
+
+/** The facts of one PEM certificate (@peculiar/x509 for the signature algorithm, Node's for the rest); one parse per certificate. */
 export function certificateFacts(pem: string): CertificateFacts {
+  const known = factsCache.get(pem);
+  if (known) return known;
+  const facts = parseFacts(pem);
+  if (factsCache.size > 10_000) factsCache.clear();
+  factsCache.set(pem, facts);
+  return facts;
+}
+
+function parseFacts(pem: string): CertificateFacts {
   const cert = new X509Certificate(pem);
   const peculiar = new x509.X509Certificate(pem);
   const sig = peculiar.signatureAlgorithm as { name?: string; hash?: { name?: string } };
@@ -125,6 +136,8 @@ export interface InventoryInput {
   ingresses: V1Ingress[];
   secrets: SecretView[];
   ingressClass?: string;
+  /** Ingresses naming no class taken as the controller's (default: when no ingressClass is given). */
+  ignoreClass?: boolean;
   now?: Date;
   expiryWarningDays?: number;
 }
@@ -133,7 +146,7 @@ export function buildInventory(input: InventoryInput): Inventory {
   const now = input.now ?? new Date();
   const warningDays = input.expiryWarningDays ?? 30;
   const lookup = (ns: string, name: string) => input.secrets.find((s) => s.namespace === ns && s.name === name);
-  const model = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass, ignoreClass: !input.ingressClass });
+  const model = resolveHosts(input.ingresses, lookup, { ingressClass: input.ingressClass, ignoreClass: input.ignoreClass ?? !input.ingressClass });
   const anchors = new Map<string, TrustAnchor>();
   const crls: CrlFacts[] = [];
   const findings: ProductionFinding[] = [];

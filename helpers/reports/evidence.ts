@@ -3,6 +3,7 @@
 import type { Policy, Scenario } from "../catalogue/catalogue.ts";
 import type { Check, CheckMigration } from "../checks/check.ts";
 import { decidedByOf, decision, type Decision } from "../checks/decided-by.ts";
+import type { Inventory } from "../inventory/inventory.ts";
 import type { TargetKind } from "../targets/target.ts";
 import type { Manifests } from "../manifests/manifests.ts";
 import { certificateFacts, type IssuedCert } from "../pki/pki.ts";
@@ -112,6 +113,8 @@ export interface Evidence {
   ingresses: IngressEvidence[];
   scenarios: ScenarioEvidence[];
   certificates: CertificateEvidence[];
+  /** What is in force in the objects under test: trust anchors, CRLs, server certificates, the production checks. */
+  inventory?: Inventory;
   caBundleSha256: string;
   /** SHA-256 of the CRL in ca-secret (ca.crl), null when the run deploys none. */
   crlSha256: string | null;

@@ -9,6 +9,7 @@
 // dependency (xmlbuilder2's createCB would be; adding it is a package.json change), and the
 // structure is four elements deep, so this is a small writer; junit.test.ts validates its output
 // with xmllint against fixtures/junit.xsd, hostile characters included.
+import type { Inventory } from "../inventory/inventory.ts";
 import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -75,13 +76,16 @@ function caseProperties(s: ScenarioEvidence): Property[] {
   return p;
 }
 
-function suiteProperties(ingress: IngressEvidence | undefined): Property[] {
+function suiteProperties(ingress: IngressEvidence | undefined, inventory?: Inventory): Property[] {
   if (!ingress) return [];
   return [
     ["ingress", ingress.id],
     ...ingress.hosts.map((h): Property => ["host", h]),
     ...Object.entries(ingress.declared).map(([k, v]): Property => [`annotation ${k}`, v]),
     ...Object.entries(ingress.effective).map(([h, e]): Property => [`effective ${h}`, e]),
+    // What it trusts and serves (PCI DSS 4.0 4.2.1.1: an inventory of trusted keys and certificates).
+    ...(inventory?.trustAnchors ?? []).filter((a) => a.ingresses.includes(ingress.id)).map((a): Property => ["trust-anchor", `${a.subject}; sha256 ${a.sha256}; valid ${a.notBefore} to ${a.notAfter}`]),
+    ...(inventory?.serverCertificates ?? []).filter((c) => ingress.hosts.includes(c.host)).map((c): Property => [`server-certificate ${c.host}`, `sha256 ${c.sha256}; names ${c.sans.join(" ")}; valid to ${c.notAfter}`]),
   ];
 }
 
@@ -149,7 +153,7 @@ export function* junitChunks(evidence: Evidence, scenarios: ScenarioEvidence[] =
   const stamp = timestamp(evidence.run.startedAt);
   yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${xmlAttr(`mtls-conformance ${evidence.target.kind}`)}" ${countAttrs(count(scenarios))}>\n`;
   for (const [group, list] of groups) {
-    const props = propertiesXml(suiteProperties(ingresses.get(group)), "    ");
+    const props = propertiesXml(suiteProperties(ingresses.get(group), evidence.inventory), "    ");
     yield `  <testsuite name="${xmlAttr(group)}"${stamp ? ` timestamp="${stamp}"` : ""} ${countAttrs(count(list))}>\n${props}`;
     for (const s of list) yield testcaseXml(evidence, group, s);
     yield `  </testsuite>\n`;

@@ -553,6 +553,27 @@ export function renderCertificates(ev: Evidence, now: Date): string {
 <tbody>${rows}</tbody></table></section>`;
 }
 
+/** What is in force in the objects under test: trust anchors, CRLs, server certificates, the production checks. */
+export function renderInventory(ev: Evidence): string {
+  const inv = ev.inventory;
+  if (!inv) return "";
+  const anchors = inv.trustAnchors
+    .map((a) => `<tr class="anchor"><td>${e(a.subject)}<div class="muted">issuer ${e(a.issuer)}; serial <code class="hash">${e(a.serial)}</code>; ${e(a.key)}, ${e(a.signatureAlgorithm)}</div></td><td>${time(a.notBefore)}</td><td>${time(a.notAfter)}</td><td><code class="hash">${e(a.sha256)}</code></td><td>${a.secrets.map((x) => `<code>${e(x)}</code>`).join(" ")}<div class="muted">${e(a.ingresses.join(", "))}: ${e(a.hosts.join(", "))}</div></td></tr>`)
+    .join("\n");
+  const crls = inv.crls.map((c) => `<li><code>${e(c.secret)}</code>: ${e(c.issuer)}, thisUpdate ${time(c.thisUpdate)}${c.nextUpdate ? `, nextUpdate ${time(c.nextUpdate)}` : ""}, ${e(c.entries)} entr${c.entries === 1 ? "y" : "ies"}</li>`).join("\n");
+  const servers = inv.serverCertificates
+    .map((c) => `<tr class="server${c.coversHost ? "" : " mismatch"}"><td>${e(c.host)}</td><td>${e(c.sans.join(", ") || "none")}${c.coversHost ? "" : ` <span class="flag">does not name the host</span>`}</td><td>${time(c.notAfter)}</td><td>${e(c.chainLength)}${c.chainContiguous ? "" : ` <span class="flag">not in order</span>`}</td><td><code class="hash">${e(c.sha256)}</code></td></tr>`)
+    .join("\n");
+  const findings = inv.findings.map((f) => `<li class="${f.blocking ? "fail" : "finding"}"><strong>${e(f.rule)}</strong>: ${e(f.detail)}<div class="muted">${e(f.must)}</div></li>`).join("\n");
+  return `<section id="inventory" class="card"><h2>What is in force <span class="count">${e(inv.trustAnchors.length)} trust anchor(s), ${e(inv.serverCertificates.length)} server certificate(s)</span></h2>
+<p class="hint">The trust anchors, CRLs and server certificates of the objects under test, as of ${time(inv.generatedAt)} (controls ${e(inv.controls.join(", "))}); expiry warning ${e(inv.expiryWarningDays)} days.</p>
+<table class="certs"><thead><tr><th>trust anchor</th><th>not before</th><th>not after</th><th>SHA-256</th><th>in</th></tr></thead><tbody>${anchors}</tbody></table>
+${crls ? `<h3>CRLs</h3><ul>${crls}</ul>` : ""}
+${servers ? `<table class="certs"><thead><tr><th>host</th><th>names</th><th>not after</th><th>chain</th><th>SHA-256</th></tr></thead><tbody>${servers}</tbody></table>` : ""}
+<h3>Production checks</h3>${findings ? `<ul>${findings}</ul>` : "<p>None: nothing expired or near its end, no weak key or signature, every server certificate names its host.</p>"}
+</section>`;
+}
+
 function renderControls(ev: Evidence): string {
   const rows = ev.controls
     .map(
@@ -863,6 +884,7 @@ export function renderReportHtml(evidence: Evidence, options: ReportHtmlOptions 
     renderScenarios(evidence),
     renderBrowserScreenshots(evidence),
     renderCertificates(evidence, now),
+    renderInventory(evidence),
     renderControls(evidence),
     renderClaims(evidence),
     renderPolicies(evidence),

@@ -801,6 +801,7 @@ function assembleEvidence(input: Pick<RunState, "runId" | "startedAt" | "options
     ingresses: ingressEvidence(subject.ingresses, scenarioResults),
     scenarios: scenarioResults,
     certificates: subject.certificates.map(certificateEvidence),
+    ...(subject.inventory ? { inventory: subject.inventory } : {}),
     caBundleSha256: subject.caBundleSha256,
     crlSha256: subject.crlSha256,
     controls: controlEvidence(coverageOf, scenarioResults),

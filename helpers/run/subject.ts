@@ -20,6 +20,7 @@ import { buildManifests, type Manifests } from "../manifests/manifests.ts";
 import type { PreparedObjects, UserObjects } from "../manifests/user-manifests.ts";
 import { resolveHosts, type HostPolicy } from "../model/hosts.ts";
 import { hostFacts, type HostFacts } from "../profiles/guarantees.ts";
+import { buildInventory, type Inventory } from "../inventory/inventory.ts";
 import { secretView, type SecretView } from "../model/secrets.ts";
 import { CredentialFactory, type MintedCredential } from "../pki/credentials.ts";
 import { allCertificates, buildPki, chainPem, importCa, type IssuedCert, type Pki } from "../pki/pki.ts";
@@ -88,6 +89,8 @@ export interface RunSubject {
   acceptAnyEcho?: boolean;
   /** Per host with client auth: what ingress-nginx enforces there (a live successor's expected classes are read off it). */
   hostFacts?: Record<string, HostFacts>;
+  /** What is in force: trust anchors, CRLs, server certificates, the production checks (helpers/inventory). */
+  inventory?: Inventory;
   /** Writes the run's certificates (and, where asked, keys) for the report. */
   writeFiles(dirs: PkiDirs): Promise<string[]>;
   /** The PKI of the catalogue subject (tests reach into it). */
@@ -169,7 +172,10 @@ export async function catalogueSubject(input: {
     certificates: allCertificates(pki),
     trust: { caPem: pki.ca.certPem, serverSha256: pki.server.sha256 },
     hostTrust: {},
-    policies: policyEvidence(policies, buildManifests({ namespace, policies, pki })),
+    ...(() => {
+      const all = buildManifests({ namespace, policies, pki });
+      return { policies: policyEvidence(policies, all), inventory: buildInventory({ ingresses: all.ingresses, secrets: all.secrets.map(secretView), ingressClass: input.ingressClass ?? "nginx" }) };
+    })(),
     ingresses: [],
     caBundleSha256: sha256(pki.ca.certPem + "\n"),
     crlSha256: null,
@@ -274,6 +280,8 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
     crlSha256: crl?.sha256 ?? null,
     noEcho: input.noEcho,
     acceptAnyEcho: input.acceptAnyEcho,
+    // The user's objects as written (their CA, not the run's stand-in), or what the cluster holds.
+    inventory: buildInventory({ ingresses: input.ingresses, secrets: input.declared.length ? input.declared : input.secrets, ingressClass: input.ingressClass, ignoreClass: input.ignoreClass }),
     hostFacts: Object.fromEntries(hosts.flatMap((h) => {
       const facts = h.clientAuth ? hostFacts(h, ingresses, h.clientAuth.governing) : undefined;
       return facts ? [[h.host, facts]] : [];
