@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
-import { freePort, httpNumber } from "../../support/net.ts";
+import { httpNumber, portTaker } from "../../support/net.ts";
 import { stopProcess as stopChild } from "../../support/stop-process.ts";
 import { applyToStore } from "../../model/store.ts";
 import { faultsInErrorLog } from "./nginx-health.ts";
@@ -208,9 +208,11 @@ export class NginxTarget implements Target {
         for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
         await writeFile(confPath, rendered.config);
       };
+      // Two ports never the same (the kernel can hand out one twice in a row: a duplicate listen).
+      const port = portTaker(listenAddress);
       for (let attempt = 1; attempt <= 3 && !child; attempt++) {
-        httpsPort = await freePort(listenAddress);
-        httpPort = await freePort(listenAddress);
+        httpsPort = await port();
+        httpPort = await port();
         if (!input.manifests) throw new Error("the nginx target deploys objects: none were given");
         await writeConfig(input.manifests);
         const errorLog = join(prefix, "logs", "error.log");

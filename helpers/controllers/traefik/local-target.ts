@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-server.ts";
 import { onCleanup } from "../../support/cleanup.ts";
 import { findGo } from "../../support/ensure-tools.ts";
-import { freePort } from "../../support/net.ts";
+import { portTaker } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import type { DeployInput, HarnessFault, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
@@ -84,9 +84,11 @@ export class TraefikLocalTarget implements Target {
       for (const line of rendered.skipped) input.log(`  traefik: ${line}`);
       let httpsPort = 0;
       let httpPort = 0;
+      // Two ports never the same (the kernel can hand out one twice in a row: a duplicate listen).
+      const port = portTaker(listenAddress);
       for (let attempt = 1; attempt <= 3 && !child; attempt++) {
-        httpsPort = await freePort(listenAddress);
-        httpPort = await freePort(listenAddress);
+        httpsPort = await port();
+        httpPort = await port();
         output = "";
         const proc = spawn(built.binary, ["-config", configPath, "-https", `${listenAddress}:${httpsPort}`, "-http", `${listenAddress}:${httpPort}`], { stdio: ["ignore", "pipe", "pipe"] });
         proc.stdout!.on("data", (d: Buffer) => (output += d.toString()));
