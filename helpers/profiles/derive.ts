@@ -44,11 +44,11 @@ export function derivedClass(s: Scenario, expect: Expectation): MigrationClass {
   return "equivalent";
 }
 
-/** A profile row's scenario function from what the successor answers (static checks are the same everywhere). */
+/** A profile row's scenario function from what the successor answers: a scenario's own answer in `overrides`, else the general `answer` (static checks are the same everywhere). */
 export const derivedRows =
-  (answer: (s: Scenario, p: Policy) => SuccessorAnswer) =>
+  (answer: (s: Scenario, p: Policy) => SuccessorAnswer, overrides: Readonly<Record<string, SuccessorAnswer>> = {}) =>
   (s: Scenario, p: Policy): ScenarioClass =>
-    staticRow(s) ?? derivedRow(s, answer(s, p));
+    staticRow(s) ?? derivedRow(s, overrides[s.id] ?? answer(s, p));
 
 /** The row of a scenario from the successor's answer. */
 export function derivedRow(s: Scenario, answer: SuccessorAnswer): ScenarioClass {

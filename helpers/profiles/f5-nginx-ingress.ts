@@ -38,12 +38,11 @@ const E500 = answered(500);
 const NO_CERT_400: Expectation = { status: 400, bodyIncludes: "No required SSL certificate was sent", upstream: "not-reached" };
 const BAD_CERT_400: Expectation = { status: 400, bodyIncludes: "The SSL certificate error", upstream: "not-reached" };
 
-type Answer = SuccessorAnswer;
 const a = answer;
 const policyError = (why: string, ...more: Citation[]) => a(E500, `${why}: the Policy cannot be used, so every request of the Ingress gets 500`, [S.error500, ...more]);
 const matchCnLost = a(OK, "no CN match in ingressMTLS: any certificate the CA issued passes", [S.noField]);
 
-const OVERRIDES: Record<string, Answer> = {
+const OVERRIDES: Record<string, SuccessorAnswer> = {
   "MTLS-ERRPAGE-001": a(NO_CERT_400, "no error page in ingressMTLS: nginx's 400, no redirect", [S.noField, S.stanza]),
   "MTLS-ERRPAGE-002": a(BAD_CERT_400, "no error page in ingressMTLS: nginx's 400, no redirect", [S.noField, S.stanza]),
   "MTLS-MATCHCN-002": matchCnLost,
@@ -77,9 +76,7 @@ const OVERRIDES: Record<string, Answer> = {
   "MTLS-LIFECYCLE-011": a(NO_CERT_400, "the other Ingress's verify-depth -1 invalidates only its own Policy: verify-client on applies here, no certificate gets 400", [S.translation, S.error500]),
 };
 
-function answerOf(s: Scenario, p: Policy): Answer {
-  const o = OVERRIDES[s.id];
-  if (o) return o;
+function answerOf(s: Scenario, p: Policy): SuccessorAnswer {
   const e = s.expect;
   if (e.upstream === "not-reached") return a(undefined, "nginx refuses as for ingress-nginx: the same directives at server level", [S.stanza, S.defaults]);
   if (!p.annotations["auth-tls-secret"]) return a(undefined, "no client authentication declared", [S.noHeaders]);
@@ -93,7 +90,7 @@ export const f5NginxIngressProfile: Profile = {
   rows: [
     {
       versions: ">=5.0.0",
-      scenario: derivedRows(answerOf),
+      scenario: derivedRows(answerOf, OVERRIDES),
     },
   ],
 };

@@ -96,8 +96,6 @@ const OVERRIDES: Record<string, SuccessorAnswer> = {
 };
 
 function answerOf(s: Scenario, p: Policy): SuccessorAnswer {
-  const o = OVERRIDES[s.id];
-  if (o) return o;
   const e = s.expect;
   if (p.tls === false && s.request?.scheme === "http") return a(undefined, "an Ingress without tls: plain HTTP reaches the backend (no redirect, no client certificate on port 80)", [S.redirect]);
   if (e.status === 421) return a(undefined, "421 when SNI and Host disagree", [S.rules]);
@@ -123,7 +121,7 @@ export const haproxyIngressProfile: Profile = {
   rows: [
     {
       versions: ">=0.15.0",
-      scenario: derivedRows(answerOf),
+      scenario: derivedRows(answerOf, OVERRIDES),
     },
   ],
 };
