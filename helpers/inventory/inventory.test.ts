@@ -54,23 +54,42 @@ describe("mtls-conformance inventory", () => {
     const by = (rule: string) => inv.findings.filter((f) => f.rule === rule);
     // The client CA (10 days) and the server certificate (openssl ca -days 30), each named once.
     const expiring = by("expiring");
-    expect(expiring.map((f) => f.subject.split(" (")[0])).toEqual(["trust anchor O=Shop, CN=Shop Client CA", "the server certificate CN=api.shop.test"]);
+    expect(expiring.map((f) => f.subject.split(" (")[0])).toEqual(["The trust anchor O=Shop, CN=Shop Client CA", "The server certificate CN=api.shop.test"]);
     expect(expiring[0]).toMatchObject({ blocking: true });
     expect(expiring[0]!.detail).toMatch(/in (9|10) day\(s\)/);
     expect(expiring[1]!.subject).toContain("of admin.shop.test, api.shop.test, partners.shop.test");
     const mismatch = by("name-mismatch").find((f) => f.subject.includes("admin.shop.test"))!;
     expect(mismatch.detail).toBe("its names: api.shop.test");
     expect(by("name-mismatch").filter((f) => f.subject.includes("admin.shop.test"))).toHaveLength(1);
-    expect(by("weak-key").map((f) => f.detail)).toEqual(["rsa 1024"]);
-    expect(by("weak-signature")[0]!.detail).toMatch(/SHA-1/i);
+    expect(by("weak-key").map((f) => f.detail)).toEqual(["rsa 1024; SHA-1 with RSASSA-PKCS1-v1_5"]);
+    // Each production check is a check of its own, with its MUST and verdict.
+    const check = (id: string) => inv.checks.find((c) => c.id === id)!;
+    expect(check(`inventory/trust-anchor/${client.sha256.slice(0, 16)}#validity`)).toMatchObject({ verdict: "finding", rule: "expiring" });
+    expect(check("inventory/host/admin.shop.test#server-name")).toMatchObject({ verdict: "fail", rule: "name-mismatch", must: "The server certificate of admin.shop.test MUST name admin.shop.test in its subjectAltName." });
+    expect(check("inventory/host/api.shop.test#server-name").verdict).toBe("pass");
+    expect(check("inventory/crl/shop/client-ca#crl-freshness").verdict).toBe("pass");
+    // The server CA is not among the objects: the chain is not judged, and says why.
+    expect(check("inventory/host/api.shop.test#chain")).toMatchObject({ verdict: "skip" });
+    expect(check("inventory/host/api.shop.test#chain").detail).toContain("no trust anchor known");
   });
 
   it("with a warning window shorter than every certificate's remaining days, nothing blocks: exit 0; the text form names the same", async () => {
     const r = await cli(["inventory", "--manifests", join(dir, "objects"), "--expiry-warning-days", "5"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`sha256 ${fingerprint(pki.path("client-ca"))}`);
-    expect(r.stdout).toMatch(/FIND name-mismatch: its names: api\.shop\.test/);
-    expect((await cli(["inventory"])).stderr).toContain("inventory: --manifests PATH is required");
+    expect(r.stdout).toMatch(/FAIL name-mismatch: its names: api\.shop\.test/);
+    expect((await cli(["inventory", "--expiry-warning-days", "soon"])).stderr).toContain("--expiry-warning-days soon: a whole number of days");
+  });
+
+  it("with no input, the catalogue's own objects: its deliberately stale CRL fails (exit 1), its server certificate reaches the catalogue's CA", async () => {
+    const r = await cli(["inventory", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("the catalogue's own objects");
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.trustAnchors.length).toBeGreaterThanOrEqual(2);
+    expect(inv.checks.find((c) => c.id === "inventory/crl/default/ca-crl-expired-secret#crl-freshness")).toMatchObject({ verdict: "fail", rule: "crl-stale", blocking: true });
+    const guide = inv.serverCertificates.find((s) => s.host === "test.localdev.me")!;
+    expect(guide).toMatchObject({ source: "declared", coversHost: true, chainComplete: true });
   });
 
   it("names cover a host as RFC 6125 says: exact, or a wildcard for one leftmost label", () => {

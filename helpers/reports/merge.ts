@@ -4,6 +4,7 @@
 // exactly (every index once, one N, one inputDigest, their units reproducing it). The shards are
 // copied under OUT/shards/<I>-of-<N>/ untouched (their own signatures stay verifiable), the joined
 // evidence is written by writeReports and OUT is signed afresh.
+import { mergeInventories } from "../inventory/inventory.ts";
 import { exitCodeOf, overallVerdict } from "./run-verdict.ts";
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, readdir, readFile } from "node:fs/promises";
@@ -168,10 +169,14 @@ function mergedEvidence(shards: LoadedShard[], out: { reportDir: string; command
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
   const ids = new Set<string>();
+  // A certificate or CRL two shards both have in force is judged in each (the inventory's checks): once here.
+  const inventoryTwice = new Set<ScenarioEvidence>();
   for (const s of scenarios) {
-    if (ids.has(s.id)) refuse(`check ${s.id} is in more than one shard`);
+    if (ids.has(s.id) && s.suite === "inventory") inventoryTwice.add(s);
+    else if (ids.has(s.id)) refuse(`check ${s.id} is in more than one shard`);
     ids.add(s.id);
   }
+  if (inventoryTwice.size) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => !inventoryTwice.has(s)));
   const plans = shards
     .flatMap((s) => s.evidence.ingresses ?? [])
     .map((p, i) => ({ p, i, r: rank(p.id) }))
@@ -239,6 +244,10 @@ function mergedEvidence(shards: LoadedShard[], out: { reportDir: string; command
     ingresses: ingressEvidence(plans, scenarios),
     scenarios,
     certificates: [...certificates.values()],
+    ...(() => {
+      const inventory = mergeInventories(shards.flatMap((s) => (s.evidence.inventory ? [s.evidence.inventory] : [])));
+      return inventory ? { inventory } : {};
+    })(),
     // Each shard made its own PKI: one digest where they agree, a digest of theirs where not.
     caBundleSha256: oneDigest(shards.map((s) => s.evidence.caBundleSha256))!,
     crlSha256: oneDigest(shards.map((s) => s.evidence.crlSha256)),

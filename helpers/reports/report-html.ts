@@ -562,15 +562,22 @@ export function renderInventory(ev: Evidence): string {
     .join("\n");
   const crls = inv.crls.map((c) => `<li><code>${e(c.secret)}</code>: ${e(c.issuer)}, thisUpdate ${time(c.thisUpdate)}${c.nextUpdate ? `, nextUpdate ${time(c.nextUpdate)}` : ""}, ${e(c.entries)} entr${c.entries === 1 ? "y" : "ies"}</li>`).join("\n");
   const servers = inv.serverCertificates
-    .map((c) => `<tr class="server${c.coversHost ? "" : " mismatch"}"><td>${e(c.host)}</td><td>${e(c.sans.join(", ") || "none")}${c.coversHost ? "" : ` <span class="flag">does not name the host</span>`}</td><td>${time(c.notAfter)}</td><td>${e(c.chainLength)}${c.chainContiguous ? "" : ` <span class="flag">not in order</span>`}</td><td><code class="hash">${e(c.sha256)}</code></td></tr>`)
+    .map((c) => `<tr class="server${c.coversHost ? "" : " mismatch"}"><td>${e(c.host)}<div class="muted">${c.source === "presented" ? "presented in a handshake" : `declared in ${e(c.secret ?? "")}`}</div></td><td>${e(c.sans.join(", ") || "none")}${c.coversHost ? "" : ` <span class="flag">does not name the host</span>`}</td><td>${time(c.notAfter)}</td><td>${e(c.chainLength)}${c.chainContiguous ? "" : ` <span class="flag">not in order</span>`}${c.chainComplete === false ? ` <span class="flag">incomplete</span>` : ""}<div class="muted">${e(c.chainDetail)}</div></td><td><code class="hash">${e(c.sha256)}</code>${c.chain.map((l) => `<div class="muted">then ${e(l.subject)} <code class="hash">${e(l.sha256)}</code></div>`).join("")}</td></tr>`)
     .join("\n");
-  const findings = inv.findings.map((f) => `<li class="${f.blocking ? "fail" : "finding"}"><strong>${e(f.rule)}</strong>: ${e(f.detail)}<div class="muted">${e(f.must)}</div></li>`).join("\n");
+  const notRead = [
+    ...(inv.surveyProblems ?? []).map((p) => `<li><strong>${e(p.host)}</strong>: no certificate read (${e(p.error)})</li>`),
+    ...(inv.serverSecretsAbsent ?? []).map((a) => `<li><strong>${e(a.host)}</strong>: its tls: entry names <code>${e(a.secret)}</code>, not among the objects</li>`),
+  ].join("\n");
+  const checks = inv.checks ?? [];
+  const notPassed = checks.filter((c) => c.verdict !== "pass");
+  const rows = notPassed.map((c) => `<li class="${c.verdict === "fail" ? "fail" : c.verdict === "skip" ? "skip" : "finding"}">${badge(c.verdict)} <strong>${e(c.rule ?? c.name)}</strong>: ${e(c.detail)}<div class="muted">${e(c.must)} <code>${e(c.id)}</code></div></li>`).join("\n");
   return `<section id="inventory" class="card"><h2>What is in force <span class="count">${e(inv.trustAnchors.length)} trust anchor(s), ${e(inv.serverCertificates.length)} server certificate(s)</span></h2>
 <p class="hint">The trust anchors, CRLs and server certificates of the objects under test, as of ${time(inv.generatedAt)} (controls ${e(inv.controls.join(", "))}); expiry warning ${e(inv.expiryWarningDays)} days.</p>
 <table class="certs"><thead><tr><th>trust anchor</th><th>not before</th><th>not after</th><th>SHA-256</th><th>in</th></tr></thead><tbody>${anchors}</tbody></table>
 ${crls ? `<h3>CRLs</h3><ul>${crls}</ul>` : ""}
 ${servers ? `<table class="certs"><thead><tr><th>host</th><th>names</th><th>not after</th><th>chain</th><th>SHA-256</th></tr></thead><tbody>${servers}</tbody></table>` : ""}
-<h3>Production checks</h3>${findings ? `<ul>${findings}</ul>` : "<p>None: nothing expired or near its end, no weak key or signature, every server certificate names its host.</p>"}
+${notRead ? `<ul>${notRead}</ul>` : ""}
+<h3>Production checks <span class="count">${e(checks.length - notPassed.length)} of ${e(checks.length)} pass</span></h3>${rows ? `<ul>${rows}</ul>` : "<p>Every one passes: nothing expired or near its end, no weak key or signature, every server certificate names its host and leads to its anchor.</p>"}
 </section>`;
 }
 

@@ -42,6 +42,7 @@ interface RunCliOptions extends EndpointTargetOptions {
   audit?: boolean;
   ingressClass?: string;
   concurrency?: string;
+  expiryWarningDays?: string;
   reportDir?: string;
   only?: string;
   namespace?: string;
@@ -76,6 +77,13 @@ function concurrency(value: string | undefined): number | undefined {
   return n;
 }
 
+function warningDays(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 0) throw new ConfigError(`--expiry-warning-days ${value}: a whole number of days`);
+  return days;
+}
+
 function endpointOptions(o: EndpointTargetOptions): EndpointTargetOptions {
   const { url, ingress, caCert, caKey, clientCert, clientKey, clients, serverCa, insecureServer, echo } = o;
   return { url, ingress, caCert, caKey, clientCert, clientKey, clients, serverCa, insecureServer, echo };
@@ -92,6 +100,7 @@ program
   .option("--only <pattern>", "comma-separated globs over check id, name, suite or Ingress, e.g. 'MTLS-CLIENT-*,guide' or 'prod/*'")
   .option("--namespace <name>", "namespace of the run's objects (k3s/cluster default: mtls-conformance; with --manifests the namespace of objects that name none; with --audit the only namespace audited)")
   .option("--concurrency <n>", "probes in flight at once", String(24))
+  .option("--expiry-warning-days <days>", "the inventory's production checks: a certificate or CRL in force ending within this many days is a finding", "30")
   .option("--controller-version <versions>", "ingress-nginx release(s), e.g. v1.15.1 or v1.13.9,v1.15.1 (one report per version)")
   .option("--controller-manifest <file>", "a local copy of the release manifest instead of the download (air-gapped)")
   .option("--k3s-image <image>", "k3s image for --target k3s (default: a k3s of the newest Kubernetes the controller release supports)")
@@ -145,6 +154,7 @@ program
         controller: parseControllerName(opts.controller),
         ingressClass: opts.ingressClass,
         concurrency: concurrency(opts.concurrency),
+        expiryWarningDays: warningDays(opts.expiryWarningDays),
         isolate: opts.isolate,
         keysDir: opts.keysDir,
         signingKey: opts.signingKey,
@@ -292,21 +302,47 @@ program
 
 program
   .command("inventory")
-  .description("what is in force: the trust anchors, CRLs and server certificates your Ingresses name, and the guide's production checks (expiry, weak keys and signatures, names); read-only, nothing probed")
-  .option("--manifests <path>", "a YAML file or folder of your Ingresses and their Secrets")
-  .option("--namespace <ns>", "namespace for objects that name none", "default")
+  .description("what is in force: the trust anchors, CRLs and server certificates (as presented, on a live deployment) and the guide's production checks (expiry, weak keys and signatures, names, chains); read-only, no client credential; exit 1 when a certificate or CRL in force is expired or inside the warning window")
+  .option("--manifests <path>", "a YAML file or folder of your Ingresses and their Secrets (default input: the catalogue's own objects)")
+  .addOption(new Option("--target <kind>", "a live input instead: endpoint (--url, --ingress, --ca-cert) or cluster --audit").choices(["endpoint", "cluster"]))
+  .option("--audit", "--target cluster: read what is deployed (the only way inventory reads a cluster)")
+  .option("--namespace <ns>", "namespace for objects that name none (--manifests); the only namespace read (--audit)")
+  .option("--ingress-class <name>", "the IngressClass the controller serves (default: every Ingress of a --manifests input; nginx for a live one)")
   .option("--expiry-warning-days <days>", "a certificate or CRL ending within this many days is a finding that fails", "30")
   .option("--json", "machine-readable output")
-  .action(async (opts: { manifests?: string; namespace: string; expiryWarningDays: string; json?: boolean }) => {
-    if (!opts.manifests) throw new ConfigError("inventory: --manifests PATH is required (a YAML file or a folder of your Ingresses and Secrets)");
-    const days = Number(opts.expiryWarningDays);
-    if (!Number.isInteger(days) || days < 0) throw new ConfigError(`--expiry-warning-days ${opts.expiryWarningDays}: a whole number of days`);
-    const [{ loadUserManifests }, { secretView }, { buildInventory, renderInventory }] = await Promise.all([import("../manifests/user-manifests.ts"), import("../model/secrets.ts"), import("../inventory/inventory.ts")]);
-    const user = loadUserManifests(opts.manifests, opts.namespace);
-    const inventory = buildInventory({ ingresses: user.ingresses, secrets: user.secrets.map(secretView), expiryWarningDays: days });
-    process.stdout.write(opts.json ? JSON.stringify(inventory, null, 2) + "\n" : renderInventory(inventory));
-    // A certificate or CRL in force that is expired or inside the warning window: an hourly job fails.
-    process.exitCode = inventory.findings.some((f) => f.blocking) ? 1 : 0;
+  .option("--url <url>", "--target endpoint: the live deployment's HTTPS address")
+  .option("--ingress <file>", "--target endpoint: the Ingress(es) deployed there")
+  .option("--ca-cert <file>", "--target endpoint: the CA the deployment trusts for client certificates")
+  .option("--server-ca <file>", "endpoint or --audit: the CA of the server certificates (their chains are judged against it)")
+  .option("--insecure-server", "endpoint or --audit: no server CA (chains are judged against the roots Node trusts, or not at all)")
+  .option("--kubeconfig <file>", "--audit: kubeconfig of the cluster")
+  .option("--context <name>", "--audit: kubeconfig context")
+  .option("--ingress-address <host:port>", "--audit: where the controller's HTTPS listener is reached")
+  .option("--controller-namespace <name>", "--audit: the namespace the controller runs in")
+  .option("--controller-service <name>", "--audit: the controller's Service")
+  .action(async (opts: { manifests?: string; target?: "endpoint" | "cluster"; audit?: boolean; namespace?: string; ingressClass?: string; expiryWarningDays: string; json?: boolean } & EndpointTargetOptions & { kubeconfig?: string; context?: string; ingressAddress?: string; controllerNamespace?: string; controllerService?: string }) => {
+    const days = warningDays(opts.expiryWarningDays)!;
+    if (opts.audit && opts.target !== "cluster") throw new ConfigError("--audit applies to --target cluster");
+    const { inventoryCommand } = await import("../inventory/inventory-command.ts");
+    process.exitCode = await inventoryCommand({
+      target: opts.target,
+      manifests: opts.manifests,
+      namespace: opts.target ? undefined : opts.namespace,
+      ingressClass: opts.ingressClass ?? (opts.target ? "nginx" : undefined),
+      expiryWarningDays: days,
+      json: opts.json,
+      log: (l) => process.stderr.write(`${l}\n`),
+      targetOptions: {
+        ...endpointOptions(opts),
+        audit: opts.audit,
+        auditNamespace: opts.audit ? opts.namespace : undefined,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        ingressAddress: opts.ingressAddress,
+        controllerNamespace: opts.controllerNamespace,
+        controllerService: opts.controllerService,
+      },
+    });
   });
 
 program

@@ -47,6 +47,8 @@ import { classify as classifyGuarantee, MIGRATION_PROFILES, type HostFacts, type
 import { GUARANTEES } from "../profiles/profile.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
 import { policiesOf, type SubjectOrigin } from "./subject.ts";
+import { judgeInventory } from "./inventory-step.ts";
+import { buildInventory } from "../inventory/inventory.ts";
 import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteUnits, userUnits, type ShardRecord, type ShardSettings, type ShardSpec } from "./shard.ts";
 import { GUIDE_COMMAND_RULES } from "../checks/guide-commands.ts";
 import { catalogueSubject, foundSubject, manifestsSubject, type Deployment, type RunSubject, type SubjectGroup } from "./subject.ts";
@@ -66,6 +68,8 @@ export interface RunOptions {
   target: string;
   reportDir: string;
   only?: string;
+  /** A certificate or CRL in force ending within this many days is a finding (default 30). */
+  expiryWarningDays?: number;
   /** The command line, as recorded in the evidence. */
   command: string;
   namespace?: string;
@@ -345,7 +349,7 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
       },
     };
   }
-  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass, successor: plan.successor, ownDeployment: plan.ownDeployment });
+  const subject = await catalogueSubject({ catalogue: plan.catalogue, scenarios: plan.scenarios!, namespace, isolate: !!options.isolate, alterManifests: options.alterManifests, ingressClass: options.ingressClass, successor: plan.successor, ownDeployment: plan.ownDeployment, expiryWarningDays: options.expiryWarningDays });
   return { finish: async () => subject };
 }
 
@@ -605,6 +609,10 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
     run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
+  if (subject.inventoryInput && run.options.expiryWarningDays !== undefined) {
+    subject.inventoryInput.expiryWarningDays = run.options.expiryWarningDays;
+    subject.inventory = buildInventory(subject.inventoryInput);
+  }
   if (run.plan.browser) addBrowserChecks(subject);
   run.lap("pkiMs", tSubject);
   const checks = subject.groups.flatMap((g) => g.checks);
@@ -654,6 +662,14 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   run.early = undefined;
   run.started = startedAll.flatMap((x) => (x.started ? [x.started] : []));
   run.lap("deployMs", tDeploy);
+  // What is in force, judged before the probes: a host's presented certificate may change how they verify it.
+  if (subject.inventoryInput && group === subject.groups[0]) {
+    const tInventory = performance.now();
+    const step = await judgeInventory({ subject, group, started: startedAll[0]?.started, only: run.options.only, log: run.log });
+    run.reporter.total += step.checks.length;
+    for (const c of step.checks) run.reporter.recordDecided(c);
+    run.lap("inventoryMs", tInventory);
+  }
 
   const tSuites = performance.now();
   const [main, ...others] = startedAll;

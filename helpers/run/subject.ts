@@ -20,7 +20,7 @@ import { buildManifests, type Manifests } from "../manifests/manifests.ts";
 import type { PreparedObjects, UserObjects } from "../manifests/user-manifests.ts";
 import { resolveHosts, type HostPolicy } from "../model/hosts.ts";
 import { hostFacts, type HostFacts } from "../profiles/guarantees.ts";
-import { buildInventory, type Inventory } from "../inventory/inventory.ts";
+import { buildInventory, type Inventory, type InventoryInput } from "../inventory/inventory.ts";
 import { secretView, type SecretView } from "../model/secrets.ts";
 import { CredentialFactory, type MintedCredential } from "../pki/credentials.ts";
 import { allCertificates, buildPki, chainPem, importCa, type IssuedCert, type Pki } from "../pki/pki.ts";
@@ -91,6 +91,14 @@ export interface RunSubject {
   hostFacts?: Record<string, HostFacts>;
   /** What is in force: trust anchors, CRLs, server certificates, the production checks (helpers/inventory). */
   inventory?: Inventory;
+  /**
+   * The objects the inventory was built from, where the run judges it (every input but the
+   * catalogue, whose fixtures are broken on purpose): its production checks become checks of the
+   * run once the target is up (helpers/run/inventory-step.ts).
+   */
+  inventoryInput?: InventoryInput;
+  /** A live deployment: each host's presented chain replaces the declared one in the inventory. */
+  surveyServers?: boolean;
   /** Writes the run's certificates (and, where asked, keys) for the report. */
   writeFiles(dirs: PkiDirs): Promise<string[]>;
   /** The PKI of the catalogue subject (tests reach into it). */
@@ -121,6 +129,7 @@ export async function catalogueSubject(input: {
   successor?: ProfileChoice;
   /** Suites that get a data plane of their own beside the rest (see SubjectGroup.deployments). */
   ownDeployment?: string[];
+  expiryWarningDays?: number;
 }): Promise<RunSubject> {
   const { catalogue, scenarios, namespace } = input;
   const policies = policiesOf(catalogue, scenarios);
@@ -174,7 +183,7 @@ export async function catalogueSubject(input: {
     hostTrust: {},
     ...(() => {
       const all = buildManifests({ namespace, policies, pki });
-      return { policies: policyEvidence(policies, all), inventory: buildInventory({ ingresses: all.ingresses, secrets: all.secrets.map(secretView), ingressClass: input.ingressClass ?? "nginx" }) };
+      return { policies: policyEvidence(policies, all), inventory: buildInventory({ ingresses: all.ingresses, secrets: all.secrets.map(secretView), ingressClass: input.ingressClass ?? "nginx", serverAnchors: pki.ca.certPem, expiryWarningDays: input.expiryWarningDays }) };
     })(),
     ingresses: [],
     caBundleSha256: sha256(pki.ca.certPem + "\n"),
@@ -233,6 +242,8 @@ interface DeclaredInput {
   only?: string;
   noEcho?: boolean;
   acceptAnyEcho?: boolean;
+  /** PEM of the CA the hosts' server certificates lead to (a live deployment's --server-ca). */
+  serverAnchors?: string;
 }
 
 /** Checks generated from the declared Ingresses, their credentials made, their expectations computed. */
@@ -281,7 +292,10 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
     noEcho: input.noEcho,
     acceptAnyEcho: input.acceptAnyEcho,
     // The user's objects as written (their CA, not the run's stand-in), or what the cluster holds.
-    inventory: buildInventory({ ingresses: input.ingresses, secrets: input.declared.length ? input.declared : input.secrets, ingressClass: input.ingressClass, ignoreClass: input.ignoreClass }),
+    ...(() => {
+      const inventoryInput: InventoryInput = { ingresses: input.ingresses, secrets: input.declared.length ? input.declared : input.secrets, ingressClass: input.ingressClass, ignoreClass: input.ignoreClass, ...(input.serverAnchors ? { serverAnchors: input.serverAnchors } : {}) };
+      return { inventoryInput, inventory: buildInventory(inventoryInput), surveyServers: input.origin !== "manifests" };
+    })(),
     hostFacts: Object.fromEntries(hosts.flatMap((h) => {
       const facts = h.clientAuth ? hostFacts(h, ingresses, h.clientAuth.governing) : undefined;
       return facts ? [[h.host, facts]] : [];
@@ -360,6 +374,7 @@ export async function foundSubject(input: { found: DeclaredObjects; only?: strin
     only: input.only,
     noEcho: !found.echo,
     acceptAnyEcho: found.echo,
+    ...(found.trust.caPem ? { serverAnchors: found.trust.caPem } : {}),
   });
 }
 

@@ -42,10 +42,10 @@ export class OpensslPki {
     return readFileSync(this.path(name, ext), "utf8");
   }
 
-  /** A self-signed root CA; `subject` in openssl's /A=b/C=d form. */
-  ca(name: string, subject: string): this {
+  /** A self-signed root CA, valid 30 days unless `days` says otherwise; `subject` in openssl's /A=b/C=d form. */
+  ca(name: string, subject: string, options: { days?: number } = {}): this {
     this.key(name);
-    this.ssl("req", "-x509", "-new", "-key", `${name}.key`, "-out", `${name}.crt`, "-subj", subject, "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign,cRLSign");
+    this.ssl("req", "-x509", "-new", "-key", `${name}.key`, "-out", `${name}.crt`, "-subj", subject, "-days", String(options.days ?? 30), "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign,cRLSign");
     return this;
   }
 
