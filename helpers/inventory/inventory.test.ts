@@ -9,6 +9,7 @@ import { cli } from "../testing/cli.ts";
 import { OpensslPki } from "../testing/openssl-pki.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
 import { namesCover, type Inventory } from "./inventory.ts";
+import type { Manifests } from "../manifests/manifests.ts";
 
 const tempDir = tempDirs();
 let dir: string;
@@ -123,5 +124,64 @@ describe("the inventory in a run's reports", () => {
     const html = readFileSync(join(reportDir, "report.html"), "utf8");
     expect(html).toContain('<section id="inventory"');
     expect(html).toContain(sha);
+  });
+});
+
+// A live deployment (nginx, as ingress-nginx renders it) whose hosts present chains made with the
+// openssl command line: one leaves out its intermediate. `inventory --target endpoint` reads them in
+// handshakes without a client certificate; `openssl verify` is the oracle for which chain is complete.
+describe("inventory of a live endpoint", () => {
+  it("lists each host's presented chain with openssl's fingerprints, and fails the chain that leaves out its intermediate, as openssl verify does", async () => {
+    const { NginxTarget } = await import("../controllers/ingress-nginx/nginx-target.ts");
+    const { stringify } = await import("yaml");
+    const d = tempDir("inventory-live-");
+    const p = new OpensslPki(join(d, "pki"))
+      .ca("server-root", "/CN=Shop Server Root", { days: 365 })
+      .intermediate("server-int", "/CN=Shop Server Issuing CA", "server-root")
+      .leaf("a", "/CN=a.chain.test", "server-int", { eku: "serverAuth", san: ["a.chain.test"] })
+      .leaf("b", "/CN=b.chain.test", "server-int", { eku: "serverAuth", san: ["b.chain.test"] })
+      .ca("client-ca", "/CN=Shop Client CA", { days: 365 });
+    // The oracle: without the intermediate openssl cannot reach the root; with it, it can.
+    const verify = (...args: string[]) => {
+      try {
+        execFileSync("openssl", ["verify", "-CAfile", p.path("server-root"), ...args], { stdio: "pipe" });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(verify(p.path("a"))).toBe(false);
+    expect(verify("-untrusted", p.path("server-int"), p.path("a"))).toBe(true);
+    const tls = (name: string, crt: string) => ({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "shop" }, type: "kubernetes.io/tls", data: { "tls.crt": b64(crt), "tls.key": b64(p.read(name.replace("-tls", ""), "key")) } });
+    const ing = (host: string, secretName: string) => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: { name: host.split(".")[0], namespace: "shop", annotations: { "nginx.ingress.kubernetes.io/auth-tls-secret": "shop/client-ca" } },
+      spec: { ingressClassName: "nginx", tls: [{ hosts: [host], secretName }], rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "app", port: { number: 80 } } } }] } }] },
+    });
+    const ingresses = [ing("a.chain.test", "a-tls"), ing("b.chain.test", "b-tls")];
+    const secrets = [tls("a-tls", p.read("a")), tls("b-tls", p.chain("b", "server-int")), { apiVersion: "v1", kind: "Secret", metadata: { name: "client-ca", namespace: "shop" }, data: { "ca.crt": b64(p.read("client-ca")) } }];
+    const plane = await new NginxTarget().start({ manifests: { namespace: "shop", namespaces: ["shop"], secrets, ingresses, workloads: [], backends: [], hostCertificates: {} } as Manifests, workDir: tempDir("inventory-live-plane-"), reportDir: tempDir("inventory-live-report-"), log: () => undefined });
+    try {
+      writeFileSync(join(d, "ingresses.yaml"), ingresses.map((i) => stringify(i)).join("---\n"));
+      const { address, port } = plane.endpointFor("a.chain.test");
+      const args = ["inventory", "--target", "endpoint", "--url", `https://${address}:${port}`, "--ingress", join(d, "ingresses.yaml"), "--ca-cert", p.path("client-ca"), "--server-ca", p.path("server-root"), "--json"];
+      const r = await cli(args);
+      // Nothing expires within 30 days but the leaves (openssl ca -days 30): exit 1 for them, as an hourly job should.
+      expect(r.code, r.stderr).toBe(1);
+      const inv = JSON.parse(r.stdout) as Inventory;
+      const host = (h: string) => inv.serverCertificates.find((s) => s.host === h)!;
+      expect(host("a.chain.test")).toMatchObject({ source: "presented", sha256: fingerprint(p.path("a")), chain: [], chainComplete: false });
+      expect(host("a.chain.test").chainDetail).toContain("an intermediate is missing");
+      expect(host("b.chain.test")).toMatchObject({ source: "presented", sha256: fingerprint(p.path("b")), chain: [expect.objectContaining({ sha256: fingerprint(p.path("server-int")) })], chainComplete: true });
+      const check = (id: string) => inv.checks.find((c) => c.id === id)!;
+      expect(check("inventory/host/a.chain.test#chain")).toMatchObject({ verdict: "fail", rule: "broken-chain" });
+      expect(check("inventory/host/b.chain.test#chain").verdict).toBe("pass");
+      expect(inv.trustAnchors.map((a) => a.sha256)).toEqual([fingerprint(p.path("client-ca"))]);
+      // A window shorter than the leaves' 30 days: nothing blocks (a broken chain is a failed check, not an expiry).
+      expect((await cli([...args, "--expiry-warning-days", "5"])).code).toBe(0);
+    } finally {
+      await plane.stop();
+    }
   });
 });

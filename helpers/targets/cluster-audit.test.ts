@@ -3,6 +3,7 @@
 // only reads, never keeps a private key, checks every auth-tls Ingress with what needs no CA key,
 // uses the clients given per host, and fails when the data plane does not do what is declared.
 import type { V1Ingress, V1Secret } from "@kubernetes/client-node";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -169,5 +170,70 @@ describe("cluster --audit against a fake API server in front of the nginx data p
     // The backend gets X-SSL-Client-* instead of ssl-client-*: lost, as the headers row says.
     expect(s("shop/api#valid-client")).toMatchObject({ verdict: "guarantee-lost", migration: { guarantee: "headers", class: "lost" } });
     await expect(audit(api, await haproxyIngressPlane(), { controller: "haproxy-ingress", ingressAddress: undefined })).rejects.toThrow("--audit --controller haproxy-ingress: say where it answers");
+  });
+});
+
+// The auditor's case (issue 22): a client CA that expires in 10 days and a server certificate that
+// leaves out one of the hosts. openssl is the oracle for every fingerprint and date.
+describe("cluster --audit: what is in force", () => {
+  const ossl = (...args: string[]) => execFileSync("openssl", args, { encoding: "utf8" }).trim();
+  const fingerprint = (file: string) => ossl("x509", "-in", file, "-noout", "-fingerprint", "-sha256").replace(/^.*=/, "").replaceAll(":", "").toLowerCase();
+  const date = (file: string, which: "startdate" | "enddate") => new Date(ossl("x509", "-in", file, "-noout", `-${which}`).replace(/^.*=/, "")).toISOString();
+
+  it("records the CA's SHA-256 and validity, names its expiry in one finding, reports the uncovered host once with the certificate's names, and still runs that host's client-auth checks against the pinned certificate", async () => {
+    const d = tempDir("audit-inventory-");
+    const p = new OpensslPki(join(d, "pki"))
+      .ca("server-ca", "/CN=Shop Server CA", { days: 365 })
+      .leaf("server", "/CN=shop.test", "server-ca", { eku: "serverAuth", san: ["api.shop.test", "partners.shop.test"], start: "20261101000000Z", end: "20281101000000Z" })
+      .ca("client-ca", "/O=Shop/CN=Shop Client CA", { days: 10 })
+      .leaf("api-client", "/O=Shop/CN=billing", "client-ca");
+    writeFileSync(join(d, "clients.yaml"), `api.shop.test: { cert: pki/api-client.crt, key: pki/api-client.key }\n`);
+    const held: V1Secret[] = [
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "client-ca", namespace: "shop" }, type: "Opaque", data: { "ca.crt": b64(p.read("client-ca")) } },
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "shop-tls", namespace: "shop" }, type: "kubernetes.io/tls", data: { "tls.crt": b64(p.read("server")), "tls.key": b64(p.read("server", "key")) } },
+    ];
+    const api = await startFakeKubeApi({ ingresses, secrets: held }, d);
+    running.push(api);
+    const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(held), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
+    const plane = await new NginxTarget().start({ manifests, workDir: tempDir("audit-inv-plane-"), reportDir: tempDir("audit-inv-plane-report-"), log: () => undefined });
+    running.push(plane);
+    const { address, port } = plane.endpointFor("api.shop.test");
+    const reportDir = tempDir("audit-inv-run-");
+    const o = await runConformance({
+      target: "cluster",
+      reportDir,
+      command: "audit test",
+      log: () => undefined,
+      targetOptions: { audit: true, kubeconfig: api.kubeconfig, ingressAddress: `${address}:${port}`, serverCa: p.path("server-ca"), clients: join(d, "clients.yaml") },
+    });
+    const inv = o.evidence.inventory!;
+    // The CA in force, as openssl reads it.
+    const ca = inv.trustAnchors.find((a) => a.subject.includes("Shop Client CA"))!;
+    expect(ca).toMatchObject({ sha256: fingerprint(p.path("client-ca")), notBefore: date(p.path("client-ca"), "startdate"), notAfter: date(p.path("client-ca"), "enddate"), secrets: ["shop/client-ca"] });
+    // Its expiry, in one finding, which is also a check of its own.
+    const caFindings = inv.findings.filter((f) => f.subject.includes("Shop Client CA"));
+    expect(caFindings).toEqual([expect.objectContaining({ rule: "expiring", blocking: true })]);
+    expect(caFindings[0]!.detail).toMatch(/in (9|10) day\(s\)/);
+    const s = (id: string) => o.evidence.scenarios.find((x) => x.id === id)!;
+    expect(s(`inventory/trust-anchor/${ca.sha256.slice(0, 16)}#validity`)).toMatchObject({ verdict: "finding", suite: "inventory" });
+    // What each host presented, read in a handshake: the certificate openssl made, with its names.
+    const legacy = inv.serverCertificates.find((c) => c.host === "legacy.shop.test")!;
+    expect(legacy).toMatchObject({ source: "presented", sha256: fingerprint(p.path("server")), sans: ["api.shop.test", "partners.shop.test"], coversHost: false, chainComplete: true });
+    // The uncovered host, once, with the certificate's names; the only failure of the audit.
+    const failed = o.evidence.scenarios.filter((x) => x.verdict === "fail");
+    expect(failed.map((x) => `${x.id}: ${x.mismatches.join("; ")}`)).toEqual(["inventory/host/legacy.shop.test#server-name: its names: api.shop.test, partners.shop.test"]);
+    expect(inv.findings.filter((f) => f.rule === "name-mismatch").map((f) => f.check)).toEqual(["inventory/host/legacy.shop.test#server-name"]);
+    expect(JSON.stringify(o.evidence.scenarios)).not.toContain("ERR_TLS_CERT_ALTNAME_INVALID");
+    // The host's client-authentication checks ran, against the pinned certificate, and say so.
+    const noCert = s("shop/legacy#no-client-cert");
+    expect(noCert).toMatchObject({ verdict: "pass", observed: { status: 400, serverCertSha256: fingerprint(p.path("server")) } });
+    expect(noCert.note).toContain("pinned");
+    expect(noCert.note).toContain("judges client authentication only");
+    for (const id of ["shop/legacy#impostor-ca", "shop/legacy#self-signed"]) expect(s(id).verdict, id).toBe("pass");
+    expect(s("shop/api#valid-client").verdict).toBe("pass");
+    expect(o.exitCode).toBe(1);
+    // JUnit: the production checks as a suite of their own; report.html: the section.
+    expect(readFileSync(join(reportDir, "junit.xml"), "utf8")).toMatch(/<testsuite name="inventory"/);
+    expect(readFileSync(join(reportDir, "report.html"), "utf8")).toContain("does not name the host");
   });
 });
