@@ -104,6 +104,15 @@ export interface ProductionCheck {
   blocking: boolean;
 }
 
+/** Where each production check's rule comes from (the standards it restates; for a stale CRL also what the catalogue observes). */
+export const PRODUCTION_SOURCES: Record<ProductionCheckName, { explanation: string; sources: string[] }> = {
+  validity: { explanation: "a certificate outside its validity fails path validation: clients (or the controller, for a trust anchor) refuse it", sources: ["RFC 5280 §4.1.2.5 (validity)", "RFC 5280 §6.1.3 (path validation checks each certificate's validity)", "PCI DSS 4.0 4.2.1.1 (inventory of trusted keys and certificates)"] },
+  "crl-freshness": { explanation: "a CRL past its nextUpdate is expired: OpenSSL refuses every client checked against it", sources: ["RFC 5280 §5.1.2.5 (nextUpdate)", "observed on nginx by the catalogue's MTLS-CRL-004 expired-crl-rejects-all"] },
+  strength: { explanation: "RSA keys under 2048 bits and SHA-1 signatures are disallowed for signatures", sources: ["NIST SP 800-131A Rev. 2 §3 (digital signatures: under 112 bits of security disallowed)", "NIST SP 800-131A Rev. 2 §9 (SHA-1 disallowed for signature generation)"] },
+  "server-name": { explanation: "a client refuses a server certificate whose names do not match the host it asked for", sources: ["RFC 9110 §4.3.4 (https certificate verification)", "RFC 6125 §6.4 (matching the DNS domain name)"] },
+  chain: { explanation: "the server sends the chain from its certificate towards the trust anchor; a client missing an intermediate cannot build the path", sources: ["RFC 8446 §4.4.2 (certificate_list: each certifies the one before)", "RFC 5280 §6.1 (path validation)"] },
+};
+
 /** A production check that did not pass (the inventory's findings, as earlier reports had them). */
 export interface ProductionFinding {
   rule: ProductionRule;

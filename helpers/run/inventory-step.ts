@@ -6,7 +6,7 @@
 // against that certificate, pinned, so that they judge client authentication and say so.
 import { globMatcher } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
-import { buildInventory, hostsWithCertificate, INVENTORY_CONTROLS, type ProductionCheck } from "../inventory/inventory.ts";
+import { buildInventory, hostsWithCertificate, INVENTORY_CONTROLS, PRODUCTION_SOURCES, type ProductionCheck } from "../inventory/inventory.ts";
 import { surveyServers } from "../inventory/server-survey.ts";
 import type { StartedTarget } from "../targets/target.ts";
 import type { RunSubject, SubjectGroup } from "./subject.ts";
@@ -25,6 +25,7 @@ export function inventoryCheck(p: ProductionCheck): Check {
     expect: { upstream: "not-reached" },
     controls: INVENTORY_CONTROLS,
     note: p.subject,
+    basis: PRODUCTION_SOURCES[p.name],
     ...(p.verdict === "finding" ? { finding: { id: `inventory-${p.rule}`, statement: `${p.subject}: ${p.detail}` } } : {}),
     ...(p.verdict === "skip" ? { skip: p.detail } : { static: { verdict: p.verdict, detail: p.detail, rule: p.rule ?? p.name } }),
     decidedAfterProbes: true,
