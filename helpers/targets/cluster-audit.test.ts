@@ -17,6 +17,7 @@ import { HaproxyIngressLocalTarget } from "../controllers/haproxy-ingress/local-
 import { findHaproxy } from "../support/ensure-tools.ts";
 import type { StartedTarget } from "./target.ts";
 import { tempDirs } from "../testing/temp-dirs.ts";
+import { cli } from "../testing/cli.ts";
 
 // Every temp folder this file makes, removed after its last test.
 const tempDir = tempDirs();
@@ -235,5 +236,14 @@ describe("cluster --audit: what is in force", () => {
     // JUnit: the production checks as a suite of their own; report.html: the section.
     expect(readFileSync(join(reportDir, "junit.xml"), "utf8")).toMatch(/<testsuite name="inventory"/);
     expect(readFileSync(join(reportDir, "report.html"), "utf8")).toContain("does not name the host");
+    // `inventory` reads the same, alone: no client credential, only GETs, the same CA and presented certificate.
+    const before = api.calls.length;
+    const r = await cli(["inventory", "--target", "cluster", "--audit", "--kubeconfig", api.kubeconfig, "--ingress-address", `${address}:${port}`, "--server-ca", p.path("server-ca"), "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const alone = JSON.parse(r.stdout) as typeof inv;
+    expect(alone.trustAnchors.map((a) => a.sha256)).toEqual([ca.sha256]);
+    expect(alone.serverCertificates.find((c) => c.host === "legacy.shop.test")).toMatchObject({ source: "presented", sha256: legacy.sha256, coversHost: false });
+    expect(alone.checks.filter((c) => c.verdict === "fail").map((c) => c.id)).toEqual(["inventory/host/legacy.shop.test#server-name"]);
+    expect(api.calls.slice(before).every((c) => c.method === "GET")).toBe(true);
   });
 });
