@@ -112,6 +112,7 @@ async function runCheck(run: RunContext, c: Check, { task, skip }: TestContext):
     caPem: trust.caPem,
     serverSha256: c.request?.anyServerCertificate || trust.insecure ? undefined : (trust.serverSha256 ?? run.serverPins?.[c.host]),
     insecure: trust.insecure || c.request?.anyServerCertificate,
+    ...(!trust.insecure && !c.request?.anyServerCertificate && run.serverKeyPins?.[c.host] ? { serverPublicKeySha256: run.serverKeyPins[c.host] } : {}),
     acceptAnyEcho: run.acceptAnyEcho,
     credential,
   };

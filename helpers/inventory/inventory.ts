@@ -73,6 +73,8 @@ export interface ServerCertificate extends CertificateFacts {
   chainDetail: string;
   /** The leaf's names cover the host (RFC 6125: SAN dNSName, one-label wildcard). */
   coversHost: boolean;
+  /** SHA-256 of the leaf's SubjectPublicKeyInfo, base64: the pin curl's --pinnedpubkey takes (sha256//…). */
+  publicKeySha256: string;
 }
 
 /** A host a live survey could not read a certificate from. */
@@ -262,6 +264,7 @@ function serverRecord(host: string, pems: string[], source: ServerCertificate["s
     ...(judged ? { chainComplete: reach.complete } : {}),
     chainDetail: judged ? reach.detail : `${reach.detail.replace(/, which is not a trust anchor.*$|, which the chain does not hold.*$/, "")}; not judged: no trust anchor known for it`,
     coversHost: namesCover(facts.sans, host),
+    publicKeySha256: createHash("sha256").update(chain[0]!.publicKey.export({ type: "spki", format: "der" })).digest("base64"),
   };
 }
 

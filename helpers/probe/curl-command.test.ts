@@ -27,6 +27,13 @@ describe("curlCommand", () => {
     expect(c.notes.join()).toMatch(/pins the server certificate/);
   });
 
+  it("a pinned certificate that does not name the host: curl skips the CA and the name (-k) and pins the public key, which it enforces (exit 90 otherwise)", () => {
+    const c = curlCommand({ endpoint, host: "legacy.shop.test", caPem: "x", serverSha256: "ab", serverPublicKeySha256: "q0Z+/k=" }, files);
+    expect(c.args).toEqual(expect.arrayContaining(["-k", "--pinnedpubkey", "sha256//q0Z+/k="]));
+    expect(c.args).not.toContain("--cacert");
+    expect(c.notes.join()).toMatch(/curl its public key/);
+  });
+
   it("on the default port leaves Host to curl", () => {
     const c = curlCommand({ endpoint: { address: "127.0.0.1", port: 443 }, host: "a.localdev.me" }, files);
     expect(c.args).not.toContain("-H");

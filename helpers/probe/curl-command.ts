@@ -62,12 +62,16 @@ export function curlCommand(req: ProbeRequest, files: CurlFiles = {}): CurlComma
   }
   if (scheme === "https") {
     if (req.insecure) args.push("-k");
+    // A certificate that does not name the host, pinned: curl's name check would refuse it, so curl
+    // skips the CA and name (-k) and pins the public key, which it checks all the same.
+    else if (req.serverPublicKeySha256) args.push("-k", "--pinnedpubkey", `sha256//${req.serverPublicKeySha256}`);
     else if (files.caFile) args.push("--cacert", files.caFile);
     if (req.credential) {
       if (files.certFile) args.push("--cert", files.certFile);
       if (files.keyFile) args.push("--key", files.keyFile);
     }
-    if (req.serverSha256 && !req.insecure) notes.push("the probe also pins the server certificate's SHA-256; curl only verifies it against the CA");
+    if (req.serverPublicKeySha256 && !req.insecure) notes.push("the server certificate does not name the host: the probe pins the certificate, curl its public key (--pinnedpubkey), neither checks the name");
+    else if (req.serverSha256 && !req.insecure) notes.push("the probe also pins the server certificate's SHA-256; curl only verifies it against the CA");
   }
   // The probe's Host header is the bare host; curl's default would add a non-default port.
   const defaultPort = scheme === "https" ? 443 : 80;

@@ -30,6 +30,11 @@ export interface ProbeRequest {
   acceptAnyEcho?: boolean;
   /** Expected SHA-256 (hex) of the server certificate: anything else is a failed probe. */
   serverSha256?: string;
+  /**
+   * Set where that certificate does not name the host (the probe ignores it: the certificate pin
+   * says more): curl, which cannot pin a certificate, pins its public key instead (curl-command.ts).
+   */
+  serverPublicKeySha256?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
 }

@@ -64,6 +64,7 @@ export async function judgeInventory(input: { subject: RunSubject; group: Subjec
       // Only a chain that reaches the server CA: a certificate the run could not trust stays refused.
       if (s.source !== "presented" || s.coversHost || s.chainComplete !== true || trust.insecure || trust.serverSha256) continue;
       subject.serverPins = { ...subject.serverPins, [s.host]: s.sha256 };
+      subject.serverKeyPins = { ...subject.serverKeyPins, [s.host]: s.publicKeySha256 };
       pinned.push(s.host);
       const note = `Judged against the certificate ${s.host} presents (sha256 ${s.sha256.slice(0, 16)}…, pinned): it leads to the server CA but names ${s.sans.join(", ") || "no host"}, not ${s.host} (inventory/host/${s.host}#server-name fails on its own). This check judges client authentication only.`;
       for (const c of group.checks) if (c.host === s.host && c.suite !== INVENTORY_SUITE) c.note = c.note ? `${c.note} ${note}` : note;

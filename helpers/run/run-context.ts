@@ -28,6 +28,8 @@ export interface RunContext {
   hostTrust: Record<string, HostTrust>;
   /** host -> the SHA-256 of the certificate it serves, where the run knows it: the probe pins it. */
   serverPins?: Record<string, string>;
+  /** host -> SHA-256 (base64) of the public key of a pinned certificate that does not name the host: curl pins it (--pinnedpubkey). */
+  serverKeyPins?: Record<string, string>;
   /** The upstream is someone else's echo: any JSON with a headers object counts as the echo. */
   acceptAnyEcho?: boolean;
   /** No echo backend answers (a live endpoint without --echo): "reached" is judged by the absence of nginx's rejections. */

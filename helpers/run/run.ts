@@ -445,6 +445,7 @@ function contextFor(runId: string, plan: RunPlan, subject: RunSubject, group: Su
     trust: subject.trust,
     hostTrust: subject.hostTrust,
     ...(subject.serverPins ? { serverPins: subject.serverPins } : {}),
+    ...(subject.serverKeyPins ? { serverKeyPins: subject.serverKeyPins } : {}),
     acceptAnyEcho: subject.acceptAnyEcho,
     noEcho: subject.noEcho,
     credentials: subject.credentials,

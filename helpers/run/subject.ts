@@ -71,6 +71,11 @@ export interface RunSubject {
    * names the host: the probe pins it besides the trust of the host (probe.ts).
    */
   serverPins?: Record<string, string>;
+  /**
+   * host -> the SHA-256 (base64) of the public key of a pinned certificate that does not name the
+   * host (helpers/run/inventory-step.ts): curl's second opinion pins it as the probe pins the certificate.
+   */
+  serverKeyPins?: Record<string, string>;
   policies: ReturnType<typeof policyEvidence>;
   ingresses: IngressPlan[];
   caBundleSha256: string;

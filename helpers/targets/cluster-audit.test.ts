@@ -205,6 +205,8 @@ describe("cluster --audit: what is in force", () => {
       reportDir,
       command: "audit test",
       log: () => undefined,
+      // curl's second opinion too: it cannot pin a certificate, so it pins the public key there.
+      crossCheck: "curl",
       targetOptions: { audit: true, kubeconfig: api.kubeconfig, ingressAddress: `${address}:${port}`, serverCa: p.path("server-ca"), clients: join(d, "clients.yaml") },
     });
     const inv = o.evidence.inventory!;
@@ -230,6 +232,8 @@ describe("cluster --audit: what is in force", () => {
     expect(noCert).toMatchObject({ verdict: "pass", observed: { status: 400, serverCertSha256: fingerprint(p.path("server")) } });
     expect(noCert.note).toContain("pinned");
     expect(noCert.note).toContain("judges client authentication only");
+    expect(noCert.curl).toContain(`-k --pinnedpubkey sha256//${legacy.publicKeySha256}`);
+    expect(noCert.crossCheck?.disagreements).toEqual([]);
     for (const id of ["shop/legacy#impostor-ca", "shop/legacy#self-signed"]) expect(s(id).verdict, id).toBe("pass");
     expect(s("shop/api#valid-client").verdict).toBe("pass");
     expect(o.exitCode).toBe(1);
