@@ -10,6 +10,15 @@ import { onCleanup } from "../support/cleanup.ts";
 import { httpNumber } from "../support/net.ts";
 import { stopProcess } from "../support/stop-process.ts";
 import { childPids, retireOldWorkers } from "./ingress-nginx/nginx-workers.ts";
+import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "./ingress-nginx/nginx-target.ts";
+import type { TargetAvailability } from "../targets/target.ts";
+
+/** A successor's rendering on the system's nginx can run when nginx is there: `what` names the rendering. */
+export async function nginxRenderingAvailability(what: string): Promise<TargetAvailability> {
+  const bin = findNginx();
+  if (!bin) return { available: false, reason: NGINX_INSTALL_HINT };
+  return { available: true, reason: `${what} on nginx ${(await nginxVersions(bin)).nginx} (${bin})` };
+}
 
 export interface NginxProcessOptions {
   bin: string;

@@ -4,9 +4,8 @@
 // one handshake per host reads the chain it presents. Fast enough for an hourly job.
 import { ConfigError } from "../support/errors.ts";
 import type { TargetOptions } from "../targets/registry.ts";
-import type { DeclaredObjects, Target } from "../targets/target.ts";
 import { buildInventory, hostsWithCertificate, renderInventory, type Inventory, type InventoryInput } from "./inventory.ts";
-import { surveyServers } from "./server-survey.ts";
+import { surveyedInventory } from "./server-survey.ts";
 
 export interface InventoryCommandOptions {
   /** Where the objects come from: none (the catalogue's), --manifests, or a live target. */
@@ -40,28 +39,18 @@ export async function takeInventory(o: InventoryCommandOptions): Promise<Invento
 }
 
 async function liveInventory(o: InventoryCommandOptions, log: (line: string) => void): Promise<Inventory> {
-  const options: TargetOptions = { ...o.targetOptions, ...(o.target === "cluster" ? { audit: true } : {}) };
+  // The target run would check, validated as run validates it (an endpoint, or a cluster --audit).
   if (o.target === "cluster" && !o.targetOptions?.audit) throw new ConfigError("inventory --target cluster reads what is deployed: add --audit");
-  let target: Target;
-  if (o.target === "endpoint") {
-    const { EndpointTarget } = await import("../targets/endpoint-target.ts");
-    const endpoint = new EndpointTarget(options);
-    endpoint.validate();
-    target = endpoint;
-  } else {
-    const { ClusterAuditTarget } = await import("../targets/cluster-audit.ts");
-    const audit = new ClusterAuditTarget(options);
-    audit.validate();
-    target = audit;
-  }
-  const found: DeclaredObjects = await target.discover!(log);
+  const { chooseTarget } = await import("../targets/registry.ts");
+  const { target } = await chooseTarget(o.target!, o.targetOptions);
+  if (!target.discover) throw new Error(`the ${o.target} target finds nothing deployed to read`);
+  const found = await target.discover(log);
   const input: InventoryInput = { ingresses: found.ingresses, secrets: found.secrets, ignoreClass: found.ignoreClass, ingressClass: o.ingressClass, expiryWarningDays: o.expiryWarningDays, ...(found.trust.caPem ? { serverAnchors: found.trust.caPem } : {}) };
-  const hosts = hostsWithCertificate(input);
-  const started = await target.start({ hosts, log, workDir: "", reportDir: "" });
+  const started = await target.start({ hosts: hostsWithCertificate(input), log, workDir: "", reportDir: "" });
   try {
-    const presented = await surveyServers({ hosts, endpointFor: (h) => started.endpointFor(h) });
-    log(`read the chain ${Object.values(presented).filter((p) => "pems" in p).length} of ${hosts.length} host(s) present`);
-    return buildInventory({ ...input, presented });
+    const live = await surveyedInventory(input, (h) => started.endpointFor(h));
+    log(`read the chain ${live.surveyed} of ${live.hosts} host(s) present`);
+    return live.inventory;
   } finally {
     await started.stop();
   }

@@ -12,6 +12,8 @@ import { resolveHosts } from "../model/hosts.ts";
 import type { SecretView } from "../model/secrets.ts";
 
 export const INVENTORY_CONTROLS = ["PCI-DSS-4.0:4.2.1.1", "NIST-800-53:IA-5(2)"];
+/** The suite (and report group) of the production checks where they are checks of a run. */
+export const INVENTORY_SUITE = "inventory";
 
 export interface CertificateFacts {
   subject: string;
@@ -220,24 +222,24 @@ function anchorsOf(pem: string): X509Certificate[] {
 
 /**
  * Whether `chain` (leaf first) leads to one of `anchors` with the certificates it holds, as a TLS
- * client builds the path (RFC 5280 6.1 without the dates: expiry is a check of its own). Names
- * where it stops otherwise: a certificate whose issuer neither the chain nor the anchors hold (a
- * missing intermediate), or a self-signed one that is no anchor.
+ * client builds the path (RFC 5280 6.1 without the dates: expiry is a check of its own). Where it
+ * does not, `last` is the certificate the path stops at and `why` says why: its issuer is neither in
+ * the chain nor an anchor (a missing intermediate), or it is self-signed and no anchor.
  */
-export function chainReach(chain: X509Certificate[], anchors: X509Certificate[]): { complete: boolean; detail: string } {
+export function chainReach(chain: X509Certificate[], anchors: X509Certificate[]): { complete: true; anchor: string } | { complete: false; last: string; why: string } {
+  const name = (c: X509Certificate) => c.subject.replaceAll("\n", ", ");
   const anchorSha = new Set(anchors.map(fingerprintOf));
-  let current = chain[0]!;
   const seen = new Set<string>();
-  for (;;) {
+  for (let current = chain[0]!; ; ) {
     const sha = fingerprintOf(current);
-    if (anchorSha.has(sha)) return { complete: true, detail: `reaches the trust anchor ${current.subject.replaceAll("\n", ", ")}` };
-    if (seen.has(sha)) return { complete: false, detail: "loops" };
-    seen.add(sha);
+    if (anchorSha.has(sha)) return { complete: true, anchor: name(current) };
     const anchor = anchors.find((a) => issuedBy(current, a));
-    if (anchor) return { complete: true, detail: `reaches the trust anchor ${anchor.subject.replaceAll("\n", ", ")}` };
-    if (selfSigned(current)) return { complete: false, detail: `ends at the self-signed ${current.subject.replaceAll("\n", ", ")}, which is not a trust anchor` };
+    if (anchor) return { complete: true, anchor: name(anchor) };
+    if (selfSigned(current)) return { complete: false, last: `the self-signed ${name(current)}`, why: "which is not a trust anchor" };
+    if (seen.has(sha)) return { complete: false, last: name(current), why: "which the chain certifies in a loop" };
     const next = chain.find((c) => c !== current && issuedBy(current, c));
-    if (!next) return { complete: false, detail: `${current.subject.replaceAll("\n", ", ")} is issued by ${current.issuer.replaceAll("\n", ", ")}, which the chain does not hold and is not a trust anchor: an intermediate is missing` };
+    if (!next) return { complete: false, last: `${name(current)}, issued by ${current.issuer.replaceAll("\n", ", ")}`, why: "which the chain does not hold and is not a trust anchor: an intermediate is missing" };
+    seen.add(sha);
     current = next;
   }
 }
@@ -262,7 +264,7 @@ function serverRecord(host: string, pems: string[], source: ServerCertificate["s
     chainLength: chain.length,
     chainContiguous,
     ...(judged ? { chainComplete: reach.complete } : {}),
-    chainDetail: judged ? reach.detail : `${reach.detail.replace(/, which is not a trust anchor.*$|, which the chain does not hold.*$/, "")}; not judged: no trust anchor known for it`,
+    chainDetail: reach.complete ? `reaches the trust anchor ${reach.anchor}` : judged ? `ends at ${reach.last}, ${reach.why}` : `ends at ${reach.last}; not judged: no trust anchor known for it`,
     coversHost: namesCover(facts.sans, host),
     publicKeySha256: createHash("sha256").update(chain[0]!.publicKey.export({ type: "spki", format: "der" })).digest("base64"),
   };

@@ -1,12 +1,12 @@
 // What each host of a live deployment presents: one TLS handshake per host, with its name as SNI
 // and no client certificate, that reads the chain the server sends and nothing else (no request,
 // no credential: read-only, cheap enough to run hourly). The inventory judges what it read.
+import { X509Certificate } from "node:crypto";
 import { connect, type DetailedPeerCertificate } from "node:tls";
 import type { Endpoint } from "../targets/target.ts";
+import { buildInventory, hostsWithCertificate, type Inventory, type InventoryInput } from "./inventory.ts";
 
 export type PresentedChain = { pems: string[] } | { error: string };
-
-const pemOf = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
 
 /** The certificates the server sent, leaf first (Node links them by issuerCertificate; a root links to itself). */
 function sentChain(leaf: DetailedPeerCertificate): string[] {
@@ -14,7 +14,7 @@ function sentChain(leaf: DetailedPeerCertificate): string[] {
   const seen = new Set<string>();
   for (let c: DetailedPeerCertificate | undefined = leaf; c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
     seen.add(c.fingerprint256);
-    pems.push(pemOf(c.raw));
+    pems.push(new X509Certificate(c.raw).toString());
   }
   return pems;
 }
@@ -46,4 +46,14 @@ export async function surveyServers(input: { hosts: string[]; endpointFor: (host
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency ?? 8, queue.length) }, worker));
   return out;
+}
+
+/**
+ * The inventory of a live deployment: each host with a tls: entry (those `probed`, where given)
+ * read in a handshake, its presented chain judged instead of the declared one.
+ */
+export async function surveyedInventory(input: InventoryInput, endpointFor: (host: string) => Endpoint, probed?: Set<string>): Promise<{ inventory: Inventory; hosts: number; surveyed: number }> {
+  const hosts = hostsWithCertificate(input).filter((h) => !probed || probed.has(h));
+  const presented = await surveyServers({ hosts, endpointFor });
+  return { inventory: buildInventory({ ...input, presented }), hosts: hosts.length, surveyed: Object.values(presented).filter((p) => "pems" in p).length };
 }

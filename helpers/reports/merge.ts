@@ -4,7 +4,7 @@
 // exactly (every index once, one N, one inputDigest, their units reproducing it). The shards are
 // copied under OUT/shards/<I>-of-<N>/ untouched (their own signatures stay verifiable), the joined
 // evidence is written by writeReports and OUT is signed afresh.
-import { mergeInventories } from "../inventory/inventory.ts";
+import { INVENTORY_SUITE, mergeInventories } from "../inventory/inventory.ts";
 import { exitCodeOf, overallVerdict } from "./run-verdict.ts";
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, readdir, readFile } from "node:fs/promises";
@@ -163,20 +163,21 @@ function mergedEvidence(shards: LoadedShard[], out: { reportDir: string; command
   const unitOf = new Map<string, number>();
   for (const s of shards) for (const u of s.record.units) for (const m of u.members) unitOf.set(m, position.get(u.id)!);
   const rank = (...keys: Array<string | undefined>) => keys.map((k) => (k === undefined ? undefined : unitOf.get(k))).find((r) => r !== undefined) ?? unitIds.length;
-  const scenarios: ScenarioEvidence[] = shards
+  const ordered: ScenarioEvidence[] = shards
     .flatMap((s) => s.evidence.scenarios)
     .map((s, i) => ({ s, i, r: rank(s.id, s.ingress, s.suite) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
   const ids = new Set<string>();
   // A certificate or CRL two shards both have in force is judged in each (the inventory's checks): once here.
-  const inventoryTwice = new Set<ScenarioEvidence>();
-  for (const s of scenarios) {
-    if (ids.has(s.id) && s.suite === "inventory") inventoryTwice.add(s);
-    else if (ids.has(s.id)) refuse(`check ${s.id} is in more than one shard`);
-    ids.add(s.id);
-  }
-  if (inventoryTwice.size) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => !inventoryTwice.has(s)));
+  const scenarios = ordered.filter((s) => {
+    if (!ids.has(s.id)) {
+      ids.add(s.id);
+      return true;
+    }
+    if (s.suite !== INVENTORY_SUITE) refuse(`check ${s.id} is in more than one shard`);
+    return false;
+  });
   const plans = shards
     .flatMap((s) => s.evidence.ingresses ?? [])
     .map((p, i) => ({ p, i, r: rank(p.id) }))

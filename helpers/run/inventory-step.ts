@@ -6,12 +6,10 @@
 // against that certificate, pinned, so that they judge client authentication and say so.
 import { globMatcher } from "../catalogue/catalogue.ts";
 import type { Check } from "../checks/check.ts";
-import { buildInventory, hostsWithCertificate, INVENTORY_CONTROLS, PRODUCTION_SOURCES, type ProductionCheck } from "../inventory/inventory.ts";
-import { surveyServers } from "../inventory/server-survey.ts";
+import { buildInventory, INVENTORY_CONTROLS, INVENTORY_SUITE, PRODUCTION_SOURCES, type ProductionCheck } from "../inventory/inventory.ts";
+import { surveyedInventory } from "../inventory/server-survey.ts";
 import type { StartedTarget } from "../targets/target.ts";
 import type { RunSubject, SubjectGroup } from "./subject.ts";
-
-export const INVENTORY_SUITE = "inventory";
 
 /** A production check as a check of the run: decided by the run itself, never probed. */
 export function inventoryCheck(p: ProductionCheck): Check {
@@ -32,34 +30,21 @@ export function inventoryCheck(p: ProductionCheck): Check {
   };
 }
 
-export interface InventoryStep {
-  /** The production checks added to the group, decided. */
-  checks: Check[];
-  /** Hosts whose client-authentication checks run against the presented certificate, pinned. */
-  pinned: string[];
-  /** Hosts whose presented chain was read. */
-  surveyed: number;
-}
-
 /**
- * Reads what the hosts present (a live deployment), rebuilds the inventory from it, pins what must
- * be pinned, and adds the production checks to `group` (those --only selects). Call once the
- * target is up and before the probes: the pins must reach them.
+ * Builds the inventory (on a live deployment from what the hosts present), pins what must be
+ * pinned, and adds the production checks to `group` (those --only selects); returns them. Call
+ * once the target is up and before the probes: the pins must reach them.
  */
-export async function judgeInventory(input: { subject: RunSubject; group: SubjectGroup; started?: StartedTarget; only?: string; log: (line: string) => void }): Promise<InventoryStep> {
+export async function judgeInventory(input: { subject: RunSubject; group: SubjectGroup; started?: StartedTarget; only?: string; log: (line: string) => void }): Promise<Check[]> {
   const { subject, group, started } = input;
   const base = subject.inventoryInput;
-  if (!base) return { checks: [], pinned: [], surveyed: 0 };
-  const pinned: string[] = [];
-  let surveyed = 0;
+  if (!base) return [];
   if (subject.surveyServers && started) {
-    const probed = new Set(group.checks.map((c) => c.host));
-    const hosts = hostsWithCertificate(base).filter((h) => probed.has(h));
-    const presented = await surveyServers({ hosts, endpointFor: (h) => started.endpointFor(h) });
-    surveyed = Object.values(presented).filter((p) => "pems" in p).length;
-    subject.inventory = buildInventory({ ...base, presented });
-    input.log(`inventory: read the certificate chain ${surveyed} of ${hosts.length} host(s) present (one handshake each, no client certificate)`);
-    for (const s of subject.inventory.serverCertificates) {
+    const live = await surveyedInventory(base, (h) => started.endpointFor(h), new Set(group.checks.map((c) => c.host)));
+    subject.inventory = live.inventory;
+    input.log(`inventory: read the certificate chain ${live.surveyed} of ${live.hosts} host(s) present (one handshake each, no client certificate)`);
+    const pinned: string[] = [];
+    for (const s of live.inventory.serverCertificates) {
       const trust = subject.hostTrust[s.host] ?? subject.trust;
       // Only a chain that reaches the server CA: a certificate the run could not trust stays refused.
       if (s.source !== "presented" || s.coversHost || s.chainComplete !== true || trust.insecure || trust.serverSha256) continue;
@@ -67,13 +52,13 @@ export async function judgeInventory(input: { subject: RunSubject; group: Subjec
       subject.serverKeyPins = { ...subject.serverKeyPins, [s.host]: s.publicKeySha256 };
       pinned.push(s.host);
       const note = `Judged against the certificate ${s.host} presents (sha256 ${s.sha256.slice(0, 16)}…, pinned): it leads to the server CA but names ${s.sans.join(", ") || "no host"}, not ${s.host} (inventory/host/${s.host}#server-name fails on its own). This check judges client authentication only.`;
-      for (const c of group.checks) if (c.host === s.host && c.suite !== INVENTORY_SUITE) c.note = c.note ? `${c.note} ${note}` : note;
+      for (const c of group.checks) if (c.host === s.host) c.note = c.note ? `${c.note} ${note}` : note;
     }
     if (pinned.length) input.log(`inventory: ${pinned.length} host(s) present a certificate that does not name them (${pinned.join(", ")}): their client-authentication checks run against it, pinned`);
   }
-  const inventory = subject.inventory ?? buildInventory(base);
+  const inventory = (subject.inventory ??= buildInventory(base));
   const matches = input.only ? globMatcher(input.only) : undefined;
   const checks = inventory.checks.map(inventoryCheck).filter((c) => !matches || matches(c.id, c.name, c.suite, c.group));
   group.checks.push(...checks);
-  return { checks, pinned, surveyed };
+  return checks;
 }

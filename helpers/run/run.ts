@@ -48,7 +48,6 @@ import { GUARANTEES } from "../profiles/profile.ts";
 import { BROWSER_SUITE, BROWSER_HOST, browserChecks } from "../browser/browser-checks.ts";
 import { policiesOf, type SubjectOrigin } from "./subject.ts";
 import { judgeInventory } from "./inventory-step.ts";
-import { buildInventory } from "../inventory/inventory.ts";
 import { foundUnits, planShard, shardLabel, sliceFound, sliceUserObjects, suiteUnits, userUnits, type ShardRecord, type ShardSettings, type ShardSpec } from "./shard.ts";
 import { GUIDE_COMMAND_RULES } from "../checks/guide-commands.ts";
 import { catalogueSubject, foundSubject, manifestsSubject, type Deployment, type RunSubject, type SubjectGroup } from "./subject.ts";
@@ -333,12 +332,12 @@ async function buildSubject(plan: RunPlan, options: RunOptions, namespace: strin
       found = sliceFound(found, plan.shard);
       if (!found.ingresses.length) return { finish: async () => emptySubject(found.origin, found.source) };
     }
-    const subject = foundSubject({ found, only: options.only, ingressClass: options.ingressClass });
+    const subject = foundSubject({ found, only: options.only, ingressClass: options.ingressClass, expiryWarningDays: options.expiryWarningDays });
     return { finish: () => subject };
   }
   if (plan.shard && !plan.shard.units.length) return { finish: async () => emptySubject(plan.user ? "manifests" : "catalogue", plan.user?.source ?? "the catalogue's own Ingresses (fixtures/catalogue.ts)") };
   if (plan.user) {
-    const started = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass });
+    const started = await manifestsSubject({ user: plan.user, only: options.only, ingressClass: options.ingressClass, expiryWarningDays: options.expiryWarningDays });
     const manifests = options.alterManifests ? options.alterManifests(structuredClone(started.manifests)) : started.manifests;
     return {
       manifests,
@@ -610,10 +609,6 @@ async function prepareSubject(run: RunState): Promise<RunSubject> {
     run.early = startTarget(run.plan, { manifests: begun.manifests, hosts }, { ...run, mutant: run.options.mutant, ingressClass: run.options.ingressClass, alterTarget: run.options.alterTarget });
   }
   const subject = await begun.finish();
-  if (subject.inventoryInput && run.options.expiryWarningDays !== undefined) {
-    subject.inventoryInput.expiryWarningDays = run.options.expiryWarningDays;
-    subject.inventory = buildInventory(subject.inventoryInput);
-  }
   if (run.plan.browser) addBrowserChecks(subject);
   run.lap("pkiMs", tSubject);
   const checks = subject.groups.flatMap((g) => g.checks);
@@ -666,9 +661,9 @@ async function runGroup(run: RunState, subject: RunSubject, group: SubjectGroup)
   // What is in force, judged before the probes: a host's presented certificate may change how they verify it.
   if (subject.inventoryInput && group === subject.groups[0]) {
     const tInventory = performance.now();
-    const step = await judgeInventory({ subject, group, started: startedAll[0]?.started, only: run.options.only, log: run.log });
-    run.reporter.total += step.checks.length;
-    for (const c of step.checks) run.reporter.recordDecided(c);
+    const checks = await judgeInventory({ subject, group, started: startedAll[0]?.started, only: run.options.only, log: run.log });
+    run.reporter.total += checks.length;
+    for (const c of checks) run.reporter.recordDecided(c);
     run.lap("inventoryMs", tInventory);
   }
 

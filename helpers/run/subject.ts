@@ -97,9 +97,9 @@ export interface RunSubject {
   /** What is in force: trust anchors, CRLs, server certificates, the production checks (helpers/inventory). */
   inventory?: Inventory;
   /**
-   * The objects the inventory was built from, where the run judges it (every input but the
-   * catalogue, whose fixtures are broken on purpose): its production checks become checks of the
-   * run once the target is up (helpers/run/inventory-step.ts).
+   * The objects the inventory is built from, where the run judges it (every input but the
+   * catalogue, whose fixtures are broken on purpose): built once the target is up, its production
+   * checks become checks of the run (helpers/run/inventory-step.ts).
    */
   inventoryInput?: InventoryInput;
   /** A live deployment: each host's presented chain replaces the declared one in the inventory. */
@@ -249,6 +249,7 @@ interface DeclaredInput {
   acceptAnyEcho?: boolean;
   /** PEM of the CA the hosts' server certificates lead to (a live deployment's --server-ca). */
   serverAnchors?: string;
+  expiryWarningDays?: number;
 }
 
 /** Checks generated from the declared Ingresses, their credentials made, their expectations computed. */
@@ -297,10 +298,16 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
     noEcho: input.noEcho,
     acceptAnyEcho: input.acceptAnyEcho,
     // The user's objects as written (their CA, not the run's stand-in), or what the cluster holds.
-    ...(() => {
-      const inventoryInput: InventoryInput = { ingresses: input.ingresses, secrets: input.declared.length ? input.declared : input.secrets, ingressClass: input.ingressClass, ignoreClass: input.ignoreClass, ...(input.serverAnchors ? { serverAnchors: input.serverAnchors } : {}) };
-      return { inventoryInput, inventory: buildInventory(inventoryInput), surveyServers: input.origin !== "manifests" };
-    })(),
+    // Built once the target is up (a live one's hosts are read first): helpers/run/inventory-step.ts.
+    inventoryInput: {
+      ingresses: input.ingresses,
+      secrets: input.declared.length ? input.declared : input.secrets,
+      ingressClass: input.ingressClass,
+      ignoreClass: input.ignoreClass,
+      ...(input.serverAnchors ? { serverAnchors: input.serverAnchors } : {}),
+      ...(input.expiryWarningDays !== undefined ? { expiryWarningDays: input.expiryWarningDays } : {}),
+    },
+    surveyServers: input.origin !== "manifests",
     hostFacts: Object.fromEntries(hosts.flatMap((h) => {
       const facts = h.clientAuth ? hostFacts(h, ingresses, h.clientAuth.governing) : undefined;
       return facts ? [[h.host, facts]] : [];
@@ -313,7 +320,7 @@ async function generatedSubject(input: DeclaredInput): Promise<RunSubject> {
  * `--manifests`: the user's objects, prepared for deployment, then the generated checks. The
  * objects are known before the checks are: the run deploys them while the credentials are made.
  */
-export async function manifestsSubject(input: { user: UserObjects; only?: string; ingressClass?: string }): Promise<{ manifests: Manifests; finish(): Promise<RunSubject> }> {
+export async function manifestsSubject(input: { user: UserObjects; only?: string; ingressClass?: string; expiryWarningDays?: number }): Promise<{ manifests: Manifests; finish(): Promise<RunSubject> }> {
   const { prepareUserObjects } = await import("../manifests/user-manifests.ts");
   const factory = new CredentialFactory();
   const prepared: PreparedObjects = await prepareUserObjects(input.user, factory);
@@ -342,11 +349,12 @@ export async function manifestsSubject(input: { user: UserObjects; only?: string
     extraCertificates: [prepared.serverCa],
     changes: prepared.changes,
     only: input.only,
+    expiryWarningDays: input.expiryWarningDays,
   }) };
 }
 
 /** A live endpoint or an audited cluster: the declared objects, found deployed. */
-export async function foundSubject(input: { found: DeclaredObjects; only?: string; ingressClass?: string }): Promise<RunSubject> {
+export async function foundSubject(input: { found: DeclaredObjects; only?: string; ingressClass?: string; expiryWarningDays?: number }): Promise<RunSubject> {
   const { found } = input;
   const factory = new CredentialFactory();
   const caFor = new Map<string, string>();
@@ -380,6 +388,7 @@ export async function foundSubject(input: { found: DeclaredObjects; only?: strin
     noEcho: !found.echo,
     acceptAnyEcho: found.echo,
     ...(found.trust.caPem ? { serverAnchors: found.trust.caPem } : {}),
+    expiryWarningDays: input.expiryWarningDays,
   });
 }
 

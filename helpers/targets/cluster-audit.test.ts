@@ -51,8 +51,8 @@ function ingress(ns: string, name: string, host: string, annotations: Record<str
 }
 
 /** The data plane: nginx rendering what the cluster holds (maybe altered, as a misbehaving controller would). */
-async function dataPlane(alter?: (m: Manifests) => void): Promise<StartedTarget> {
-  const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(secrets), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
+async function dataPlane(alter?: (m: Manifests) => void, held: V1Secret[] = secrets): Promise<StartedTarget> {
+  const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(held), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
   alter?.(manifests);
   const target = await new NginxTarget().start({ manifests, workDir: tempDir("audit-plane-"), reportDir: tempDir("audit-plane-report-"), log: () => undefined });
   running.push(target);
@@ -67,7 +67,7 @@ async function haproxyIngressPlane(): Promise<StartedTarget> {
   return target;
 }
 
-async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<string, unknown> = {}) {
+async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<string, unknown> = {}, run: { crossCheck?: "curl" } = {}) {
   const { address, port } = plane.endpointFor("api.shop.test");
   const reportDir = tempDir("audit-run-");
   const outcome = await runConformance({
@@ -75,6 +75,7 @@ async function audit(api: StartedFakeApi, plane: StartedTarget, extra: Record<st
     reportDir,
     command: "audit test",
     log: () => undefined,
+    ...run,
     targetOptions: { audit: true, kubeconfig: api.kubeconfig, ingressAddress: `${address}:${port}`, serverCa: pki.path("server-ca"), clients: join(dir, "clients.yaml"), ...extra },
   });
   return { ...outcome, reportDir };
@@ -195,20 +196,11 @@ describe("cluster --audit: what is in force", () => {
     ];
     const api = await startFakeKubeApi({ ingresses, secrets: held }, d);
     running.push(api);
-    const manifests: Manifests = { namespace: "shop", namespaces: ["shop", "web"], secrets: structuredClone(held), ingresses: structuredClone(ingresses), workloads: [], backends: [], hostCertificates: {} };
-    const plane = await new NginxTarget().start({ manifests, workDir: tempDir("audit-inv-plane-"), reportDir: tempDir("audit-inv-plane-report-"), log: () => undefined });
-    running.push(plane);
+    const plane = await dataPlane(undefined, held);
+    // curl's second opinion too: it cannot pin a certificate, so it pins the public key there.
+    const o = await audit(api, plane, { serverCa: p.path("server-ca"), clients: join(d, "clients.yaml") }, { crossCheck: "curl" });
+    const { reportDir } = o;
     const { address, port } = plane.endpointFor("api.shop.test");
-    const reportDir = tempDir("audit-inv-run-");
-    const o = await runConformance({
-      target: "cluster",
-      reportDir,
-      command: "audit test",
-      log: () => undefined,
-      // curl's second opinion too: it cannot pin a certificate, so it pins the public key there.
-      crossCheck: "curl",
-      targetOptions: { audit: true, kubeconfig: api.kubeconfig, ingressAddress: `${address}:${port}`, serverCa: p.path("server-ca"), clients: join(d, "clients.yaml") },
-    });
     const inv = o.evidence.inventory!;
     // The CA in force, as openssl reads it.
     const ca = inv.trustAnchors.find((a) => a.subject.includes("Shop Client CA"))!;

@@ -10,8 +10,9 @@ import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
+import { startLocalDataPlane } from "../local-started.ts";
 import { portTaker } from "../../support/net.ts";
-import { cleanupNginxTarget, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { cleanupNginxTarget, nginxRenderingAvailability, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import { F5_RELEASE, F5_SSL_PORT, F5_WORKER_PROCESSES, renderF5Config, type F5Rendered } from "./render.ts";
 
 const DESCRIPTION =
@@ -20,14 +21,13 @@ const DESCRIPTION =
 export class F5LocalTarget implements Target {
   readonly kind = "local" as const;
 
-  async check(): Promise<TargetAvailability> {
-    const bin = findNginx();
-    if (!bin) return { available: false, reason: NGINX_INSTALL_HINT };
-    return { available: true, reason: `F5 NGINX Ingress Controller's rendering on nginx ${(await nginxVersions(bin)).nginx} (${bin})` };
+  check(): Promise<TargetAvailability> {
+    return nginxRenderingAvailability("F5 NGINX Ingress Controller's rendering");
   }
 
   async start(input: DeployInput): Promise<StartedTarget> {
     if (!input.manifests) throw new Error("the local target deploys objects: none were given");
+    const deployed = input.manifests;
     const bin = findNginx();
     if (!bin) throw new Error(NGINX_INSTALL_HINT);
     const listenAddress = "127.0.0.1";
@@ -58,11 +58,11 @@ export class F5LocalTarget implements Target {
       for (const n of rendered!.notes) input.log(`  f5-nginx-ingress: ${n}`);
       for (const p of rendered!.problems) input.log(`  f5-nginx-ingress: translation: ${p}`);
     };
-    try {
+    return startLocalDataPlane({ cleanup, collectDiagnostics: save, up: async () => {
       echo = await startEchoServer(listenAddress);
       // html/ is empty, as F5 serves no file: a path no location serves is answered 404.
       await Promise.all(["logs", "secrets", "tmp", "html"].map((d) => mkdir(join(prefix, d), { recursive: true })));
-      await write(input.manifests);
+      await write(deployed);
       nginx = spawnNginx({ bin, prefix, confPath, errorLog, controlAddress: listenAddress, controlPort, workers: F5_WORKER_PROCESSES, what: "F5 NGINX Ingress Controller's rendering" });
       await nginx.started(generation);
       input.log(`  f5-nginx-ingress: the objects applied instead of the auth-tls annotations (Policies, nginx.org/ca Secrets, annotated Ingresses) go to ${join(diagnosticsDir, "f5-objects.yaml")}`);
@@ -77,7 +77,7 @@ export class F5LocalTarget implements Target {
         translationNotes: rendered!.translationNotes,
         backend: "every Service is served by the echo backend",
       };
-      const started: StartedTarget = {
+      return {
         kind: "local",
         description: DESCRIPTION,
         versions: { emulatedController: F5_RELEASE, nginx: (await nginxVersions(bin)).nginx },
@@ -93,16 +93,7 @@ export class F5LocalTarget implements Target {
           details.notes = rendered!.notes;
           details.translationNotes = rendered!.translationNotes;
         },
-        settleMs: 0,
-        collectDiagnostics: save,
-        stop: async () => {
-          await cleanup();
-        },
       };
-      return started;
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
+    } });
   }
 }

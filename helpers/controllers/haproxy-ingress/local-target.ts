@@ -15,6 +15,7 @@ import { httpNumber, portTaker } from "../../support/net.ts";
 import { stopProcess } from "../../support/stop-process.ts";
 import type { Manifests } from "../../manifests/manifests.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
+import { startLocalDataPlane } from "../local-started.ts";
 import { childPids } from "../ingress-nginx/nginx-workers.ts";
 import { HAPROXY_INGRESS_RELEASE, renderHaproxyIngress, type HaproxyRendered } from "./render.ts";
 
@@ -50,6 +51,7 @@ export class HaproxyIngressLocalTarget implements Target {
 
   async start(input: DeployInput): Promise<StartedTarget> {
     if (!input.manifests) throw new Error("the local target deploys objects: none were given");
+    const deployed = input.manifests;
     const bin = findHaproxy();
     if (!bin) throw new Error(HAPROXY_INSTALL_HINT);
     const listenAddress = "127.0.0.1";
@@ -90,7 +92,7 @@ export class HaproxyIngressLocalTarget implements Target {
         rmSync(prefix, { recursive: true, force: true });
       },
     );
-    try {
+    return startLocalDataPlane({ cleanup, collectDiagnostics: save, up: async () => {
       echo = await startEchoServer(listenAddress);
       await Promise.all(["maps", "ssl", "lua", "fake"].map((d) => mkdir(join(prefix, d), { recursive: true })));
       const fake = fakeCredentials(join(prefix, "fake"));
@@ -99,7 +101,7 @@ export class HaproxyIngressLocalTarget implements Target {
         for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
         await writeFile(confPath, rendered.config);
       };
-      await write(input.manifests);
+      await write(deployed);
       child = spawn(bin, ["-W", "-db", "-f", confPath], { stdio: ["ignore", "pipe", "pipe"] });
       child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
       child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -115,7 +117,7 @@ export class HaproxyIngressLocalTarget implements Target {
       };
       await waitGeneration(10_000);
       for (const note of rendered!.notes) input.log(`  haproxy-ingress: ${note}`);
-      const started: StartedTarget = {
+      return {
         kind: "local",
         description: DESCRIPTION,
         versions: { emulatedController: HAPROXY_INGRESS_RELEASE, haproxy: haproxyVersion(bin) },
@@ -137,16 +139,7 @@ export class HaproxyIngressLocalTarget implements Target {
           child!.kill("SIGUSR2");
           await waitGeneration(15_000, old);
         },
-        settleMs: 0,
-        collectDiagnostics: save,
-        stop: async () => {
-          await cleanup();
-        },
       };
-      return started;
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
+    } });
   }
 }

@@ -9,8 +9,9 @@ import { startEchoServer, type StartedEchoServer } from "../../../fixtures/echo-
 import type { Manifests } from "../../manifests/manifests.ts";
 import { findNginx, NGINX_INSTALL_HINT, nginxVersions } from "../ingress-nginx/nginx-target.ts";
 import { portTaker } from "../../support/net.ts";
-import { cleanupNginxTarget, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
+import { cleanupNginxTarget, nginxRenderingAvailability, saveNginxDiagnostics, spawnNginx, type NginxProcess } from "../nginx-process.ts";
 import type { DeployInput, StartedTarget, Target, TargetAvailability } from "../../targets/target.ts";
+import { startLocalDataPlane } from "../local-started.ts";
 import { NGF_RELEASE, NGF_WORKER_PROCESSES, renderNgfConfig, type NgfRendered } from "./render.ts";
 
 const DESCRIPTION =
@@ -19,14 +20,13 @@ const DESCRIPTION =
 export class NgfLocalTarget implements Target {
   readonly kind = "local" as const;
 
-  async check(): Promise<TargetAvailability> {
-    const bin = findNginx();
-    if (!bin) return { available: false, reason: NGINX_INSTALL_HINT };
-    return { available: true, reason: `NGINX Gateway Fabric's rendering on nginx ${(await nginxVersions(bin)).nginx} (${bin})` };
+  check(): Promise<TargetAvailability> {
+    return nginxRenderingAvailability("NGINX Gateway Fabric's rendering");
   }
 
   async start(input: DeployInput): Promise<StartedTarget> {
     if (!input.manifests) throw new Error("the local target deploys objects: none were given");
+    const deployed = input.manifests;
     const bin = findNginx();
     if (!bin) throw new Error(NGINX_INSTALL_HINT);
     const listenAddress = "127.0.0.1";
@@ -55,15 +55,15 @@ export class NgfLocalTarget implements Target {
       for (const f of rendered.files) await writeFile(f.path, f.content, { mode: f.mode });
       await writeFile(confPath, rendered.config);
     };
-    try {
+    return startLocalDataPlane({ cleanup, collectDiagnostics: save, up: async () => {
       echo = await startEchoServer(listenAddress);
       await Promise.all(["logs", "ssl", "tmp"].map((d) => mkdir(join(prefix, d), { recursive: true })));
-      await write(input.manifests);
+      await write(deployed);
       nginx = spawnNginx({ bin, prefix, confPath, errorLog: join(prefix, "logs", "error.log"), controlAddress: listenAddress, controlPort, workers: NGF_WORKER_PROCESSES, what: "NGINX Gateway Fabric's rendering" });
       await nginx.started(generation);
       for (const g of rendered!.gateways) if (g.invalid) input.log(`  nginx-gateway-fabric: ${g.name}: listener not programmed: ${g.invalid}`);
       const endpointOf = (host: string) => portPairs.get(host) ?? unserved;
-      const started: StartedTarget = {
+      return {
         kind: "local",
         description: DESCRIPTION,
         versions: { emulatedController: NGF_RELEASE, nginx: (await nginxVersions(bin)).nginx },
@@ -81,16 +81,7 @@ export class NgfLocalTarget implements Target {
           await write(changed);
           await nginx!.reload(generation);
         },
-        settleMs: 0,
-        collectDiagnostics: save,
-        stop: async () => {
-          await cleanup();
-        },
       };
-      return started;
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
+    } });
   }
 }
